@@ -1,0 +1,21 @@
+//! The strategy language engine: parses YAML and TOML strategy documents into the typed model,
+//! validates them, runs the syntax test and edits documents in place. Pure code, no I/O (except
+//! the `check` command under `ssr`), so the browser editor and the server share it.
+
+pub mod document;
+pub mod edit;
+pub mod expression;
+pub mod indicators;
+pub mod model;
+mod position;
+pub mod suggestion;
+pub mod syntax_test;
+pub mod validate;
+
+#[cfg(feature = "ssr")]
+pub mod check_command;
+
+pub use model::{Diagnostic, Format, Severity, Span, Strategy};
+pub use syntax_test::{syntax_test, SyntaxReport};
+
+pub use validate::{validate, Validation};

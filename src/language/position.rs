@@ -1,0 +1,106 @@
+//! Conversion between byte offsets, character indexes and 1-based line/column positions of
+//! one document text; every span the engine reports is made here.
+
+use super::model::Span;
+
+pub struct Positions<'text> {
+    text: &'text str,
+    /// Byte offset of the first character of each line.
+    line_starts: Vec<usize>,
+    /// Byte offset of each character, only for texts that are not pure ASCII (where the two
+    /// coincide); the YAML parser counts characters, spans need bytes.
+    char_bytes: Option<Vec<usize>>,
+}
+
+impl<'text> Positions<'text> {
+    pub fn new(text: &'text str) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, byte)| *byte == b'\n')
+                .map(|(index, _)| index + 1),
+        );
+        let char_bytes = if text.is_ascii() {
+            None
+        } else {
+            Some(text.char_indices().map(|(offset, _)| offset).collect())
+        };
+        Positions {
+            text,
+            line_starts,
+            char_bytes,
+        }
+    }
+
+    pub fn text(&self) -> &'text str {
+        self.text
+    }
+
+    /// Byte offset of the character with the given index (the end of the text past the last).
+    pub fn byte_of_char(&self, char_index: usize) -> usize {
+        match &self.char_bytes {
+            None => char_index.min(self.text.len()),
+            Some(bytes) => bytes.get(char_index).copied().unwrap_or(self.text.len()),
+        }
+    }
+
+    /// Clamps an offset into the text and back onto a character boundary.
+    pub fn boundary(&self, offset: usize) -> usize {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        offset
+    }
+
+    /// 1-based line and character column of a byte offset.
+    pub fn line_column(&self, offset: usize) -> (u32, u32) {
+        let offset = self.boundary(offset);
+        let line_index = match self.line_starts.binary_search(&offset) {
+            Ok(index) => index,
+            Err(index) => index.saturating_sub(1),
+        };
+        let line_start = self.line_starts.get(line_index).copied().unwrap_or(0);
+        let column = self.text[line_start..offset].chars().count() + 1;
+        (to_u32(line_index + 1), to_u32(column))
+    }
+
+    pub fn span(&self, start: usize, end: usize) -> Span {
+        let start = self.boundary(start);
+        let end = self.boundary(end.max(start));
+        let (line, column) = self.line_column(start);
+        let (end_line, end_column) = self.line_column(end);
+        Span {
+            line,
+            column,
+            end_line,
+            end_column,
+            start,
+            end,
+        }
+    }
+
+    /// Byte range of the whole line holding `offset`, without its line break.
+    pub fn line_range(&self, offset: usize) -> (usize, usize) {
+        let offset = self.boundary(offset);
+        let start = self.text[..offset].rfind('\n').map_or(0, |index| index + 1);
+        let end = self.text[offset..]
+            .find('\n')
+            .map_or(self.text.len(), |index| offset + index);
+        (start, end)
+    }
+
+    /// Byte offset where the 1-based line begins (the end of the text past the last line).
+    pub fn line_start(&self, line: u32) -> usize {
+        let index = (line as usize).saturating_sub(1);
+        self.line_starts
+            .get(index)
+            .copied()
+            .unwrap_or(self.text.len())
+    }
+}
+
+fn to_u32(value: usize) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
