@@ -15,6 +15,7 @@ pub mod validate;
 #[cfg(feature = "ssr")]
 pub mod check_command;
 
+pub use edit::{apply_edit, ConditionField, Connective, Edit, EditError, EditValue};
 pub use model::{Diagnostic, Format, Severity, Span, Strategy};
 pub use syntax_test::{syntax_test, SyntaxReport};
 

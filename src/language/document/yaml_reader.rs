@@ -113,7 +113,24 @@ pub(super) fn read(positions: &Positions<'_>) -> ParsedDocument {
         };
         attach(node, &mut stack, &mut root, &mut diagnostics);
     }
-    // After a syntax error, keep what was read so far so the editor still sees a model.
+    // After a syntax error, keep what was read so far so the editor still sees a model, but
+    // not a flow collection cut short by the error (it would be reported as the wrong kind).
+    if let Some(
+        Frame::Map {
+            layout: Layout::Flow,
+            ..
+        }
+        | Frame::List {
+            layout: Layout::Flow,
+            ..
+        },
+    ) = stack.last()
+    {
+        stack.pop();
+        if let Some(Frame::Map { pending_key, .. }) = stack.last_mut() {
+            *pending_key = None;
+        }
+    }
     while let Some(frame) = stack.pop() {
         let node = close(frame, None, positions);
         attach(node, &mut stack, &mut root, &mut diagnostics);

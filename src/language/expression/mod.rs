@@ -13,6 +13,15 @@ pub use printer::print_expression;
 use serde::{Deserialize, Serialize};
 
 use super::model::{PositionVariable, PriceField, Span};
+use super::position::Positions;
+
+/// Parses a condition that stands alone (not inside a document): spans are offsets in `text`.
+/// The builder uses it to check a clause before it is written into the document.
+pub fn parse_condition(text: &str) -> ParseOutcome {
+    let positions = Positions::new(text);
+    let offsets: Vec<usize> = (0..=text.len()).collect();
+    parse_expression(text, &offsets, &positions)
+}
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Expr {
