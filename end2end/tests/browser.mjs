@@ -1,0 +1,33 @@
+// Shared set-up for the browser tests: Debian's Chromium driven by playwright-core, against
+// the server that scripts/test-all started at BASE_URL.
+import { chromium } from 'playwright-core';
+
+export const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:3100';
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+// A page that fails the test on any uncaught error in the browser (a hydration panic shows
+// up here), and on any console error.
+export async function openPage(browser, { javaScript = true } = {}) {
+  const context = await browser.newContext({ baseURL: BASE_URL, javaScriptEnabled: javaScript });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+  return { context, page, problems };
+}

@@ -1,0 +1,79 @@
+// The app shell in a real browser: server rendering, hydration, navigation, 404.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, openPage, BASE_URL } from './browser.mjs';
+
+let browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+test('the home page hydrates: the example toggle works only once the WASM runs', async () => {
+  const { context, page, problems } = await openPage(browser);
+  const response = await page.goto('/');
+  assert.equal(response.status(), 200);
+  assert.equal(await page.title(), 'Trading Strategy Platform');
+  const toggle = page.getByTestId('example-toggle');
+  await toggle.waitFor();
+  // Clicking before hydration would do nothing; retry until the handler is attached.
+  await assert.doesNotReject(
+    page.waitForFunction(
+      () => {
+        document.querySelector('[data-testid=example-toggle]').click();
+        return document.querySelector('[data-testid=example-strategy]') !== null;
+      },
+      null,
+      { timeout: 15000, polling: 250 },
+    ),
+  );
+  await page.getByTestId('example-strategy').waitFor();
+  assert.match(await page.getByTestId('example-strategy').innerText(), /trading_pair: BTC\/USD/);
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+  await toggle.click();
+  await page.getByTestId('example-strategy').waitFor({ state: 'detached' });
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('without JavaScript the page still renders but the toggle does nothing', async () => {
+  const { context, page } = await openPage(browser, { javaScript: false });
+  await page.goto('/');
+  await page.getByTestId('example-toggle').click();
+  await page.waitForTimeout(300);
+  assert.equal(await page.getByTestId('example-strategy').count(), 0);
+  await context.close();
+});
+
+test('the stylesheet is served and applied', async () => {
+  const { context, page } = await openPage(browser);
+  await page.goto('/');
+  const css = await page.request.get(`${BASE_URL}/pkg/trading_strategy.css`);
+  assert.equal(css.status(), 200);
+  const display = await page.locator('.site-header').evaluate((el) => getComputedStyle(el).display);
+  assert.equal(display, 'flex');
+  await context.close();
+});
+
+test('an unknown address shows the not-found page with status 404', async () => {
+  const { context, page, problems } = await openPage(browser);
+  const response = await page.goto('/definitely/not/here');
+  assert.equal(response.status(), 404);
+  await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+  await page.getByRole('link', { name: 'Go to the home page' }).click();
+  await page.getByRole('heading', { name: 'Write trading strategies you can trust' }).waitFor();
+  // Chromium reports the 404 document itself as a failed resource; anything else is a problem.
+  assert.deepEqual(problems.filter((p) => !p.includes('status of 404')), []);
+  await context.close();
+});
+
+test('/health answers ok as JSON', async () => {
+  const { context, page } = await openPage(browser);
+  const response = await page.request.get(`${BASE_URL}/health`);
+  assert.equal(response.status(), 200);
+  assert.deepEqual(await response.json(), { status: 'ok' });
+  await context.close();
+});

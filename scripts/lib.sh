@@ -1,0 +1,117 @@
+# Shared by scripts/run-app and scripts/test-all: installs what is missing (idempotently,
+# each step skipped when the right version is already there) and finds or starts Postgres.
+# Sourced, not run.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+CARGO_LEPTOS_VERSION=0.3.11
+export PATH="$HOME/.cargo/bin:$ROOT/end2end/node_modules/.bin:$PATH"
+# One target directory outside the clone, so a fresh clone (CI) reuses earlier builds;
+# cargo's fingerprints still rebuild whatever changed.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/trading_strategy/target}"
+# The queries are checked against the committed .sqlx data, never against a live database.
+export SQLX_OFFLINE=true
+# cargo-leptos builds with these; plain cargo commands use the same so they share artefacts
+# instead of rebuilding everything (see TOOLCHAIN.md).
+export LEPTOS_OUTPUT_NAME=trading_strategy
+LEPTOS_RUSTFLAGS="--cfg erase_components"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# Plain cargo with the flags cargo-leptos uses, so builds are shared.
+cargo_shared() { RUSTFLAGS="$LEPTOS_RUSTFLAGS" cargo "$@"; }
+# cargo-leptos adds its RUSTFLAGS itself; set them twice and everything rebuilds.
+cargo_leptos() { env -u RUSTFLAGS cargo leptos "$@"; }
+
+apt_install() {
+  if [ -z "${APT_UPDATED:-}" ]; then
+    apt-get update -qq
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
+install_tools() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32 target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 13 minutes, once per machine)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --ignore-rust-version \
+      --features no_downloads
+  fi
+  local bindgen
+  bindgen="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)"
+  if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen\$"; then
+    say "installing wasm-bindgen-cli $bindgen (it must match Cargo.lock)"
+    cargo install wasm-bindgen-cli --version "$bindgen" --force
+  fi
+  if [ ! -f end2end/node_modules/.package-lock.json ] \
+    || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+    say "installing the npm tools (playwright-core, binaryen)"
+    (cd end2end && npm ci --no-audit --no-fund)
+  fi
+  if [ ! -x /usr/bin/chromium ]; then
+    say "installing Debian's Chromium"
+    apt_install chromium
+  fi
+}
+
+postgres_answers() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# Sets POSTGRES_SERVER_URL (no database name): DATABASE_URL's server when set, else the local
+# server on 127.0.0.1:5432, else a cluster of the project's own under .pgdata.
+find_postgres() {
+  if [ -n "${DATABASE_URL:-}" ]; then
+    POSTGRES_SERVER_URL="${DATABASE_URL%/*}"
+    return
+  fi
+  if postgres_answers 127.0.0.1 5432; then
+    POSTGRES_SERVER_URL="postgres://postgres@127.0.0.1:5432"
+    return
+  fi
+  local port=5439
+  if ! postgres_answers 127.0.0.1 "$port"; then
+    start_own_postgres "$port"
+  fi
+  POSTGRES_SERVER_URL="postgres://postgres@127.0.0.1:$port"
+}
+
+start_own_postgres() {
+  local port="$1" bin
+  bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
+  if [ -z "$bin" ]; then
+    say "installing Debian's PostgreSQL"
+    apt_install postgresql
+    bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+  fi
+  local data="$ROOT/.pgdata"
+  local as_postgres=()
+  if [ "$(id -u)" = 0 ]; then
+    as_postgres=(runuser -u postgres --)
+    mkdir -p "$data"
+    chown postgres "$data"
+  fi
+  if [ ! -f "$data/PG_VERSION" ]; then
+    say "creating a Postgres cluster of the project's own in .pgdata"
+    "${as_postgres[@]}" "$bin/initdb" -D "$data" -U postgres --auth=trust >/dev/null
+  fi
+  say "starting Postgres on 127.0.0.1:$port"
+  "${as_postgres[@]}" "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w \
+    -o "-p $port -k /tmp -c listen_addresses=127.0.0.1" start >/dev/null
+}
+
+# Waits for `url` to answer 200, for at most `seconds`.
+wait_for_http() {
+  local url="$1" seconds="$2"
+  for _ in $(seq 1 $((seconds * 4))); do
+    if curl -fsS -o /dev/null "$url" 2>/dev/null; then return 0; fi
+    sleep 0.25
+  done
+  echo "no answer from $url after ${seconds}s" >&2
+  return 1
+}

@@ -1,0 +1,213 @@
+//! The one error type of the app: it knows its HTTP status and crosses server functions
+//! intact, so the UI can show a conflict, a validation failure or a 404 for what it is.
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+/// A problem with one field of a form, shown next to that field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AppError {
+    /// The input was understood but is not acceptable; `fields` say where.
+    #[error("{message}")]
+    Validation {
+        message: String,
+        fields: Vec<FieldError>,
+    },
+    /// Also the answer for another user's resources, so that ids cannot be probed.
+    #[error("Not found")]
+    NotFound,
+    /// Someone else changed the thing first (optimistic locking); `current_version` is theirs.
+    #[error("{message}")]
+    Conflict {
+        message: String,
+        current_version: Option<i32>,
+    },
+    #[error("Please log in to continue")]
+    Unauthenticated,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("Too many attempts. Please try again in {retry_after_secs} seconds.")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    Unavailable(String),
+    /// The detail is in the log under `request_id`; the user sees only the id.
+    #[error("Something went wrong on our side. The problem was logged as request {request_id}.")]
+    Internal { request_id: String },
+    /// The request never reached the server, or its answer could not be read.
+    #[error("Could not reach the server: {0}")]
+    Transport(String),
+}
+
+impl AppError {
+    pub fn validation(fields: Vec<FieldError>) -> Self {
+        let message = match fields.as_slice() {
+            [only] => only.message.clone(),
+            _ => "Please correct the highlighted fields.".to_string(),
+        };
+        AppError::Validation { message, fields }
+    }
+
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Validation { .. } => 422,
+            AppError::NotFound => 404,
+            AppError::Conflict { .. } => 409,
+            AppError::Unauthenticated => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::RateLimited { .. } => 429,
+            AppError::PayloadTooLarge(_) => 413,
+            AppError::Unavailable(_) => 503,
+            AppError::Internal { .. } | AppError::Transport(_) => 500,
+        }
+    }
+
+    /// The message for one field of a form, if the error names it.
+    pub fn field_message(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Validation { fields, .. } => fields
+                .iter()
+                .find(|f| f.field == field)
+                .map(|f| f.message.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod server_side {
+    use super::AppError;
+    use axum::{
+        http::{header::RETRY_AFTER, HeaderValue, StatusCode},
+        response::{IntoResponse, Response},
+        Json,
+    };
+
+    impl AppError {
+        /// Logs `detail` in the current request's span and returns the generic 500 the user sees.
+        pub fn internal(detail: impl std::fmt::Display) -> Self {
+            let request_id = crate::server::request_id::current();
+            tracing::error!(%request_id, error = %detail, "internal error");
+            AppError::Internal { request_id }
+        }
+
+        pub fn http_status(&self) -> StatusCode {
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        }
+
+        /// Gives a server function's response this error's status (server functions answer
+        /// 500 for every error unless told otherwise).
+        pub fn respond(self) -> Self {
+            if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                options.set_status(self.http_status());
+                if let AppError::RateLimited { retry_after_secs } = &self {
+                    options.insert_header(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+                }
+            }
+            self
+        }
+    }
+
+    impl From<sqlx::Error> for AppError {
+        fn from(error: sqlx::Error) -> Self {
+            match error {
+                sqlx::Error::RowNotFound => AppError::NotFound,
+                other => AppError::internal(other),
+            }
+        }
+    }
+
+    impl IntoResponse for AppError {
+        fn into_response(self) -> Response {
+            let status = self.http_status();
+            let mut response = (status, Json(&self)).into_response();
+            if let AppError::RateLimited { retry_after_secs } = &self {
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            response
+        }
+    }
+}
+
+/// What a server function returns.
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_survives_the_trip_through_a_server_function_encoding() {
+        let conflict = AppError::Conflict {
+            message: "Changed in another window".into(),
+            current_version: Some(7),
+        };
+        let bytes = conflict.ser();
+        assert_eq!(AppError::de(bytes), conflict);
+    }
+
+    #[test]
+    fn each_error_knows_its_http_status() {
+        assert_eq!(AppError::NotFound.status(), 404);
+        assert_eq!(AppError::field("email", "is taken").status(), 422);
+        assert_eq!(
+            AppError::RateLimited {
+                retry_after_secs: 30
+            }
+            .status(),
+            429
+        );
+        assert_eq!(
+            AppError::Internal {
+                request_id: "r".into()
+            }
+            .status(),
+            500
+        );
+    }
+
+    #[test]
+    fn a_single_field_error_uses_its_own_message() {
+        let error = AppError::field("email", "Email is already registered");
+        assert_eq!(error.to_string(), "Email is already registered");
+        assert_eq!(
+            error.field_message("email").as_deref(),
+            Some("Email is already registered")
+        );
+        assert_eq!(error.field_message("password"), None);
+    }
+}

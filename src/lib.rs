@@ -1,0 +1,17 @@
+//! Trading Strategy Platform: the Leptos app, shared by the server (`ssr`) and the browser
+//! (`hydrate`).
+
+pub mod app;
+pub mod error;
+pub mod site;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// The browser's entry point: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

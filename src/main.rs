@@ -1,0 +1,65 @@
+//! The `trading_strategy` binary: serve the app, manage migrations, and run the offline tools.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use trading_strategy::server::{
+    cli::{Cli, Command},
+    config::Settings,
+    database, http, telemetry,
+};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    telemetry::init(settings.log_format);
+    match run(cli.command.unwrap_or(Command::Serve), settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "stopped with an error");
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => http::serve(settings).await,
+        Command::Migrate => {
+            let url = settings.database_url.expose();
+            if database::create_database_if_missing(url).await? {
+                println!("created the database");
+            }
+            let pool = database::connect_url(url, 2).await?;
+            database::migrate(&pool).await?;
+            for migration in database::migration_statuses(&pool).await? {
+                println!("up    {} {}", migration.version, migration.description);
+            }
+            Ok(())
+        }
+        Command::Rollback { count } => {
+            let pool = database::connect_url(settings.database_url.expose(), 2).await?;
+            for version in database::rollback(&pool, count).await? {
+                println!("reverted {version}");
+            }
+            Ok(())
+        }
+        Command::Migrations => {
+            let pool = database::connect_url(settings.database_url.expose(), 2).await?;
+            println!("status  version         description");
+            for migration in database::migration_statuses(&pool).await? {
+                let status = if migration.applied { "up" } else { "down" };
+                println!("{status:<7} {:<15} {}", migration.version, migration.description);
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! The command line of the `trading_strategy` binary.
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "trading_strategy", version, about = "Trading Strategy Platform")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app (the default).
+    Serve,
+    /// Create the database if needed and apply every pending migration.
+    Migrate,
+    /// Revert the last N applied migrations.
+    Rollback {
+        /// How many migrations to revert, newest first.
+        #[arg(default_value_t = 1)]
+        count: usize,
+    },
+    /// List every migration and whether it is applied (up) or not (down).
+    Migrations,
+}

@@ -1,0 +1,415 @@
+//! Typed settings read once from the environment (names as the deployment runbook has them).
+//! A missing or malformed required setting stops start-up with one line that names it.
+
+use std::fmt;
+
+/// A value that must never reach a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Test,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub environment: Environment,
+    pub database_url: Secret,
+    pub pool_size: u32,
+    /// Scheme, host and port that users reach us at: links in mail and Origin checks use it.
+    pub public_url: String,
+    /// Overrides the port of the site address (production default 4000).
+    pub port: Option<u16>,
+    pub secret_key_base: Secret,
+    /// Accepted for compatibility with the runbook; salts the key derivation from
+    /// `secret_key_base`.
+    pub signing_salt: Secret,
+    pub smtp: Option<SmtpSettings>,
+    pub mailer_from_email: String,
+    pub mailer_from_name: String,
+    pub max_concurrent_backtests: u32,
+    pub autosave_interval_ms: u64,
+    pub log_format: LogFormat,
+    /// Marks cookies `Secure` (and `__Host-`); off only for plain-http local runs.
+    pub cookie_secure: bool,
+}
+
+/// Why the settings could not be read; `Display` is the one line printed at start-up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration error: {name}: {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+const MINIMUM_SECRET_KEY_BASE_LENGTH: usize = 64;
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can supply an environment of their own.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let read = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let environment = match (read("APP_ENV"), read("MIX_ENV")) {
+            (Some(value), _) => parse_environment("APP_ENV", &value)?,
+            (None, Some(value)) => parse_environment("MIX_ENV", &value)?,
+            (None, None) => Environment::Development,
+        };
+        let production = environment == Environment::Production;
+
+        let database_url = read("DATABASE_URL").ok_or_else(|| ConfigError {
+            name: "DATABASE_URL",
+            problem: "is required (for example postgres://postgres@127.0.0.1:5432/trading_strategy)"
+                .into(),
+        })?;
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(ConfigError {
+                name: "DATABASE_URL",
+                problem: "must be a postgres:// or postgresql:// URL".into(),
+            });
+        }
+
+        let pool_size = parse_number::<u32>(&read, "POOL_SIZE", 10, 1..=1000)?;
+        let port = match read("PORT") {
+            Some(value) => Some(parse_value::<u16>("PORT", &value, 1..=65535)?),
+            None if production => Some(4000),
+            None => None,
+        };
+
+        let secret_key_base = match read("SECRET_KEY_BASE") {
+            Some(value) if value.chars().count() >= MINIMUM_SECRET_KEY_BASE_LENGTH => value,
+            Some(_) => {
+                return Err(ConfigError {
+                    name: "SECRET_KEY_BASE",
+                    problem: format!(
+                        "must be at least {MINIMUM_SECRET_KEY_BASE_LENGTH} characters \
+                         (generate one with: openssl rand -base64 48)"
+                    ),
+                })
+            }
+            None if production => {
+                return Err(ConfigError {
+                    name: "SECRET_KEY_BASE",
+                    problem: format!(
+                        "is required in production, at least {MINIMUM_SECRET_KEY_BASE_LENGTH} \
+                         characters (generate one with: openssl rand -base64 48)"
+                    ),
+                })
+            }
+            // Outside production a fresh random key per process: never a fixed secret that
+            // could leak into a deployment.
+            None => ephemeral_secret(),
+        };
+        let signing_salt = read("LIVE_VIEW_SIGNING_SALT").unwrap_or_else(|| "trading_strategy".into());
+
+        let public_url = match read("PHX_HOST").or_else(|| read("APP_HOST")) {
+            Some(host) => parse_public_host(&host, production, port)?,
+            None if production => {
+                return Err(ConfigError {
+                    name: "PHX_HOST",
+                    problem: "is required in production: the public host name, used for links \
+                              in mail and Origin checks"
+                        .into(),
+                })
+            }
+            None => String::new(),
+        };
+
+        let smtp = match read("SMTP_HOST") {
+            Some(host) => Some(SmtpSettings {
+                host,
+                port: parse_number::<u16>(&read, "SMTP_PORT", 587, 1..=65535)?,
+                username: read("SMTP_USERNAME"),
+                password: read("SMTP_PASSWORD").map(Secret::new),
+            }),
+            None => None,
+        };
+        let mailer_from_email = read("MAILER_FROM_EMAIL").unwrap_or_else(|| "noreply@localhost".into());
+        if !mailer_from_email.contains('@') {
+            return Err(ConfigError {
+                name: "MAILER_FROM_EMAIL",
+                problem: format!("`{mailer_from_email}` is not an email address"),
+            });
+        }
+        let mailer_from_name = read("MAILER_FROM_NAME").unwrap_or_else(|| "Trading Strategy Platform".into());
+
+        let max_concurrent_backtests = parse_number::<u32>(&read, "MAX_CONCURRENT_BACKTESTS", 5, 1..=1000)?;
+        let autosave_interval_ms =
+            parse_number::<u64>(&read, "STRATEGY_AUTOSAVE_INTERVAL_MS", 30_000, 1_000..=3_600_000)?;
+        let log_format = match read("LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError {
+                    name: "LOG_FORMAT",
+                    problem: format!("must be `text` or `json`, got `{other}`"),
+                })
+            }
+        };
+        let cookie_secure = match read("COOKIE_SECURE") {
+            Some(value) => parse_bool("COOKIE_SECURE", &value)?,
+            None => production,
+        };
+
+        Ok(Settings {
+            environment,
+            database_url: Secret::new(database_url),
+            pool_size,
+            public_url,
+            port,
+            secret_key_base: Secret::new(secret_key_base),
+            signing_salt: Secret::new(signing_salt),
+            smtp,
+            mailer_from_email,
+            mailer_from_name,
+            max_concurrent_backtests,
+            autosave_interval_ms,
+            log_format,
+            cookie_secure,
+        })
+    }
+
+    /// Fills in the public URL from the address we listen on when `PHX_HOST` did not give one.
+    pub fn with_listen_address(mut self, address: std::net::SocketAddr) -> Self {
+        if self.public_url.is_empty() {
+            self.public_url = format!("http://{address}");
+        }
+        self
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+}
+
+fn parse_environment(name: &'static str, value: &str) -> Result<Environment, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "dev" | "development" => Ok(Environment::Development),
+        "test" => Ok(Environment::Test),
+        "prod" | "production" | "staging" => Ok(Environment::Production),
+        other => Err(ConfigError {
+            name,
+            problem: format!("must be development, test or production, got `{other}`"),
+        }),
+    }
+}
+
+fn parse_value<T>(name: &'static str, value: &str, range: std::ops::RangeInclusive<T>) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+{
+    let problem = || format!("must be a whole number from {} to {}, got `{value}`", range.start(), range.end());
+    let parsed: T = value.parse().map_err(|_| ConfigError {
+        name,
+        problem: problem(),
+    })?;
+    if range.contains(&parsed) {
+        Ok(parsed)
+    } else {
+        Err(ConfigError {
+            name,
+            problem: problem(),
+        })
+    }
+}
+
+fn parse_number<T>(
+    read: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+{
+    match read(name) {
+        Some(value) => parse_value(name, &value, range),
+        None => Ok(default),
+    }
+}
+
+fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        other => Err(ConfigError {
+            name,
+            problem: format!("must be true or false, got `{other}`"),
+        }),
+    }
+}
+
+/// `PHX_HOST` is a bare host in the runbook (`your-domain.com`); a scheme and port are
+/// accepted too. Production defaults to https, other environments to http.
+fn parse_public_host(value: &str, production: bool, port: Option<u16>) -> Result<String, ConfigError> {
+    let (scheme, rest) = match value.split_once("://") {
+        Some((scheme @ ("http" | "https"), rest)) => (scheme.to_string(), rest),
+        Some((other, _)) => {
+            return Err(ConfigError {
+                name: "PHX_HOST",
+                problem: format!("scheme must be http or https, got `{other}`"),
+            })
+        }
+        None if production => ("https".to_string(), value),
+        None => ("http".to_string(), value),
+    };
+    let authority = rest.trim_end_matches('/');
+    let valid = !authority.is_empty()
+        && authority
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !valid {
+        return Err(ConfigError {
+            name: "PHX_HOST",
+            problem: format!("`{value}` is not a host name"),
+        });
+    }
+    let has_port = authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok());
+    Ok(match port {
+        // Outside production the app is reached directly on its port, not behind a proxy.
+        Some(port) if !production && !has_port => format!("{scheme}://{authority}:{port}"),
+        _ => format!("{scheme}://{authority}"),
+    })
+}
+
+fn ephemeral_secret() -> String {
+    use std::fmt::Write;
+    let mut secret = String::with_capacity(64);
+    for _ in 0..4 {
+        let _ = write!(secret, "{:032x}", uuid::Uuid::new_v4().as_u128());
+    }
+    secret
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let env: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|name| env.get(name).cloned())
+    }
+
+    const DB: (&str, &str) = ("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/app");
+    const SECRET: &str = "0123456789012345678901234567890123456789012345678901234567890123456789";
+
+    #[test]
+    fn defaults_match_the_runbook() {
+        let s = settings(&[DB]).unwrap();
+        assert_eq!(s.environment, Environment::Development);
+        assert_eq!(s.pool_size, 10);
+        assert_eq!(s.max_concurrent_backtests, 5);
+        assert_eq!(s.autosave_interval_ms, 30_000);
+        assert_eq!(s.port, None);
+        assert!(!s.cookie_secure);
+        assert!(s.smtp.is_none());
+    }
+
+    #[test]
+    fn a_missing_database_url_names_the_setting() {
+        let error = settings(&[]).unwrap_err();
+        assert_eq!(error.name, "DATABASE_URL");
+        assert!(error.to_string().starts_with("configuration error: DATABASE_URL"));
+    }
+
+    #[test]
+    fn a_malformed_number_names_the_setting_and_the_range() {
+        let error = settings(&[DB, ("POOL_SIZE", "ten")]).unwrap_err();
+        assert_eq!(error.name, "POOL_SIZE");
+        assert!(error.problem.contains("1 to 1000"), "{}", error.problem);
+        assert_eq!(settings(&[DB, ("PORT", "70000")]).unwrap_err().name, "PORT");
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_long_secret_key_base() {
+        let prod = ("APP_ENV", "production");
+        let host = ("PHX_HOST", "example.com");
+        assert_eq!(settings(&[DB, prod, host]).unwrap_err().name, "SECRET_KEY_BASE");
+        assert_eq!(
+            settings(&[DB, prod, host, ("SECRET_KEY_BASE", "short")]).unwrap_err().name,
+            "SECRET_KEY_BASE"
+        );
+        let s = settings(&[DB, prod, host, ("SECRET_KEY_BASE", SECRET)]).unwrap();
+        assert_eq!(s.port, Some(4000));
+        assert!(s.cookie_secure);
+        assert_eq!(s.public_url, "https://example.com");
+    }
+
+    #[test]
+    fn mix_env_prod_counts_as_production() {
+        let error = settings(&[DB, ("MIX_ENV", "prod"), ("PHX_HOST", "example.com")]).unwrap_err();
+        assert_eq!(error.name, "SECRET_KEY_BASE");
+    }
+
+    #[test]
+    fn development_without_a_secret_gets_a_random_one_each_time() {
+        let a = settings(&[DB]).unwrap().secret_key_base;
+        let b = settings(&[DB]).unwrap().secret_key_base;
+        assert!(a.expose().len() >= 64);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = settings(&[DB, ("SECRET_KEY_BASE", SECRET), ("SMTP_HOST", "mail"), ("SMTP_PASSWORD", "hunter2")])
+            .unwrap();
+        let printed = format!("{s:?}");
+        assert!(!printed.contains(SECRET));
+        assert!(!printed.contains("hunter2"));
+        assert!(!printed.contains("postgres://"));
+    }
+
+    #[test]
+    fn app_host_is_accepted_for_phx_host_and_keeps_the_development_port() {
+        let s = settings(&[DB, ("APP_HOST", "localhost"), ("PORT", "3000")]).unwrap();
+        assert_eq!(s.public_url, "http://localhost:3000");
+        let s = settings(&[DB, ("PHX_HOST", "https://trade.example.com/")]).unwrap();
+        assert_eq!(s.public_url, "https://trade.example.com");
+        assert_eq!(settings(&[DB, ("PHX_HOST", "bad host!")]).unwrap_err().name, "PHX_HOST");
+    }
+
+    #[test]
+    fn smtp_settings_come_together() {
+        let s = settings(&[DB, ("SMTP_HOST", "smtp.example.com"), ("SMTP_USERNAME", "apikey")]).unwrap();
+        let smtp = s.smtp.unwrap();
+        assert_eq!(smtp.port, 587);
+        assert_eq!(smtp.username.as_deref(), Some("apikey"));
+        assert_eq!(settings(&[DB, ("SMTP_HOST", "h"), ("SMTP_PORT", "x")]).unwrap_err().name, "SMTP_PORT");
+    }
+}

@@ -1,0 +1,177 @@
+//! The HTTP stack: routes (Leptos pages and server functions, `/health`, static files), the
+//! layers every request passes through, and serving with graceful shutdown.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use axum::{
+    extract::{Request, State},
+    http::{header::CONTENT_LENGTH, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use leptos::{config::LeptosOptions, prelude::provide_context};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use serde_json::json;
+use sqlx::PgPool;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use super::{config::Settings, database, request_id, state::AppState};
+use crate::app::{shell, App};
+
+/// Every request body is capped; a strategy document is at most 256 KiB, and form encoding
+/// can roughly triple it.
+pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/health", get(health))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            provide_state(state.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            provide_state(state.clone()),
+            shell,
+        ))
+        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))
+        .layer(middleware::from_fn(refuse_oversized_bodies))
+        .layer(middleware::from_fn(request_id::track))
+        .with_state(state)
+}
+
+fn provide_state(state: AppState) -> impl Fn() + Clone + Send + Sync + 'static {
+    move || provide_context(state.clone())
+}
+
+/// Answers 413 with a sentence before reading a body that says it is too large.
+async fn refuse_oversized_bodies(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > MAX_REQUEST_BODY_BYTES) {
+        return crate::error::AppError::PayloadTooLarge(
+            "This request is too large (the limit is 1 MiB; a strategy document may be up to 256 KiB)."
+                .into(),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// `{"status":"ok"}` when a database round trip succeeds, 503 with the reason otherwise.
+async fn health(State(pool): State<PgPool>) -> Response {
+    let round_trip = tokio::time::timeout(
+        Duration::from_secs(3),
+        sqlx::query_scalar!(r#"SELECT 1 AS "alive!""#).fetch_one(&pool),
+    )
+    .await;
+    let reason = match round_trip {
+        Ok(Ok(_)) => return Json(json!({ "status": "ok" })).into_response(),
+        Ok(Err(sqlx::Error::PoolTimedOut)) => "no database connection could be had within 5 seconds",
+        Ok(Err(sqlx::Error::Io(_))) | Ok(Err(sqlx::Error::Tls(_))) => "the database cannot be reached",
+        Ok(Err(_)) => "the database answered with an error",
+        Err(_) => "the database did not answer within 3 seconds",
+    };
+    tracing::warn!(reason, "health check failed");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "status": "error", "reason": reason })),
+    )
+        .into_response()
+}
+
+/// Reads `Leptos.toml` from the working directory, or else from beside the binary (where a
+/// release ships it); `LEPTOS_*` variables override it and `PORT` overrides the port.
+pub fn load_leptos_options(port: Option<u16>) -> anyhow::Result<LeptosOptions> {
+    let path = leptos_toml_path()?;
+    let mut options = leptos::config::get_configuration(Some(&path.to_string_lossy()))
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .leptos_options;
+    if let Some(port) = port {
+        options.site_addr.set_port(port);
+    }
+    let site_root = PathBuf::from(options.site_root.as_ref());
+    if site_root.is_relative() && std::env::var_os("LEPTOS_SITE_ROOT").is_none() {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            options.site_root = Arc::from(dir.join(site_root).to_string_lossy().as_ref());
+        }
+    }
+    Ok(options)
+}
+
+fn leptos_toml_path() -> anyhow::Result<PathBuf> {
+    let here = PathBuf::from("Leptos.toml");
+    if here.exists() {
+        return Ok(here);
+    }
+    let beside_binary = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("Leptos.toml")));
+    match beside_binary {
+        Some(path) if path.exists() => Ok(path),
+        _ => anyhow::bail!(
+            "configuration error: Leptos.toml: not found in the working directory nor beside the binary"
+        ),
+    }
+}
+
+/// Builds the state and serves until SIGTERM or Ctrl-C; requests in flight then finish.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let leptos_options = load_leptos_options(settings.port)?;
+    let address = leptos_options.site_addr;
+    let settings = settings.with_listen_address(address);
+    let pool = database::connect(&settings).await?;
+    let pending = database::pending_migrations(&pool).await?;
+    if !pending.is_empty() {
+        tracing::warn!(
+            pending = pending.len(),
+            "the database lacks migrations; run `trading_strategy migrate`"
+        );
+    }
+    let state = AppState {
+        leptos_options,
+        pool,
+        settings: Arc::new(settings),
+    };
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address}"))?;
+    tracing::info!(%address, public_url = %state.settings.public_url, "listening");
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("the server stopped with an error")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}

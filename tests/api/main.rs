@@ -1,0 +1,10 @@
+//! Integration tests: the real app on a random port, against real Postgres, one fresh
+//! database per test.
+
+mod harness;
+
+mod health;
+mod leptos_config;
+mod migrations;
+mod pages;
+mod requests;
