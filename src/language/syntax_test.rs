@@ -13,7 +13,7 @@ use super::expression::{print_expression, Expr, ExprKind};
 use super::indicators::indicator_spec;
 use super::model::{Diagnostic, Format, Severity, SizingType, Source, Span, Strategy};
 use super::position::Positions;
-use super::validate::{validate, Validation};
+use super::validate::{is_identifier, is_reserved, validate, Validation};
 use intervals::{Finding, IntervalAnalysis};
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -83,9 +83,27 @@ pub fn syntax_test_of(text: &str, validation: &Validation) -> SyntaxReport {
         diagnostics: Vec::new(),
         root: root.as_ref(),
     };
-    findings.logic(strategy);
-    findings.unused_indicators(strategy);
-    findings.risk_consistency(strategy);
+    // Logic is only judged on what was read in full: after a syntax error, or where a
+    // condition could not be parsed, "never used" and "always true" would be noise.
+    let syntax_failed = validation.diagnostics.iter().any(|d| d.code == "E001");
+    let unread_condition = validation.diagnostics.iter().any(|diagnostic| {
+        diagnostic.severity == Severity::Error
+            && strategy
+                .conditions()
+                .iter()
+                .all(|(field, _)| *field != diagnostic.path)
+            && matches!(
+                diagnostic.path.as_str(),
+                "entry_conditions" | "exit_conditions" | "stop_conditions"
+            )
+    });
+    if !syntax_failed {
+        findings.logic(strategy);
+        if !unread_condition {
+            findings.unused_indicators(strategy);
+        }
+        findings.risk_consistency(strategy);
+    }
     diagnostics.extend(findings.diagnostics);
     diagnostics.sort_by_key(|diagnostic| (diagnostic.span.start, diagnostic.span.end));
     SyntaxReport {
@@ -194,7 +212,10 @@ impl Findings<'_> {
             }
         }
         for (index, indicator) in strategy.indicators.iter().enumerate() {
-            if !used.contains(indicator.name.as_str()) {
+            if !used.contains(indicator.name.as_str())
+                && is_identifier(&indicator.name)
+                && !is_reserved(&indicator.name)
+            {
                 self.warn(
                     "W105",
                     format!(
@@ -235,7 +256,7 @@ impl Findings<'_> {
                 self.warn(
                     "W108",
                     format!(
-                        "max_daily_loss ({}) is above max_drawdown ({}): the drawdown limit would always stop trading first",
+                        "max_daily_loss ({}) is above max_drawdown ({}): the drawdown limit stops trading before the daily limit can ever be reached",
                         percent(daily),
                         percent(drawdown)
                     ),

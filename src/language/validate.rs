@@ -242,7 +242,10 @@ impl Validator<'_, '_> {
                 let _ = node;
                 self.error(
                     "E010",
-                    format!("{place} needs `{field}`{}", required_field_hint(field)),
+                    format!(
+                        "{place} needs `{field}`{}",
+                        required_field_hint(path, field)
+                    ),
                     join(path, field),
                     anchor,
                 );
@@ -1023,7 +1026,8 @@ impl Validator<'_, '_> {
             return Some(value);
         }
         let key = &entry.key;
-        if value > max && value <= 100.0 {
+        // A whole number where a fraction belongs is almost surely a percentage.
+        if value >= 1.0 && value > max && value <= 100.0 {
             let percent = value * 100.0;
             let meant = value / 100.0;
             self.error(
@@ -1244,7 +1248,14 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-fn required_field_hint(field: &str) -> &'static str {
+fn required_field_hint(path: &str, field: &str) -> &'static str {
+    if path.starts_with("indicators[") {
+        return match field {
+            "name" => ", e.g. `name: rsi_14`",
+            "type" => ", e.g. `type: rsi`",
+            _ => "",
+        };
+    }
     match field {
         "name" => ", e.g. `name: RSI mean reversion`",
         "trading_pair" => ", e.g. `trading_pair: BTC/USD`",
@@ -1284,8 +1295,20 @@ fn identifier_from(written: &str) -> String {
             }
         })
         .collect();
-    if name.starts_with(|character: char| character.is_ascii_digit() || character == '_') {
-        name.insert(0, 'i');
+    // `50_sma` becomes `sma_50`: the number moves behind the word.
+    let leading: String = name
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '_')
+        .collect();
+    if !leading.is_empty() {
+        let digits = leading.trim_matches('_');
+        name = name[leading.len()..].trim_end_matches('_').to_string();
+        if !digits.is_empty() {
+            name = format!("{name}_{digits}");
+        }
+        if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+            name.insert(0, 'i');
+        }
     }
     name.chars().take(50).collect()
 }

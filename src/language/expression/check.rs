@@ -53,7 +53,12 @@ impl NameTable {
     /// Every name a condition could use, for "did you mean".
     fn candidates(&self, kind: ConditionKind) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
-        for (name, spec) in &self.indicators {
+        // Only valid names are worth suggesting; an invalid one has its own error.
+        let valid = self
+            .indicators
+            .iter()
+            .filter(|(name, _)| crate::language::validate::is_identifier(name));
+        for (name, spec) in valid {
             if spec.is_multi_output() {
                 names.extend(
                     spec.outputs

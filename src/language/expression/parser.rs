@@ -44,7 +44,7 @@ pub fn parse_expression(text: &str, offsets: &[usize], positions: &Positions<'_>
         parser.diagnostics.push(diagnostic(
             "E049",
             "the condition is empty; write one, e.g. `rsi_14 < 30`".to_string(),
-            locate(0, 0),
+            locate(0, text.len()),
         ));
         return ParseOutcome {
             expression: None,
@@ -279,14 +279,15 @@ impl Parser<'_> {
         let count = self.advance();
         let bars = match count.token {
             Token::Number(value) if count.whole && value <= f64::from(MAX_LOOKBACK) => value as u32,
-            Token::Number(_) => {
+            Token::Number(value) => {
                 let span = (self.locate)(count.start, count.end);
                 self.diagnostics.push(diagnostic(
                     "E047",
                     format!("a lookback is a whole number of bars from 0 to {MAX_LOOKBACK}"),
                     span,
                 ));
-                0
+                // Kept as written (truncated) so the canonical form still shows it.
+                value.min(f64::from(u32::MAX)) as u32
             }
             _ => {
                 self.error(
