@@ -11,6 +11,7 @@ mod position;
 pub mod suggestion;
 pub mod syntax_test;
 pub mod validate;
+pub mod writer;
 
 #[cfg(feature = "ssr")]
 pub mod check_command;
@@ -20,3 +21,4 @@ pub use model::{Diagnostic, Format, Severity, Span, Strategy};
 pub use syntax_test::{syntax_test, SyntaxReport};
 
 pub use validate::{validate, Validation};
+pub use writer::write_document;

@@ -170,6 +170,9 @@ impl Parser<'_> {
             return None;
         }
         let mut lhs = self.parse_prefix()?;
+        // Whether `lhs` is a comparison built by this loop (not one in parentheses, which
+        // `(a < b) == (c < d)` may compare).
+        let mut after_comparison = false;
         while let Some(op) = Self::binary_operator(&self.peek().token) {
             if op.precedence() < minimum {
                 break;
@@ -191,7 +194,7 @@ impl Parser<'_> {
                     op: previous,
                     rhs: middle,
                     ..
-                } if op.is_comparison() && previous.is_comparison() => {
+                } if after_comparison && op.is_comparison() && previous.is_comparison() => {
                     let span = (self.locate)(operator.start, operator.end);
                     self.diagnostics.push(diagnostic(
                         "E041",
@@ -230,6 +233,7 @@ impl Parser<'_> {
                     )
                 }
             };
+            after_comparison = op.is_comparison();
         }
         self.depth -= 1;
         Some(lhs)
