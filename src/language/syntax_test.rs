@@ -3,6 +3,7 @@
 
 mod intervals;
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
@@ -77,11 +78,11 @@ pub fn syntax_test_of(text: &str, validation: &Validation) -> SyntaxReport {
             summary: None,
         };
     };
-    let positions = Positions::new(text);
-    let root = parse_document(&positions, validation.format).root;
     let mut findings = Findings {
         diagnostics: Vec::new(),
-        root: root.as_ref(),
+        text,
+        format: validation.format,
+        root: OnceCell::new(),
     };
     // Logic is only judged on what was read in full: after a syntax error, or where a
     // condition could not be parsed, "never used" and "always true" would be noise.
@@ -114,7 +115,10 @@ pub fn syntax_test_of(text: &str, validation: &Validation) -> SyntaxReport {
 
 struct Findings<'a> {
     diagnostics: Vec<Diagnostic>,
-    root: Option<&'a Node>,
+    text: &'a str,
+    format: Format,
+    /// The document tree, read again only when a warning needs the span of a value.
+    root: OnceCell<Option<Node>>,
 }
 
 impl Findings<'_> {
@@ -130,6 +134,8 @@ impl Findings<'_> {
 
     fn value_span(&self, path: &str) -> Span {
         self.root
+            .get_or_init(|| parse_document(&Positions::new(self.text), self.format).root)
+            .as_ref()
             .and_then(|root| root.find_entry(path))
             .map(|entry| entry.value.span)
             .unwrap_or_default()
