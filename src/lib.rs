@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod error;
+pub mod language;
 pub mod site;
 
 #[cfg(feature = "ssr")]

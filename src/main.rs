@@ -12,6 +12,21 @@ use trading_strategy::server::{
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Offline tools need no configuration.
+    if let Some(Command::Check {
+        json,
+        explain,
+        files,
+    }) = &cli.command
+    {
+        let status = trading_strategy::language::check_command::run_check(
+            files,
+            *json,
+            *explain,
+            &mut std::io::stdout().lock(),
+        );
+        return ExitCode::from(u8::try_from(status).unwrap_or(1));
+    }
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(error) => {
@@ -52,12 +67,16 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Check { .. } => unreachable!("handled before configuration is read"),
         Command::Migrations => {
             let pool = database::connect_url(settings.database_url.expose(), 2).await?;
             println!("status  version         description");
             for migration in database::migration_statuses(&pool).await? {
                 let status = if migration.applied { "up" } else { "down" };
-                println!("{status:<7} {:<15} {}", migration.version, migration.description);
+                println!(
+                    "{status:<7} {:<15} {}",
+                    migration.version, migration.description
+                );
             }
             Ok(())
         }

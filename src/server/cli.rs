@@ -1,5 +1,7 @@
 //! The command line of the `trading_strategy` binary.
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -23,4 +25,16 @@ pub enum Command {
     },
     /// List every migration and whether it is applied (up) or not (down).
     Migrations,
+    /// Check strategy documents and print their diagnostics like a compiler
+    /// (exit status 1 when any document has an error).
+    Check {
+        /// Print the diagnostics as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Print the syntax test (summary and logic warnings) of each document.
+        #[arg(long)]
+        explain: bool,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }

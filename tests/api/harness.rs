@@ -64,10 +64,15 @@ impl Drop for TestDatabase {
                 .build()
                 .unwrap();
             runtime.block_on(async move {
-                if let Ok(admin) = PgPoolOptions::new().max_connections(1).connect(&admin_url).await {
-                    let _ = sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                        .execute(&admin)
-                        .await;
+                if let Ok(admin) = PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect(&admin_url)
+                    .await
+                {
+                    let _ =
+                        sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+                            .execute(&admin)
+                            .await;
                 }
             })
         })
@@ -93,8 +98,13 @@ pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
         ("POOL_SIZE".into(), "5".into()),
     ];
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    Settings::from_lookup(|name| env.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
-        .expect("test settings are valid")
+    Settings::from_lookup(|name| {
+        env.iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    })
+    .expect("test settings are valid")
 }
 
 pub fn leptos_options() -> leptos::config::LeptosOptions {
@@ -120,7 +130,8 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(extra_settings: &[(&str, &str)]) -> TestApp {
     let (database, pool) = TestDatabase::migrated().await;
     let listener_address: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let settings = test_settings(&database.url, extra_settings).with_listen_address(listener_address);
+    let settings =
+        test_settings(&database.url, extra_settings).with_listen_address(listener_address);
     let state = AppState {
         leptos_options: leptos_options(),
         pool: pool.clone(),
@@ -145,6 +156,10 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("the app answers")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("the app answers")
     }
 }

@@ -28,13 +28,18 @@ async fn health_answers_503_with_a_reason_when_the_database_is_unreachable() {
         settings: Arc::new(test_settings(unreachable, &[])),
     };
     let address = serve(state).await;
-    let response = reqwest::get(format!("http://{address}/health")).await.unwrap();
+    let response = reqwest::get(format!("http://{address}/health"))
+        .await
+        .unwrap();
     assert_eq!(response.status(), 503);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["status"], "error");
     let reason = body["reason"].as_str().unwrap();
     assert!(reason.contains("database"), "reason: {reason}");
-    assert!(!reason.contains("postgres://"), "the reason must not leak the URL: {reason}");
+    assert!(
+        !reason.contains("postgres://"),
+        "the reason must not leak the URL: {reason}"
+    );
 }
 
 #[tokio::test]

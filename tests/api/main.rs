@@ -3,6 +3,8 @@
 
 mod harness;
 
+mod binary;
+
 mod health;
 mod leptos_config;
 mod migrations;

@@ -45,9 +45,15 @@ async fn schema(pool: &PgPool) -> Vec<String> {
     .unwrap();
     let mut lines: Vec<String> = columns
         .into_iter()
-        .map(|(t, c, ty, null, default)| format!("column {t}.{c} {ty} nullable={null} default={default:?}"))
+        .map(|(t, c, ty, null, default)| {
+            format!("column {t}.{c} {ty} nullable={null} default={default:?}")
+        })
         .chain(indexes.into_iter().map(|(n, d)| format!("index {n}: {d}")))
-        .chain(constraints.into_iter().map(|(n, d)| format!("constraint {n}: {d}")))
+        .chain(
+            constraints
+                .into_iter()
+                .map(|(n, d)| format!("constraint {n}: {d}")),
+        )
         .collect();
     lines.sort();
     lines
@@ -59,12 +65,17 @@ async fn rolling_back_one_migration_and_migrating_again_leaves_the_schema_as_bef
     trading_strategy(&database, &["migrate"]);
     let pool = PgPool::connect(&database.url).await.unwrap();
     let before = schema(&pool).await;
-    assert!(before.iter().any(|l| l.starts_with("column strategies.lock_version")));
+    assert!(before
+        .iter()
+        .any(|l| l.starts_with("column strategies.lock_version")));
 
     let reverted = trading_strategy(&database, &["rollback", "1"]);
     assert!(reverted.contains("reverted"), "{reverted}");
     let rolled_back = schema(&pool).await;
-    assert!(!rolled_back.iter().any(|l| l.contains("strategies.")), "strategies survived the rollback");
+    assert!(
+        !rolled_back.iter().any(|l| l.contains("strategies.")),
+        "strategies survived the rollback"
+    );
 
     let listed = trading_strategy(&database, &["migrations"]);
     assert!(listed.lines().any(|l| l.starts_with("down")), "{listed}");

@@ -8,8 +8,14 @@ async fn the_home_page_is_rendered_on_the_server_with_the_stylesheet_and_hydrati
     let html = response.text().await.unwrap();
     assert!(html.contains("Write trading strategies you can trust"));
     assert!(html.contains("/pkg/trading_strategy.css"));
-    assert!(html.contains("/pkg/trading_strategy.js"), "hydration script missing");
-    assert!(html.contains("<title>Trading Strategy Platform</title>"), "{html}");
+    assert!(
+        html.contains("/pkg/trading_strategy.js"),
+        "hydration script missing"
+    );
+    assert!(
+        html.contains("<title>Trading Strategy Platform</title>"),
+        "{html}"
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,161 @@
+//! The real `trading_strategy` binary: start-up errors, structured logs, graceful shutdown.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use crate::harness::TestDatabase;
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_trading_strategy"));
+    // Start from a clean slate: only what each test sets.
+    for name in [
+        "DATABASE_URL",
+        "APP_ENV",
+        "MIX_ENV",
+        "SECRET_KEY_BASE",
+        "PHX_HOST",
+        "APP_HOST",
+        "PORT",
+        "LOG_FORMAT",
+    ] {
+        command.env_remove(name);
+    }
+    command
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs `serve` until `/health` answers; the returned child's stdout carries the logs.
+async fn start_server(database: &TestDatabase, port: u16) -> Child {
+    let child = binary()
+        .arg("serve")
+        .env("DATABASE_URL", &database.url)
+        .env("APP_ENV", "test")
+        .env("PORT", port.to_string())
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if reqwest::get(format!("http://127.0.0.1:{port}/health"))
+            .await
+            .is_ok()
+        {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server did not answer on port {port}");
+}
+
+fn terminate(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn wait_with_timeout(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the server did not stop within {limit:?} of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_missing_required_setting_stops_start_up_with_one_line_naming_it() {
+    let output = binary().arg("serve").output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("DATABASE_URL"), "{stderr}");
+}
+
+#[test]
+fn production_refuses_to_start_without_a_secret_key_base() {
+    let output = binary()
+        .arg("serve")
+        .env("APP_ENV", "production")
+        .env("PHX_HOST", "example.com")
+        .env(
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/postgres",
+        )
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("SECRET_KEY_BASE"), "{stderr}");
+}
+
+#[test]
+fn a_malformed_setting_is_named() {
+    let output = binary()
+        .arg("migrations")
+        .env(
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/postgres",
+        )
+        .env("MAX_CONCURRENT_BACKTESTS", "many")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("configuration error: MAX_CONCURRENT_BACKTESTS"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn json_logs_carry_the_request_id_and_sigterm_stops_the_server_cleanly() {
+    let (database, _pool) = TestDatabase::migrated().await;
+    let port = free_port();
+    let mut child = start_server(&database, port).await;
+    let response = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/health"))
+        .header("x-request-id", "log-probe-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    terminate(&child);
+    let status = wait_with_timeout(&mut child, Duration::from_secs(15));
+    assert!(status.success(), "exit status after SIGTERM: {status:?}");
+
+    let lines: Vec<serde_json::Value> = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .map(|line| serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    let finished = lines
+        .iter()
+        .find(|line| line["span"]["request_id"] == "log-probe-42")
+        .expect("a log line of the request carries its id");
+    assert_eq!(finished["fields"]["status"], 200);
+    assert_eq!(finished["span"]["route"], "/health");
+    assert!(lines
+        .iter()
+        .any(|line| line["fields"]["message"] == "stopped"));
+}
