@@ -479,6 +479,13 @@ impl Editor<'_> {
         match (&entry.value.value, items.last()) {
             (Value::List(_, Layout::Flow), last) => {
                 let (at, text) = match last {
+                    // One item per line stays one item per line.
+                    Some(last)
+                        if self.text[entry.value.span.start..last.span.start].contains('\n') =>
+                    {
+                        let indent = " ".repeat(self.column_of(last.span.start));
+                        (last.span.end, format!(",\n{indent}{flow_item}"))
+                    }
                     Some(last) => (last.span.end, format!(", {flow_item}")),
                     None => (entry.value.span.start + 1, flow_item),
                 };
@@ -927,6 +934,9 @@ impl Editor<'_> {
         clause: &str,
     ) -> Result<Vec<Splice>, EditError> {
         let new = Self::parse_clause(clause)?;
+        if self.root.get(field.key()).is_none() {
+            return self.add_condition(field, clause);
+        }
         let (_, root) = self.condition(field)?;
         let op = connective.operator();
         let text = format!(" {} {}", op.symbol(), Self::clause_text(clause, &new, op));
@@ -946,6 +956,25 @@ impl Editor<'_> {
             }
         }
         Ok(splices)
+    }
+
+    /// A condition the document does not have yet, written after the last condition present.
+    fn add_condition(&self, field: ConditionField, clause: &str) -> Result<Vec<Splice>, EditError> {
+        let missing = || EditError::ConditionUnreadable {
+            condition: field.key().to_string(),
+        };
+        let after = ["stop_conditions", "exit_conditions", "entry_conditions"]
+            .iter()
+            .filter_map(|key| self.root.get(key))
+            .max_by_key(|entry| entry.value.span.end)
+            .ok_or_else(missing)?;
+        let at = self.last_line_end(&after.value);
+        let value = serde_json::to_string(clause.trim()).map_err(|_| missing())?;
+        Ok(vec![Splice {
+            start: at,
+            end: at,
+            text: format!("\n{}", self.key_value(field.key(), &value)),
+        }])
     }
 
     fn replace_clause(
@@ -1004,6 +1033,11 @@ impl Editor<'_> {
     /// The clauses the condition should have after `edit`, without spans.
     fn expected_clauses(&self, edit: &Edit) -> Result<(Option<BinaryOp>, Vec<Expr>), EditError> {
         let (field, root) = match edit {
+            Edit::AddClause {
+                condition, clause, ..
+            } if self.root.get(condition.key()).is_none() => {
+                return Ok((None, vec![Self::parse_clause(clause)?.without_spans()]));
+            }
             Edit::AddClause { condition, .. }
             | Edit::ReplaceClause { condition, .. }
             | Edit::RemoveClause { condition, .. } => (*condition, self.condition(*condition)?.1),
