@@ -619,10 +619,7 @@ impl Editor<'_> {
                 index,
             );
         }
-        let start = match self.format {
-            // The `- ` before the first key belongs to the item.
-            Format::Yaml | Format::Toml => item.span.start,
-        };
+        let start = item.span.start;
         let end = self.last_line_end(item);
         let (mut first, mut after) = self.whole_lines(start, end.saturating_sub(1).max(start));
         if self.format == Format::Toml {
@@ -800,7 +797,7 @@ impl Editor<'_> {
                     start,
                     end: at,
                     text: match self.format {
-                        Format::Yaml => format!(":\n{indent}{line}").split_off(1),
+                        Format::Yaml => format!("\n{indent}{line}"),
                         Format::Toml => format!("{{ {line} }}"),
                     },
                 }])
@@ -852,8 +849,7 @@ impl Editor<'_> {
                     }
                 });
             }
-            for (item, indicator) in items.iter().zip(strategy.indicators.iter()) {
-                let _ = indicator;
+            for item in items {
                 let Some(source) = item
                     .get("parameters")
                     .and_then(|entry| entry.value.get("source"))
@@ -1032,7 +1028,7 @@ impl Editor<'_> {
 
     /// The clauses the condition should have after `edit`, without spans.
     fn expected_clauses(&self, edit: &Edit) -> Result<(Option<BinaryOp>, Vec<Expr>), EditError> {
-        let (field, root) = match edit {
+        let root = match edit {
             Edit::AddClause {
                 condition, clause, ..
             } if self.root.get(condition.key()).is_none() => {
@@ -1040,14 +1036,13 @@ impl Editor<'_> {
             }
             Edit::AddClause { condition, .. }
             | Edit::ReplaceClause { condition, .. }
-            | Edit::RemoveClause { condition, .. } => (*condition, self.condition(*condition)?.1),
+            | Edit::RemoveClause { condition, .. } => self.condition(*condition)?.1,
             _ => {
                 return Err(EditError::UnsupportedLayout {
                     message: "not a clause edit".to_string(),
                 })
             }
         };
-        let _ = field;
         let connective = Self::connective_of(&root);
         let mut clauses: Vec<Expr> = connective.map_or_else(
             || vec![root.without_spans()],
@@ -1111,10 +1106,10 @@ impl Editor<'_> {
             Some(op) => printed.join(&format!(" {} ", op.symbol())),
             None => printed.join(" "),
         };
-        let splice = self.replace_value(entry, &EditValue::Text(joined));
         let splice = Splice {
-            text: serde_json::to_string(&splice_text_unquoted(&splice.text)).unwrap_or_default(),
-            ..splice
+            start: entry.value.span.start,
+            end: entry.value.span.end,
+            text: serde_json::to_string(&joined).unwrap_or_default(),
         };
         Ok(apply_splices(self.text, vec![splice]))
     }
@@ -1222,10 +1217,6 @@ impl Editor<'_> {
             _ => scalar.text.clone(),
         })
     }
-}
-
-fn splice_text_unquoted(text: &str) -> String {
-    serde_json::from_str::<String>(text).unwrap_or_else(|_| text.to_string())
 }
 
 fn value_text(value: &EditValue) -> String {

@@ -221,14 +221,7 @@ impl Validator<'_, '_> {
         kept
     }
 
-    fn require(
-        &mut self,
-        node: &Node,
-        entries: &[&Entry],
-        required: &[&str],
-        path: &str,
-        anchor: Span,
-    ) {
+    fn require(&mut self, entries: &[&Entry], required: &[&str], path: &str, anchor: Span) {
         if !self.report_missing {
             return;
         }
@@ -239,7 +232,6 @@ impl Validator<'_, '_> {
                 } else {
                     format!("`{path}`")
                 };
-                let _ = node;
                 self.error(
                     "E010",
                     format!(
@@ -314,7 +306,7 @@ impl Validator<'_, '_> {
             .as_map()
             .and_then(|entries| entries.first())
             .map_or(self.positions.span(0, 0), |entry| entry.key_span);
-        self.require(root, &entries, &REQUIRED_FIELDS, "", anchor);
+        self.require(&entries, &REQUIRED_FIELDS, "", anchor);
         let mut strategy = Strategy::default();
         let field = |key: &str| entries.iter().copied().find(|entry| entry.key == key);
 
@@ -517,7 +509,7 @@ impl Validator<'_, '_> {
                 spec.type_name, parameter.name
             ))
         });
-        self.require(item, &entries, &["type", "name"], path, item.span);
+        self.require(&entries, &["type", "name"], path, item.span);
         let field = |key: &str| entries.iter().copied().find(|entry| entry.key == key);
 
         let mut name = None;
@@ -871,7 +863,7 @@ impl Validator<'_, '_> {
                     );
                     continue;
                 }
-                (Some(output), false) => {
+                (Some(_), false) => {
                     self.error(
                         "E028",
                         format!(
@@ -881,7 +873,6 @@ impl Validator<'_, '_> {
                         source.path,
                         source.span,
                     );
-                    let _ = output;
                     continue;
                 }
                 (None, false) => None,
@@ -1072,7 +1063,7 @@ impl Validator<'_, '_> {
             return None;
         }
         let entries = self.known_entries(node, &SIZING_FIELDS, "position_sizing", &|_| None);
-        self.require(node, &entries, &["type"], "position_sizing", entry.key_span);
+        self.require(&entries, &["type"], "position_sizing", entry.key_span);
         let field = |key: &str| entries.iter().copied().find(|entry| entry.key == key);
         let mut sizing = PositionSizing {
             sizing_type: None,
@@ -1201,7 +1192,6 @@ impl Validator<'_, '_> {
         }
         let entries = self.known_entries(node, &RISK_FIELDS, "risk_parameters", &|_| None);
         self.require(
-            node,
             &entries,
             &["max_daily_loss", "max_drawdown"],
             "risk_parameters",

@@ -140,17 +140,12 @@ fn write_yaml(strategy: &Strategy) -> String {
     for (key, value) in condition_fields(strategy) {
         let _ = writeln!(out, "{key}: {value}");
     }
-    for (table, fields) in [
-        ("position_sizing", sizing_fields(strategy)),
-        ("risk_parameters", risk_fields(strategy)),
-    ] {
-        if !fields.is_empty() {
-            let _ = writeln!(out, "{table}:");
-            for (key, value) in fields {
-                let _ = writeln!(out, "  {key}: {value}");
-            }
-        }
-    }
+    write_tables(
+        strategy,
+        &mut out,
+        &|table| format!("{table}:"),
+        &|key, value| format!("  {key}: {value}"),
+    );
     out
 }
 
@@ -175,16 +170,31 @@ fn write_toml(strategy: &Strategy) -> String {
             let _ = writeln!(out, "parameters = {{ {} }}", parameters.join(", "));
         }
     }
+    write_tables(
+        strategy,
+        &mut out,
+        &|table| format!("\n[{table}]"),
+        &|key, value| format!("{key} = {value}"),
+    );
+    out
+}
+
+/// `position_sizing` and `risk_parameters`, each under its header, in either notation.
+fn write_tables(
+    strategy: &Strategy,
+    out: &mut String,
+    header: &dyn Fn(&str) -> String,
+    line: &dyn Fn(&str, &str) -> String,
+) {
     for (table, fields) in [
         ("position_sizing", sizing_fields(strategy)),
         ("risk_parameters", risk_fields(strategy)),
     ] {
         if !fields.is_empty() {
-            let _ = writeln!(out, "\n[{table}]");
+            let _ = writeln!(out, "{}", header(table));
             for (key, value) in fields {
-                let _ = writeln!(out, "{key} = {value}");
+                let _ = writeln!(out, "{}", line(key, &value));
             }
         }
     }
-    out
 }
