@@ -12,7 +12,9 @@ use trading_strategy::language::model::{
     RiskParameters, SizingType, Span, Strategy as StrategyModel, Timeframe,
 };
 use trading_strategy::language::syntax_test::syntax_test_of;
-use trading_strategy::language::{apply_edit, validate, write_document, Edit, EditValue};
+use trading_strategy::language::{
+    apply_edit, validate, write_document, ConditionField, Connective, Edit, EditValue,
+};
 
 fn node(kind: ExprKind) -> Expr {
     Expr::new(kind, Span::default())
@@ -412,12 +414,24 @@ proptest! {
         let validation = validate(&text, format);
         let report = syntax_test_of(&text, &validation);
         let _ = report.summary.map(|summary| summary.to_text());
-        let edit = Edit::SetParameter {
-            indicator: strategy.indicators[0].name.clone(),
-            parameter: "period".to_string(),
-            value: EditValue::Number(5.0),
-        };
-        let _ = apply_edit(&text, format, &edit);
+        let first = strategy.indicators[0].name.clone();
+        let edits = [
+            Edit::SetParameter { indicator: first.clone(), parameter: "period".to_string(), value: EditValue::Number(5.0) },
+            Edit::RemoveParameter { indicator: first.clone(), parameter: "period".to_string() },
+            Edit::AddIndicator { indicator_type: "rsi".to_string(), name: "rsi_new".to_string(), parameters: vec![("period".to_string(), EditValue::Number(9.0))] },
+            Edit::RemoveIndicator { name: first.clone() },
+            Edit::RenameIndicator { name: first.clone(), new_name: "renamed".to_string() },
+            Edit::ChangeIndicatorType { name: first, indicator_type: "ema".to_string() },
+            Edit::AddClause { condition: ConditionField::Entry, connective: Connective::And, clause: "close > open".to_string() },
+            Edit::AddClause { condition: ConditionField::Stop, connective: Connective::Or, clause: "drawdown > 0.1".to_string() },
+            Edit::ReplaceClause { condition: ConditionField::Exit, index: 0, clause: "close < open OR volume > 0".to_string() },
+            Edit::RemoveClause { condition: ConditionField::Exit, index: 1 },
+        ];
+        for edit in &edits {
+            if let Ok(edited) = apply_edit(&text, format, edit) {
+                let _ = validate(&edited, format);
+            }
+        }
     }
 
     #[test]
