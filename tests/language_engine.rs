@@ -696,3 +696,25 @@ fn adding_an_indicator_to_an_inline_array_keeps_one_item_per_line() {
         )
     );
 }
+
+#[test]
+fn a_long_chain_of_minus_signs_prints_in_a_form_that_parses_back() {
+    let condition = format!("close < {}1 - {}volume", "-".repeat(150), "-".repeat(150));
+    let expression = parse_condition(&condition).expression.expect("parses");
+    let printed = print_expression(&expression);
+    let reparsed = parse_condition(&printed)
+        .expression
+        .expect("the canonical form parses");
+    assert_eq!(reparsed.without_spans(), expression.without_spans());
+}
+
+#[test]
+fn a_chained_comparison_with_a_long_middle_term_stays_within_the_operator_limit() {
+    let middle = vec!["close"; 600].join(" + ");
+    let condition = format!("open < {middle} < high");
+    let outcome = parse_condition(&condition);
+    assert!(outcome
+        .diagnostics
+        .iter()
+        .any(|d| d.message.contains("more than 1000 operators")));
+}

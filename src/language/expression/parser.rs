@@ -203,6 +203,22 @@ impl Parser<'_> {
                         span,
                     ));
                     let middle = (**middle).clone();
+                    // The middle term is written twice in the rewritten form; count its
+                    // operators again so that the canonical text stays within the limit.
+                    let mut repeated = 1;
+                    middle.walk(&mut |node| {
+                        if matches!(node.kind, ExprKind::Binary { .. }) {
+                            repeated += 1;
+                        }
+                    });
+                    self.operators += repeated;
+                    if self.operators > MAX_OPERATORS {
+                        self.error(
+                            format!("the condition has more than {MAX_OPERATORS} operators; split it up"),
+                            &operator,
+                        );
+                        return None;
+                    }
                     let second = Expr::new(
                         ExprKind::Binary {
                             op,

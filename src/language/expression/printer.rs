@@ -63,8 +63,10 @@ fn write_expr(expr: &Expr, context: u8, out: &mut String) {
                 write_expr(operand, NOT_PRECEDENCE, out);
             }
             UnaryOp::Negate => {
+                // `--x` reads back as two minus signs, so a nested minus needs no
+                // parentheses (which would double the nesting a long chain needs to parse).
                 out.push('-');
-                write_expr(operand, NEGATE_PRECEDENCE + 1, out);
+                write_expr(operand, NEGATE_PRECEDENCE, out);
             }
         },
         ExprKind::Binary { op, lhs, rhs } => {
