@@ -718,3 +718,46 @@ fn a_chained_comparison_with_a_long_middle_term_stays_within_the_operator_limit(
         .iter()
         .any(|d| d.message.contains("more than 1000 operators")));
 }
+
+#[test]
+fn deeply_nested_input_is_refused_within_a_small_stack() {
+    // Server worker threads have 2 MiB stacks; hostile nesting must not exhaust them.
+    let depth = 20_000;
+    let documents = [
+        (
+            format!("a = {}{}\n", "[".repeat(depth), "]".repeat(depth)),
+            Format::Toml,
+        ),
+        (
+            format!("a = {}1{}\n", "{b = ".repeat(depth), "}".repeat(depth)),
+            Format::Toml,
+        ),
+        (
+            format!("a: {}{}\n", "[".repeat(depth), "]".repeat(depth)),
+            Format::Yaml,
+        ),
+        (
+            format!(
+                "entry_conditions: \"{}close > 1{}\"\n",
+                "(".repeat(depth),
+                ")".repeat(depth)
+            ),
+            Format::Yaml,
+        ),
+        (
+            format!("entry_conditions: \"{}close > 1\"\n", "NOT ".repeat(depth)),
+            Format::Yaml,
+        ),
+        (
+            format!("entry_conditions: \"close{}\"\n", " + 1".repeat(depth)),
+            Format::Yaml,
+        ),
+    ];
+    for (text, format) in documents {
+        let worker = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || syntax_test(&text, format).has_errors())
+            .unwrap();
+        assert!(worker.join().expect("no stack overflow"));
+    }
+}

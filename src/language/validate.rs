@@ -475,7 +475,6 @@ impl Validator<'_, '_> {
         indicators
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn indicator(
         &mut self,
         item: &Node,

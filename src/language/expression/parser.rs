@@ -295,7 +295,7 @@ impl Parser<'_> {
         if self.peek().token != Token::LeftBracket {
             return Some(term);
         }
-        let open = self.advance();
+        self.advance();
         let count = self.advance();
         let bars = match count.token {
             Token::Number(value) if count.whole && value <= f64::from(MAX_LOOKBACK) => value as u32,
@@ -330,7 +330,6 @@ impl Parser<'_> {
             );
             return None;
         }
-        let _ = open;
         let span = self.span_between(term.span, (self.locate)(close.start, close.end));
         Some(Expr::new(
             ExprKind::Lookback {
