@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "trading_strategy", version, about = "Trading Strategy Platform")]
+#[command(
+    name = "trading_strategy",
+    version,
+    about = "Trading Strategy Platform"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -36,7 +36,7 @@ fn free_port() -> u16 {
 
 /// Runs `serve` until `/health` answers; the returned child's stdout carries the logs.
 async fn start_server(database: &TestDatabase, port: u16) -> Child {
-    let child = binary()
+    let mut child = binary()
         .arg("serve")
         .env("DATABASE_URL", &database.url)
         .env("APP_ENV", "test")
@@ -56,6 +56,8 @@ async fn start_server(database: &TestDatabase, port: u16) -> Child {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not answer on port {port}");
 }
 

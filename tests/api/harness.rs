@@ -1,10 +1,13 @@
 //! `spawn_app()`: a fresh database (dropped afterwards) and the real router on a random port,
 //! plus typed helpers, so each test reads as what a user does.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, time::Duration};
 
 use sqlx::{postgres::PgPoolOptions, PgPool};
-use trading_strategy::server::{config::Settings, database, http, AppState};
+use trading_strategy::{
+    accounts::{self, background::Intervals},
+    server::{config::Settings, database, http, AppState},
+};
 
 /// The Postgres server the tests may create databases on: `DATABASE_URL` with its database
 /// name ignored, or the local server.
@@ -85,9 +88,12 @@ impl Drop for TestDatabase {
 
 pub struct TestApp {
     pub address: SocketAddr,
+    #[allow(dead_code)] // for tests that look at or change the database directly
     pub pool: PgPool,
     pub client: reqwest::Client,
-    // Declared last so that it is dropped after the pool's users.
+    pub state: AppState,
+    // Held for its `Drop`, which removes the database; declared last so it goes last.
+    #[allow(dead_code)]
     pub database: TestDatabase,
 }
 
@@ -116,38 +122,53 @@ pub fn leptos_options() -> leptos::config::LeptosOptions {
 pub async fn serve(state: AppState) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
+    serve_on(listener, state);
+    address
+}
+
+/// Serves `state` on `listener`.
+pub fn serve_on(listener: tokio::net::TcpListener, state: AppState) {
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
-    address
 }
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
+/// Background intervals short enough for a test to see their effect.
+pub const TEST_INTERVALS: Intervals = Intervals {
+    mail_poll: Duration::from_millis(200),
+    expired_rows_cleanup: Duration::from_millis(500),
+};
+
 pub async fn spawn_app_with(extra_settings: &[(&str, &str)]) -> TestApp {
     let (database, pool) = TestDatabase::migrated().await;
-    let listener_address: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let settings =
-        test_settings(&database.url, extra_settings).with_listen_address(listener_address);
-    let state = AppState {
-        leptos_options: leptos_options(),
-        pool: pool.clone(),
-        settings: Arc::new(settings),
-    };
-    let address = serve(state).await;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    // Bound first, so that the public URL (links in mail, the Origin check) has the real port.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let settings = test_settings(&database.url, extra_settings).with_listen_address(address);
+    let state = AppState::new(leptos_options(), pool.clone(), settings);
+    accounts::background::spawn(&state, TEST_INTERVALS).await;
+    serve_on(listener, state.clone());
     TestApp {
         address,
         pool,
-        client,
+        client: client(false),
+        state,
         database,
     }
+}
+
+/// An HTTP client that never follows redirects, with or without a cookie jar (a browser).
+pub fn client(keeps_cookies: bool) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(keeps_cookies)
+        .build()
+        .unwrap()
 }
 
 impl TestApp {
@@ -156,10 +177,203 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("the app answers")
+    }
+}
+
+/// The SMTP sink the test command starts (MailDev): where the app sends, and where the
+/// tests read what it sent.
+pub fn smtp_sink_ports() -> (String, String) {
+    (
+        std::env::var("SMTP_SINK_SMTP_PORT").unwrap_or_else(|_| "1025".into()),
+        std::env::var("SMTP_SINK_WEB_PORT").unwrap_or_else(|_| "1080".into()),
+    )
+}
+
+/// The app with its mail going through the SMTP sink (plain SMTP: only allowed outside
+/// production, for this local sink).
+pub async fn spawn_app_with_mail() -> TestApp {
+    let (smtp_port, _) = smtp_sink_ports();
+    spawn_app_with(&[
+        ("SMTP_HOST", "127.0.0.1"),
+        ("SMTP_PORT", smtp_port.as_str()),
+        ("SMTP_STARTTLS", "false"),
+    ])
+    .await
+}
+
+/// An address no other test uses (they share the SMTP sink).
+pub fn unique_email() -> String {
+    format!("user-{}@example.com", uuid::Uuid::new_v4().simple())
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const NEW_PASSWORD: &str = "a different long passphrase";
+
+#[derive(Debug, Clone)]
+pub struct ReceivedMail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl ReceivedMail {
+    /// The path of the first link of ours in the text body (`/users/...`).
+    pub fn link_path(&self) -> String {
+        let start = self.text.find("http://").expect("the mail has a link");
+        let url: String = self.text[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+        let after_scheme = &url["http://".len()..];
+        let path_start = after_scheme.find('/').expect("the link has a path");
+        after_scheme[path_start..].to_string()
+    }
+
+    /// The token at the end of the link.
+    pub fn token(&self) -> String {
+        self.link_path().rsplit('/').next().unwrap().to_string()
+    }
+}
+
+/// Waits (up to 15 s) for mail to `address` whose subject contains `subject`, as received by
+/// the SMTP sink.
+pub async fn mail_to(address: &str, subject: &str) -> ReceivedMail {
+    let (_, web_port) = smtp_sink_ports();
+    let url = format!("http://127.0.0.1:{web_port}/email");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let listed = reqwest::get(&url).await.unwrap_or_else(|error| {
+            panic!("the SMTP sink answers at {url} (start it: source scripts/lib.sh && start_smtp_sink): {error}")
+        });
+        let mails: Vec<serde_json::Value> = listed.json().await.expect("the SMTP sink lists mail as JSON");
+        let found = mails.iter().rev().find(|mail| {
+            let to_us = mail["to"].as_array().is_some_and(|to| {
+                to.iter()
+                    .any(|r| r["address"].as_str().is_some_and(|a| a.eq_ignore_ascii_case(address)))
+            });
+            to_us && mail["subject"].as_str().is_some_and(|s| s.contains(subject))
+        });
+        if let Some(mail) = found {
+            return ReceivedMail {
+                subject: mail["subject"].as_str().unwrap_or_default().to_string(),
+                text: mail["text"].as_str().unwrap_or_default().to_string(),
+                html: mail["html"].as_str().unwrap_or_default().to_string(),
+            };
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no mail to {address} about {subject:?} reached the SMTP sink"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A browser: keeps cookies, sends `Origin` like a browser does, never follows redirects.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+impl Browser {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
-            .get(self.url(path))
+            .get(format!("{}{path}", self.base))
+            .header("accept", "text/html")
             .send()
             .await
             .expect("the app answers")
     }
+
+    /// A plain HTML form post, as with JavaScript off.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("accept", "text/html")
+            .header("origin", &self.base)
+            .header("referer", format!("{}{path}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .expect("the app answers")
+    }
+
+    /// A server function call as the hydrated page makes it.
+    pub async fn call(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("accept", "application/json")
+            .header("origin", &self.base)
+            .header("sec-fetch-site", "same-origin")
+            .form(fields)
+            .send()
+            .await
+            .expect("the app answers")
+    }
+
+    /// The email of the signed-in account, if any.
+    pub async fn signed_in_as(&self) -> Option<String> {
+        let response = self.call("/users/current", &[]).await;
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+        let account: Option<serde_json::Value> = response.json().await.unwrap();
+        account.map(|a| a["email"].as_str().unwrap().to_string())
+    }
+
+    pub async fn register(&self, email: &str, password: &str) -> reqwest::Response {
+        self.call("/users/register", &[("user[email]", email), ("user[password]", password)])
+            .await
+    }
+
+    pub async fn log_in(&self, email: &str, password: &str, remember: bool) -> reqwest::Response {
+        let mut fields = vec![("user[email]", email), ("user[password]", password)];
+        if remember {
+            fields.push(("user[remember_me]", "true"));
+        }
+        self.call("/users/log-in", &fields).await
+    }
+
+    pub async fn log_out(&self) -> reqwest::Response {
+        self.call("/users/log-out", &[]).await
+    }
+}
+
+impl TestApp {
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser {
+            client: client(true),
+            base: self.origin(),
+        }
+    }
+
+    /// A browser signed in to a new account (registered, not confirmed).
+    pub async fn signed_up(&self, email: &str) -> Browser {
+        let browser = self.browser();
+        let response = browser.register(email, PASSWORD).await;
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+        browser
+    }
+
+    pub async fn user_id(&self, email: &str) -> uuid::Uuid {
+        sqlx::query_scalar("SELECT id FROM users WHERE email = $1::text::citext")
+            .bind(email)
+            .fetch_one(&self.pool)
+            .await
+            .expect("the user exists")
+    }
+}
+
+/// The error a server function answered with (JSON).
+pub async fn error_of(response: reqwest::Response) -> serde_json::Value {
+    let text = response.text().await.unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("not a JSON error: {text}"))
+}
+
+/// The message for `field` in a validation error.
+pub fn field_message(error: &serde_json::Value, field: &str) -> Option<String> {
+    error["fields"]
+        .as_array()?
+        .iter()
+        .find(|f| f["field"] == field)
+        .map(|f| f["message"].as_str().unwrap().to_string())
 }
