@@ -115,3 +115,29 @@ wait_for_http() {
   echo "no answer from $url after ${seconds}s" >&2
   return 1
 }
+
+# The SMTP sink (MailDev, pinned in end2end/package.json) that the tests send account mail to
+# and read it back from (its web API on SMTP_SINK_WEB_PORT). Idempotent: a sink that already
+# answers is reused; one started here is stopped by stop_smtp_sink. It speaks plain SMTP, so
+# the apps that use it run with SMTP_STARTTLS=false (refused in production).
+export SMTP_SINK_SMTP_PORT="${SMTP_SINK_SMTP_PORT:-1025}"
+export SMTP_SINK_WEB_PORT="${SMTP_SINK_WEB_PORT:-1080}"
+SMTP_SINK_PID=""
+start_smtp_sink() {
+  if curl -fsS -o /dev/null "http://127.0.0.1:$SMTP_SINK_WEB_PORT/email" 2>/dev/null; then
+    return 0
+  fi
+  say "starting the SMTP sink (MailDev) on 127.0.0.1:$SMTP_SINK_SMTP_PORT (web $SMTP_SINK_WEB_PORT)"
+  mkdir -p "$CARGO_TARGET_DIR"
+  maildev --smtp "$SMTP_SINK_SMTP_PORT" --web "$SMTP_SINK_WEB_PORT" --ip 127.0.0.1 --web-ip 127.0.0.1 \
+    --silent >"$CARGO_TARGET_DIR/maildev.log" 2>&1 &
+  SMTP_SINK_PID=$!
+  wait_for_http "http://127.0.0.1:$SMTP_SINK_WEB_PORT/email" 30 || { cat "$CARGO_TARGET_DIR/maildev.log"; return 1; }
+}
+stop_smtp_sink() {
+  if [ -n "$SMTP_SINK_PID" ]; then
+    kill "$SMTP_SINK_PID" 2>/dev/null || true
+    wait "$SMTP_SINK_PID" 2>/dev/null || true
+    SMTP_SINK_PID=""
+  fi
+}

@@ -7,11 +7,18 @@ use leptos_router::{
     path,
 };
 
-use crate::site::{
-    home::HomePage,
-    layout::{SiteFooter, SiteHeader},
-    not_found::NotFound,
-    problem::ErrorPanel,
+use crate::{
+    accounts::views::{
+        ConfirmAccountPage, ConfirmEmailChangePage, LogInPage, RegisterPage,
+        RequestPasswordResetPage, ResendConfirmationPage, ResetPasswordPage, SettingsPage,
+    },
+    site::{
+        home::HomePage,
+        layout::{SiteFooter, SiteHeader},
+        not_found::NotFound,
+        problem::ErrorPanel,
+        strategies_placeholder::StrategiesPlaceholderPage,
+    },
 };
 
 /// The document around the app; rendered only on the server.
@@ -52,6 +59,15 @@ pub fn App() -> impl IntoView {
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>
                     <Routes fallback=|| view! { <NotFound /> }>
                         <Route path=path!("/") view=HomePage />
+                        <Route path=path!("/users/register") view=RegisterPage />
+                        <Route path=path!("/users/log-in") view=LogInPage />
+                        <Route path=path!("/users/confirm") view=ResendConfirmationPage />
+                        <Route path=path!("/users/confirm/:token") view=ConfirmAccountPage />
+                        <Route path=path!("/users/reset-password") view=RequestPasswordResetPage />
+                        <Route path=path!("/users/reset-password/:token") view=ResetPasswordPage />
+                        <Route path=path!("/users/settings") view=SettingsPage />
+                        <Route path=path!("/users/settings/confirm-email/:token") view=ConfirmEmailChangePage />
+                        <Route path=path!("/strategies") view=StrategiesPlaceholderPage />
                     </Routes>
                 </ErrorBoundary>
             </main>

@@ -43,20 +43,20 @@ pub enum AppError {
     },
     #[error("Please log in to continue")]
     Unauthenticated,
-    #[error("{0}")]
-    Forbidden(String),
+    #[error("{message}")]
+    Forbidden { message: String },
     #[error("Too many attempts. Please try again in {retry_after_secs} seconds.")]
     RateLimited { retry_after_secs: u64 },
-    #[error("{0}")]
-    PayloadTooLarge(String),
-    #[error("{0}")]
-    Unavailable(String),
+    #[error("{message}")]
+    PayloadTooLarge { message: String },
+    #[error("{message}")]
+    Unavailable { message: String },
     /// The detail is in the log under `request_id`; the user sees only the id.
     #[error("Something went wrong on our side. The problem was logged as request {request_id}.")]
     Internal { request_id: String },
     /// The request never reached the server, or its answer could not be read.
-    #[error("Could not reach the server: {0}")]
-    Transport(String),
+    #[error("Could not reach the server: {message}")]
+    Transport { message: String },
 }
 
 impl AppError {
@@ -78,11 +78,11 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Conflict { .. } => 409,
             AppError::Unauthenticated => 401,
-            AppError::Forbidden(_) => 403,
+            AppError::Forbidden { .. } => 403,
             AppError::RateLimited { .. } => 429,
-            AppError::PayloadTooLarge(_) => 413,
-            AppError::Unavailable(_) => 503,
-            AppError::Internal { .. } | AppError::Transport(_) => 500,
+            AppError::PayloadTooLarge { .. } => 413,
+            AppError::Unavailable { .. } => 503,
+            AppError::Internal { .. } | AppError::Transport { .. } => 500,
         }
     }
 
@@ -102,7 +102,9 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        AppError::Transport {
+            message: value.to_string(),
+        }
     }
 }
 
@@ -128,8 +130,15 @@ mod server_side {
         }
 
         /// Gives a server function's response this error's status (server functions answer
-        /// 500 for every error unless told otherwise).
+        /// 500 for every error unless told otherwise). A plain HTML form post keeps its
+        /// redirect back to the form (which carries the error), so its status stays.
         pub fn respond(self) -> Self {
+            let plain_form_post = leptos::prelude::use_context::<axum::http::request::Parts>()
+                .and_then(|parts| parts.headers.get(axum::http::header::ACCEPT).cloned())
+                .is_some_and(|accept| accept.to_str().is_ok_and(|v| v.contains("text/html")));
+            if plain_form_post {
+                return self;
+            }
             if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
                 options.set_status(self.http_status());
                 if let AppError::RateLimited { retry_after_secs } = &self {
@@ -178,6 +187,29 @@ mod tests {
         };
         let bytes = conflict.ser();
         assert_eq!(AppError::de(bytes), conflict);
+    }
+
+    #[test]
+    fn every_kind_of_error_can_be_encoded() {
+        // Internally tagged enums cannot encode newtype variants holding a string: every
+        // variant carries named fields.
+        for error in [
+            AppError::Forbidden {
+                message: "no".into(),
+            },
+            AppError::PayloadTooLarge {
+                message: "big".into(),
+            },
+            AppError::Unavailable {
+                message: "down".into(),
+            },
+            AppError::Transport {
+                message: "offline".into(),
+            },
+            AppError::Unauthenticated,
+        ] {
+            assert_eq!(AppError::de(error.ser()), error);
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Trading Strategy Platform: the Leptos app, shared by the server (`ssr`) and the browser
 //! (`hydrate`).
 
+pub mod accounts;
 pub mod app;
 pub mod error;
 pub mod language;

@@ -42,6 +42,9 @@ pub struct SmtpSettings {
     pub port: u16,
     pub username: Option<String>,
     pub password: Option<Secret>,
+    /// Always true in production; `SMTP_STARTTLS=false` allows the plain SMTP of a local
+    /// test sink (MailDev) outside production.
+    pub starttls: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -84,7 +87,11 @@ impl Settings {
 
     /// Reads settings through `lookup`, so tests can supply an environment of their own.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let read = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let read = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let environment = match (read("APP_ENV"), read("MIX_ENV")) {
             (Some(value), _) => parse_environment("APP_ENV", &value)?,
             (None, Some(value)) => parse_environment("MIX_ENV", &value)?,
@@ -94,8 +101,9 @@ impl Settings {
 
         let database_url = read("DATABASE_URL").ok_or_else(|| ConfigError {
             name: "DATABASE_URL",
-            problem: "is required (for example postgres://postgres@127.0.0.1:5432/trading_strategy)"
-                .into(),
+            problem:
+                "is required (for example postgres://postgres@127.0.0.1:5432/trading_strategy)"
+                    .into(),
         })?;
         if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
             return Err(ConfigError {
@@ -135,7 +143,8 @@ impl Settings {
             // could leak into a deployment.
             None => ephemeral_secret(),
         };
-        let signing_salt = read("LIVE_VIEW_SIGNING_SALT").unwrap_or_else(|| "trading_strategy".into());
+        let signing_salt =
+            read("LIVE_VIEW_SIGNING_SALT").unwrap_or_else(|| "trading_strategy".into());
 
         let public_url = match read("PHX_HOST").or_else(|| read("APP_HOST")) {
             Some(host) => parse_public_host(&host, production, port)?,
@@ -156,21 +165,40 @@ impl Settings {
                 port: parse_number::<u16>(&read, "SMTP_PORT", 587, 1..=65535)?,
                 username: read("SMTP_USERNAME"),
                 password: read("SMTP_PASSWORD").map(Secret::new),
+                starttls: match read("SMTP_STARTTLS") {
+                    Some(value) if !parse_bool("SMTP_STARTTLS", &value)? => {
+                        if production {
+                            return Err(ConfigError {
+                                name: "SMTP_STARTTLS",
+                                problem: "cannot be turned off in production".into(),
+                            });
+                        }
+                        false
+                    }
+                    _ => true,
+                },
             }),
             None => None,
         };
-        let mailer_from_email = read("MAILER_FROM_EMAIL").unwrap_or_else(|| "noreply@localhost".into());
+        let mailer_from_email =
+            read("MAILER_FROM_EMAIL").unwrap_or_else(|| "noreply@localhost".into());
         if !mailer_from_email.contains('@') {
             return Err(ConfigError {
                 name: "MAILER_FROM_EMAIL",
                 problem: format!("`{mailer_from_email}` is not an email address"),
             });
         }
-        let mailer_from_name = read("MAILER_FROM_NAME").unwrap_or_else(|| "Trading Strategy Platform".into());
+        let mailer_from_name =
+            read("MAILER_FROM_NAME").unwrap_or_else(|| "Trading Strategy Platform".into());
 
-        let max_concurrent_backtests = parse_number::<u32>(&read, "MAX_CONCURRENT_BACKTESTS", 5, 1..=1000)?;
-        let autosave_interval_ms =
-            parse_number::<u64>(&read, "STRATEGY_AUTOSAVE_INTERVAL_MS", 30_000, 1_000..=3_600_000)?;
+        let max_concurrent_backtests =
+            parse_number::<u32>(&read, "MAX_CONCURRENT_BACKTESTS", 5, 1..=1000)?;
+        let autosave_interval_ms = parse_number::<u64>(
+            &read,
+            "STRATEGY_AUTOSAVE_INTERVAL_MS",
+            30_000,
+            1_000..=3_600_000,
+        )?;
         let log_format = match read("LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -229,11 +257,21 @@ fn parse_environment(name: &'static str, value: &str) -> Result<Environment, Con
     }
 }
 
-fn parse_value<T>(name: &'static str, value: &str, range: std::ops::RangeInclusive<T>) -> Result<T, ConfigError>
+fn parse_value<T>(
+    name: &'static str,
+    value: &str,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
 where
     T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
 {
-    let problem = || format!("must be a whole number from {} to {}, got `{value}`", range.start(), range.end());
+    let problem = || {
+        format!(
+            "must be a whole number from {} to {}, got `{value}`",
+            range.start(),
+            range.end()
+        )
+    };
     let parsed: T = value.parse().map_err(|_| ConfigError {
         name,
         problem: problem(),
@@ -276,7 +314,11 @@ fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
 
 /// `PHX_HOST` is a bare host in the runbook (`your-domain.com`); a scheme and port are
 /// accepted too. Production defaults to https, other environments to http.
-fn parse_public_host(value: &str, production: bool, port: Option<u16>) -> Result<String, ConfigError> {
+fn parse_public_host(
+    value: &str,
+    production: bool,
+    port: Option<u16>,
+) -> Result<String, ConfigError> {
     let (scheme, rest) = match value.split_once("://") {
         Some((scheme @ ("http" | "https"), rest)) => (scheme.to_string(), rest),
         Some((other, _)) => {
@@ -299,7 +341,9 @@ fn parse_public_host(value: &str, production: bool, port: Option<u16>) -> Result
             problem: format!("`{value}` is not a host name"),
         });
     }
-    let has_port = authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok());
+    let has_port = authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok());
     Ok(match port {
         // Outside production the app is reached directly on its port, not behind a proxy.
         Some(port) if !production && !has_port => format!("{scheme}://{authority}:{port}"),
@@ -322,7 +366,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let env: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::from_lookup(|name| env.get(name).cloned())
     }
 
@@ -345,7 +392,9 @@ mod tests {
     fn a_missing_database_url_names_the_setting() {
         let error = settings(&[]).unwrap_err();
         assert_eq!(error.name, "DATABASE_URL");
-        assert!(error.to_string().starts_with("configuration error: DATABASE_URL"));
+        assert!(error
+            .to_string()
+            .starts_with("configuration error: DATABASE_URL"));
     }
 
     #[test]
@@ -360,9 +409,14 @@ mod tests {
     fn production_refuses_to_start_without_a_long_secret_key_base() {
         let prod = ("APP_ENV", "production");
         let host = ("PHX_HOST", "example.com");
-        assert_eq!(settings(&[DB, prod, host]).unwrap_err().name, "SECRET_KEY_BASE");
         assert_eq!(
-            settings(&[DB, prod, host, ("SECRET_KEY_BASE", "short")]).unwrap_err().name,
+            settings(&[DB, prod, host]).unwrap_err().name,
+            "SECRET_KEY_BASE"
+        );
+        assert_eq!(
+            settings(&[DB, prod, host, ("SECRET_KEY_BASE", "short")])
+                .unwrap_err()
+                .name,
             "SECRET_KEY_BASE"
         );
         let s = settings(&[DB, prod, host, ("SECRET_KEY_BASE", SECRET)]).unwrap();
@@ -387,8 +441,13 @@ mod tests {
 
     #[test]
     fn secrets_never_print() {
-        let s = settings(&[DB, ("SECRET_KEY_BASE", SECRET), ("SMTP_HOST", "mail"), ("SMTP_PASSWORD", "hunter2")])
-            .unwrap();
+        let s = settings(&[
+            DB,
+            ("SECRET_KEY_BASE", SECRET),
+            ("SMTP_HOST", "mail"),
+            ("SMTP_PASSWORD", "hunter2"),
+        ])
+        .unwrap();
         let printed = format!("{s:?}");
         assert!(!printed.contains(SECRET));
         assert!(!printed.contains("hunter2"));
@@ -401,15 +460,49 @@ mod tests {
         assert_eq!(s.public_url, "http://localhost:3000");
         let s = settings(&[DB, ("PHX_HOST", "https://trade.example.com/")]).unwrap();
         assert_eq!(s.public_url, "https://trade.example.com");
-        assert_eq!(settings(&[DB, ("PHX_HOST", "bad host!")]).unwrap_err().name, "PHX_HOST");
+        assert_eq!(
+            settings(&[DB, ("PHX_HOST", "bad host!")]).unwrap_err().name,
+            "PHX_HOST"
+        );
     }
 
     #[test]
     fn smtp_settings_come_together() {
-        let s = settings(&[DB, ("SMTP_HOST", "smtp.example.com"), ("SMTP_USERNAME", "apikey")]).unwrap();
+        let s = settings(&[
+            DB,
+            ("SMTP_HOST", "smtp.example.com"),
+            ("SMTP_USERNAME", "apikey"),
+        ])
+        .unwrap();
         let smtp = s.smtp.unwrap();
         assert_eq!(smtp.port, 587);
         assert_eq!(smtp.username.as_deref(), Some("apikey"));
-        assert_eq!(settings(&[DB, ("SMTP_HOST", "h"), ("SMTP_PORT", "x")]).unwrap_err().name, "SMTP_PORT");
+        assert_eq!(
+            settings(&[DB, ("SMTP_HOST", "h"), ("SMTP_PORT", "x")])
+                .unwrap_err()
+                .name,
+            "SMTP_PORT"
+        );
+        assert!(starttls_with(&[]));
+        assert!(!starttls_with(&[("SMTP_STARTTLS", "false")]));
+    }
+
+    fn starttls_with(extra: &[(&str, &str)]) -> bool {
+        let mut pairs = vec![DB, ("SMTP_HOST", "localhost")];
+        pairs.extend_from_slice(extra);
+        settings(&pairs).unwrap().smtp.unwrap().starttls
+    }
+
+    #[test]
+    fn production_refuses_plain_smtp() {
+        let pairs = [
+            DB,
+            ("APP_ENV", "production"),
+            ("PHX_HOST", "example.com"),
+            ("SECRET_KEY_BASE", SECRET),
+            ("SMTP_HOST", "smtp.example.com"),
+            ("SMTP_STARTTLS", "false"),
+        ];
+        assert_eq!(settings(&pairs).unwrap_err().name, "SMTP_STARTTLS");
     }
 }

@@ -19,7 +19,10 @@ use sqlx::PgPool;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use super::{config::Settings, database, request_id, state::AppState};
-use crate::app::{shell, App};
+use crate::{
+    accounts,
+    app::{shell, App},
+};
 
 /// Every request body is capped; a strategy document is at most 256 KiB, and form encoding
 /// can roughly triple it.
@@ -30,24 +33,44 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/health", get(health))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            provide_state(state.clone()),
-            move || shell(options.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            provide_state(state.clone()),
-            shell,
+        .merge(accounts::mailbox::routes(&state))
+        .leptos_routes_with_context(&state, routes, provide_state(state.clone()), move || {
+            shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(provide_state(state.clone()), shell))
+        // Innermost first: pages check who may see them with the session, which the session
+        // layer loads; the origin check refuses before any session is touched; every answer,
+        // refusals included, gets the security headers.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            accounts::page_access::guard_pages,
+        ))
+        .layer(accounts::sessions::layer(
+            state.pool.clone(),
+            &state.settings,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            accounts::request_security::require_same_origin,
         ))
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))
         .layer(middleware::from_fn(refuse_oversized_bodies))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            accounts::request_security::add_security_headers,
+        ))
         .layer(middleware::from_fn(request_id::track))
         .with_state(state)
 }
 
 fn provide_state(state: AppState) -> impl Fn() + Clone + Send + Sync + 'static {
-    move || provide_context(state.clone())
+    move || {
+        provide_context(state.clone());
+        accounts::request_security::provide_csp_nonce();
+    }
 }
 
 /// Answers 413 with a sentence before reading a body that says it is too large.
@@ -58,10 +81,10 @@ async fn refuse_oversized_bodies(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|length| length > MAX_REQUEST_BODY_BYTES) {
-        return crate::error::AppError::PayloadTooLarge(
-            "This request is too large (the limit is 1 MiB; a strategy document may be up to 256 KiB)."
+        return crate::error::AppError::PayloadTooLarge {
+            message: "This request is too large (the limit is 1 MiB; a strategy document may be up to 256 KiB)."
                 .into(),
-        )
+        }
         .into_response();
     }
     next.run(request).await
@@ -76,8 +99,12 @@ async fn health(State(pool): State<PgPool>) -> Response {
     .await;
     let reason = match round_trip {
         Ok(Ok(_)) => return Json(json!({ "status": "ok" })).into_response(),
-        Ok(Err(sqlx::Error::PoolTimedOut)) => "no database connection could be had within 5 seconds",
-        Ok(Err(sqlx::Error::Io(_))) | Ok(Err(sqlx::Error::Tls(_))) => "the database cannot be reached",
+        Ok(Err(sqlx::Error::PoolTimedOut)) => {
+            "no database connection could be had within 5 seconds"
+        }
+        Ok(Err(sqlx::Error::Io(_))) | Ok(Err(sqlx::Error::Tls(_))) => {
+            "the database cannot be reached"
+        }
         Ok(Err(_)) => "the database answered with an error",
         Err(_) => "the database did not answer within 3 seconds",
     };
@@ -137,11 +164,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             "the database lacks migrations; run `trading_strategy migrate`"
         );
     }
-    let state = AppState {
-        leptos_options,
-        pool,
-        settings: Arc::new(settings),
-    };
+    let state = AppState::new(leptos_options, pool, settings);
+    accounts::background::spawn(&state, accounts::background::Intervals::default()).await;
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .with_context(|| format!("cannot listen on {address}"))?;

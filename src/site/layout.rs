@@ -1,10 +1,14 @@
-//! The frame around every page: header with navigation, footer.
+//! The frame around every page: header with navigation and the account links, the account
+//! notices, footer.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::accounts::views::{account_resource, AccountNav, AccountNotices};
+
 #[component]
 pub fn SiteHeader() -> impl IntoView {
+    let account = account_resource();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">
@@ -14,8 +18,10 @@ pub fn SiteHeader() -> impl IntoView {
             </A>
             <nav class="site-nav" aria-label="Main">
                 <A href="/">"Home"</A>
+                <AccountNav account />
             </nav>
         </header>
+        <AccountNotices account />
     }
 }
 

@@ -4,3 +4,4 @@ pub mod home;
 pub mod layout;
 pub mod not_found;
 pub mod problem;
+pub mod strategies_placeholder;

@@ -177,7 +177,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("the app answers")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("the app answers")
     }
 }
 
@@ -212,7 +216,6 @@ pub const NEW_PASSWORD: &str = "a different long passphrase";
 
 #[derive(Debug, Clone)]
 pub struct ReceivedMail {
-    pub subject: String,
     pub text: String,
     pub html: String,
 }
@@ -221,7 +224,10 @@ impl ReceivedMail {
     /// The path of the first link of ours in the text body (`/users/...`).
     pub fn link_path(&self) -> String {
         let start = self.text.find("http://").expect("the mail has a link");
-        let url: String = self.text[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+        let url: String = self.text[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
         let after_scheme = &url["http://".len()..];
         let path_start = after_scheme.find('/').expect("the link has a path");
         after_scheme[path_start..].to_string()
@@ -243,17 +249,25 @@ pub async fn mail_to(address: &str, subject: &str) -> ReceivedMail {
         let listed = reqwest::get(&url).await.unwrap_or_else(|error| {
             panic!("the SMTP sink answers at {url} (start it: source scripts/lib.sh && start_smtp_sink): {error}")
         });
-        let mails: Vec<serde_json::Value> = listed.json().await.expect("the SMTP sink lists mail as JSON");
+        let mails: Vec<serde_json::Value> = listed
+            .json()
+            .await
+            .expect("the SMTP sink lists mail as JSON");
         let found = mails.iter().rev().find(|mail| {
             let to_us = mail["to"].as_array().is_some_and(|to| {
-                to.iter()
-                    .any(|r| r["address"].as_str().is_some_and(|a| a.eq_ignore_ascii_case(address)))
+                to.iter().any(|r| {
+                    r["address"]
+                        .as_str()
+                        .is_some_and(|a| a.eq_ignore_ascii_case(address))
+                })
             });
-            to_us && mail["subject"].as_str().is_some_and(|s| s.contains(subject))
+            to_us
+                && mail["subject"]
+                    .as_str()
+                    .is_some_and(|s| s.contains(subject))
         });
         if let Some(mail) = found {
             return ReceivedMail {
-                subject: mail["subject"].as_str().unwrap_or_default().to_string(),
                 text: mail["text"].as_str().unwrap_or_default().to_string(),
                 html: mail["html"].as_str().unwrap_or_default().to_string(),
             };
@@ -317,8 +331,11 @@ impl Browser {
     }
 
     pub async fn register(&self, email: &str, password: &str) -> reqwest::Response {
-        self.call("/users/register", &[("user[email]", email), ("user[password]", password)])
-            .await
+        self.call(
+            "/users/register",
+            &[("user[email]", email), ("user[password]", password)],
+        )
+        .await
     }
 
     pub async fn log_in(&self, email: &str, password: &str, remember: bool) -> reqwest::Response {
@@ -331,6 +348,59 @@ impl Browser {
 
     pub async fn log_out(&self) -> reqwest::Response {
         self.call("/users/log-out", &[]).await
+    }
+
+    pub async fn confirm(&self, token: &str) -> reqwest::Response {
+        self.call("/users/confirm", &[("token", token)]).await
+    }
+
+    pub async fn request_reset(&self, email: &str) -> reqwest::Response {
+        self.call("/users/reset-password", &[("user[email]", email)])
+            .await
+    }
+
+    pub async fn reset_password(&self, token: &str, password: &str) -> reqwest::Response {
+        self.call(
+            "/users/reset-password/update",
+            &[
+                ("token", token),
+                ("user[password]", password),
+                ("user[password_confirmation]", password),
+            ],
+        )
+        .await
+    }
+
+    pub async fn change_email(&self, new_email: &str, current_password: &str) -> reqwest::Response {
+        self.call(
+            "/users/settings/email",
+            &[
+                ("user[email]", new_email),
+                ("current_password", current_password),
+            ],
+        )
+        .await
+    }
+
+    pub async fn confirm_email_change(&self, token: &str) -> reqwest::Response {
+        self.call("/users/settings/confirm-email", &[("token", token)])
+            .await
+    }
+
+    pub async fn change_password(
+        &self,
+        new_password: &str,
+        current_password: &str,
+    ) -> reqwest::Response {
+        self.call(
+            "/users/settings/password",
+            &[
+                ("user[password]", new_password),
+                ("user[password_confirmation]", new_password),
+                ("current_password", current_password),
+            ],
+        )
+        .await
     }
 }
 
@@ -352,6 +422,14 @@ impl TestApp {
         let response = browser.register(email, PASSWORD).await;
         assert_eq!(response.status(), 200, "{:?}", response.text().await);
         browser
+    }
+
+    /// The value of a `SELECT count(*) ...`.
+    pub async fn count(&self, query: &str) -> i64 {
+        sqlx::query_scalar(query)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
     }
 
     pub async fn user_id(&self, email: &str) -> uuid::Uuid {

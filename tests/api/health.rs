@@ -1,5 +1,3 @@
-use std::sync::Arc;
-
 use sqlx::postgres::PgPoolOptions;
 use trading_strategy::server::AppState;
 
@@ -22,11 +20,7 @@ async fn health_answers_503_with_a_reason_when_the_database_is_unreachable() {
         .acquire_timeout(std::time::Duration::from_secs(1))
         .connect_lazy(unreachable)
         .unwrap();
-    let state = AppState {
-        leptos_options: leptos_options(),
-        pool,
-        settings: Arc::new(test_settings(unreachable, &[])),
-    };
+    let state = AppState::new(leptos_options(), pool, test_settings(unreachable, &[]));
     let address = serve(state).await;
     let response = reqwest::get(format!("http://{address}/health"))
         .await

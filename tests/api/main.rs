@@ -3,6 +3,8 @@
 
 mod harness;
 
+mod accounts;
+
 mod binary;
 
 mod health;

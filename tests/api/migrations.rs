@@ -69,12 +69,20 @@ async fn rolling_back_one_migration_and_migrating_again_leaves_the_schema_as_bef
         .iter()
         .any(|l| l.starts_with("column strategies.lock_version")));
 
+    assert!(before.iter().any(|l| l.starts_with("column mail_outbox.")));
+
     let reverted = trading_strategy(&database, &["rollback", "1"]);
     assert!(reverted.contains("reverted"), "{reverted}");
     let rolled_back = schema(&pool).await;
+    for table in ["sessions.", "mail_outbox.", "rate_limits."] {
+        assert!(
+            !rolled_back.iter().any(|l| l.contains(table)),
+            "{table} survived the rollback"
+        );
+    }
     assert!(
-        !rolled_back.iter().any(|l| l.contains("strategies.")),
-        "strategies survived the rollback"
+        rolled_back.iter().any(|l| l.contains("strategies.")),
+        "only the last migration was reverted"
     );
 
     let listed = trading_strategy(&database, &["migrations"]);
@@ -90,7 +98,7 @@ async fn rolling_back_one_migration_and_migrating_again_leaves_the_schema_as_bef
 #[tokio::test]
 async fn rolling_back_every_migration_leaves_no_table_behind() {
     let (database, pool) = TestDatabase::migrated().await;
-    trading_strategy(&database, &["rollback", "2"]);
+    trading_strategy(&database, &["rollback", "3"]);
     let tables: Vec<(String,)> = sqlx::query_as(
         "SELECT table_name::text FROM information_schema.tables
          WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",

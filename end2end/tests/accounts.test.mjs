@@ -1,0 +1,163 @@
+// Accounts in a real browser, with mail read from the SMTP server (MailDev) the test command
+// started: register, confirm through the mailed link, log out, log in, reset the password
+// through the mail, change the password in settings and see the other browser logged out.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { launchBrowser, openPage } from './browser.mjs';
+
+const MAILDEV_URL = process.env.MAILDEV_URL ?? 'http://127.0.0.1:1080';
+const PASSWORD = 'correct horse battery staple';
+const RESET_PASSWORD = 'a reset passphrase of mine';
+const CHANGED_PASSWORD = 'the changed passphrase here';
+
+let browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+const uniqueEmail = () => `browser-${randomUUID()}@example.com`;
+
+// The newest mail to `address` whose subject contains `subject`, waiting up to 15 s.
+async function mailTo(address, subject) {
+  const deadline = Date.now() + 15000;
+  while (Date.now() < deadline) {
+    const mails = await (await fetch(`${MAILDEV_URL}/email`)).json();
+    const found = mails
+      .filter((m) => m.to.some((t) => t.address.toLowerCase() === address.toLowerCase()))
+      .filter((m) => m.subject.includes(subject))
+      .pop();
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`no mail to ${address} about "${subject}"`);
+}
+
+function linkIn(mail) {
+  const match = mail.text.match(/https?:\/\/\S+/);
+  assert.ok(match, mail.text);
+  return new URL(match[0]).pathname;
+}
+
+// Waits until the WASM has loaded, so that forms go through Leptos actions.
+async function hydrated(page) {
+  await page.waitForLoadState('networkidle');
+}
+
+async function logIn(page, email, password) {
+  await page.goto('/users/log-in');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL('**/strategies');
+}
+
+test('a user registers, confirms by mail, logs out and in, resets the password by mail, and a password change logs the other browser out', async () => {
+  const email = uniqueEmail();
+  const { context, page, problems } = await openPage(browser);
+
+  // Register.
+  await page.goto('/users/register');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel(/^Password/).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create an account' }).click();
+  await page.waitForURL('**/strategies?notice=registered');
+  await page.getByRole('heading', { name: 'Your strategies' }).waitFor();
+  assert.equal(await page.getByTestId('account-email').innerText(), email);
+  await page.getByTestId('unconfirmed-banner').waitFor();
+
+  // Confirm through the mailed link.
+  const confirmation = await mailTo(email, 'Confirm your email');
+  await page.goto(linkIn(confirmation));
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Confirm my account' }).click();
+  await page.waitForURL('**/strategies?notice=confirmed');
+  await page.getByText('Your email is confirmed').waitFor();
+  assert.equal(await page.getByTestId('unconfirmed-banner').count(), 0);
+
+  // Log out, then log in again.
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.waitForURL('**/?notice=logged-out');
+  await page.getByRole('link', { name: 'Log in' }).waitFor();
+  await logIn(page, email, PASSWORD);
+
+  // Reset the password through the mail (as a guest).
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.waitForURL('**/?notice=logged-out');
+  await page.goto('/users/reset-password');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('button', { name: 'Send password reset instructions' }).click();
+  await page.waitForURL('**/users/log-in?notice=reset-sent');
+  const reset = await mailTo(email, 'Reset your password');
+  await page.goto(linkIn(reset));
+  await hydrated(page);
+  await page.getByLabel('New password', { exact: true }).fill(RESET_PASSWORD);
+  await page.getByLabel('Confirm new password').fill(RESET_PASSWORD);
+  await page.getByRole('button', { name: 'Reset password' }).click();
+  await page.waitForURL('**/users/log-in?notice=password-reset');
+  await logIn(page, email, RESET_PASSWORD);
+
+  // A second browser logs in too; a password change in the first logs it out.
+  const other = await openPage(browser);
+  await logIn(other.page, email, RESET_PASSWORD);
+  await page.goto('/users/settings');
+  await hydrated(page);
+  const form = page.getByTestId('change-password');
+  await form.getByLabel('New password', { exact: true }).fill(CHANGED_PASSWORD);
+  await form.getByLabel('Confirm new password').fill(CHANGED_PASSWORD);
+  await form.getByLabel('Current password').fill(RESET_PASSWORD);
+  await form.getByRole('button', { name: 'Change password' }).click();
+  await page.waitForURL('**/users/settings?notice=password-changed');
+  assert.equal(await page.getByTestId('account-email').innerText(), email, 'this browser stays logged in');
+
+  await other.page.goto('/strategies');
+  await other.page.waitForURL('**/users/log-in?return_to=%2Fstrategies');
+  assert.equal(await other.page.getByTestId('account-email').count(), 0);
+
+  assert.deepEqual(problems, []);
+  assert.deepEqual(other.problems, []);
+  await other.context.close();
+  await context.close();
+});
+
+test('with JavaScript on, a refused form shows the error next to its field without leaving the page', async () => {
+  const { context, page, problems } = await openPage(browser);
+  await page.goto('/users/register');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(uniqueEmail());
+  await page.getByLabel(/^Password/).fill('password1234');
+  await page.getByRole('button', { name: 'Create an account' }).click();
+  const error = page.locator('[data-field=password]');
+  await error.waitFor();
+  assert.match(await error.innerText(), /common/);
+  assert.equal(new URL(page.url()).pathname, '/users/register');
+  assert.ok(!page.url().includes('__err'), 'answered in the page, not by a redirect');
+  // A 422 answer is logged by Chromium as a failed resource; nothing else may be.
+  assert.deepEqual(problems.filter((p) => !p.includes('status of 422')), []);
+  await context.close();
+});
+
+test('with JavaScript off, registering and a refused login still work as plain forms', async () => {
+  const { context, page } = await openPage(browser, { javaScript: false });
+  const email = uniqueEmail();
+  await page.goto('/users/register');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel(/^Password/).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create an account' }).click();
+  await page.waitForURL('**/strategies?notice=registered');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.waitForURL('**/?notice=logged-out');
+
+  await page.goto('/users/log-in');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill('not the right password');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByText('Invalid email or password').waitFor();
+  await context.close();
+});

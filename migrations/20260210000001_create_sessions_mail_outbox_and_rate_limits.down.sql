@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS rate_limits;
+DROP TABLE IF EXISTS mail_outbox;
+DROP TABLE IF EXISTS sessions;

@@ -1,0 +1,135 @@
+//! Accounts: registration, confirmation, login and sessions, password reset, settings, and
+//! the mail they send. Shared types, server functions and pages here; the server-only parts
+//! (storage, hashing, tokens, sessions, mail, rate limits, request checks) in the `ssr`
+//! modules below.
+
+mod api;
+pub mod views;
+
+pub use api::*;
+
+#[cfg(feature = "ssr")]
+pub mod background;
+#[cfg(feature = "ssr")]
+pub mod credentials;
+#[cfg(feature = "ssr")]
+pub mod mail;
+#[cfg(feature = "ssr")]
+pub mod mailbox;
+#[cfg(feature = "ssr")]
+pub mod page_access;
+#[cfg(feature = "ssr")]
+pub mod password_hashing;
+#[cfg(feature = "ssr")]
+pub mod rate_limits;
+#[cfg(feature = "ssr")]
+pub mod repository;
+#[cfg(feature = "ssr")]
+pub mod request_security;
+#[cfg(feature = "ssr")]
+mod server_context;
+#[cfg(feature = "ssr")]
+pub mod sessions;
+#[cfg(feature = "ssr")]
+pub mod signed_out;
+#[cfg(feature = "ssr")]
+pub mod tokens;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a signed-in user lands by default.
+pub const HOME_OF_SIGNED_IN: &str = "/strategies";
+
+/// The signed-in user as pages see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub email: String,
+    pub confirmed: bool,
+}
+
+/// Where the browser goes after a form succeeded: a plain form post gets it as a redirect,
+/// a form sent by the hydrated page loads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Navigation {
+    pub to: String,
+}
+
+/// The `user[...]` fields of every account form (each form sends the ones it has).
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct UserForm {
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub password_confirmation: String,
+    #[serde(default)]
+    pub remember_me: Option<String>,
+}
+
+impl std::fmt::Debug for UserForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UserForm([redacted])")
+    }
+}
+
+/// `return_to` only ever leads to a path of this site (never `//other.site` or `/\other`).
+pub fn safe_return_to(requested: Option<&str>) -> String {
+    match requested {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.starts_with("/\\")
+                && !path.chars().any(|c| c.is_control()) =>
+        {
+            path.to_string()
+        }
+        _ => HOME_OF_SIGNED_IN.to_string(),
+    }
+}
+
+/// Short notices that a redirect names by code (`?notice=...`), so no text travels in URLs.
+pub fn notice_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "registered" => "Account created. We sent a link to your email to confirm it.",
+        "confirmation-sent" => {
+            "If your email is in our system and it has not been confirmed yet, you will receive an email with instructions shortly."
+        }
+        "reset-sent" => "If your email is in our system, you will receive instructions to reset your password shortly.",
+        "password-reset" => "Password reset successfully. Please log in with your new password.",
+        "confirmed" => "Your email is confirmed. Thank you!",
+        "email-change-sent" => "A link to confirm your email change has been sent to the new address.",
+        "email-changed" => "Email changed successfully.",
+        "password-changed" => "Password updated successfully. Your other sessions have ended.",
+        "logged-out" => "Logged out successfully.",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_to_stays_on_this_site() {
+        assert_eq!(safe_return_to(Some("/users/settings")), "/users/settings");
+        assert_eq!(
+            safe_return_to(Some("/strategies?page=2")),
+            "/strategies?page=2"
+        );
+        for hostile in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "",
+            "javascript:x",
+        ] {
+            assert_eq!(
+                safe_return_to(Some(hostile)),
+                HOME_OF_SIGNED_IN,
+                "{hostile}"
+            );
+        }
+        assert_eq!(safe_return_to(None), HOME_OF_SIGNED_IN);
+    }
+}

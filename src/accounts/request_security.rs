@@ -1,0 +1,183 @@
+//! What every request passes through before the app sees it: the same-origin check for
+//! state-changing methods, and the security headers of every response (a Content-Security-
+//! Policy whose nonce the hydration scripts carry, nosniff, no framing, Referrer-Policy, HSTS
+//! over TLS).
+
+use axum::{
+    extract::{Request, State},
+    http::{header, HeaderMap, HeaderValue, Method},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use rand_core::{OsRng, RngCore};
+
+use crate::{error::AppError, server::AppState};
+
+fn changes_state(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// `scheme://host[:port]` of a URL, lower-cased, for comparing origins.
+fn origin_of(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    match parsed.origin() {
+        url::Origin::Tuple(..) => Some(parsed.origin().ascii_serialization()),
+        url::Origin::Opaque(_) => None,
+    }
+}
+
+/// Whether a state-changing request comes from a page of ours. Browsers send `Sec-Fetch-Site`
+/// and `Origin` on every POST; a request with neither is not from a browser (curl, the
+/// runbook's smoke test) and cannot carry a victim's cookies by a browser's doing.
+pub fn is_same_origin(headers: &HeaderMap, public_url: &str) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site") {
+        if site != "same-origin" && site != "none" {
+            return false;
+        }
+    }
+    let ours = origin_of(public_url);
+    if let Some(origin) = text("origin") {
+        return origin_of(origin).is_some() && origin_of(origin) == ours;
+    }
+    if let Some(referer) = text("referer") {
+        return origin_of(referer).is_some() && origin_of(referer) == ours;
+    }
+    true
+}
+
+pub async fn require_same_origin(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if changes_state(request.method())
+        && !is_same_origin(request.headers(), &state.settings.public_url)
+    {
+        tracing::warn!(method = %request.method(), "refused a cross-origin request");
+        return AppError::Forbidden {
+            message: "This request came from another site, so it was refused. Please use the form on this site."
+                .into(),
+        }
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// The nonce of this response's Content-Security-Policy, for the scripts the page renders.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
+fn new_nonce() -> String {
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn content_security_policy(nonce: &str) -> String {
+    // `wasm-unsafe-eval` lets the page compile its own WASM; nothing else runs unless it
+    // carries the nonce. Styles come from our stylesheet (Leptos sets a few inline).
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; \
+         frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+    )
+}
+
+pub async fn add_security_headers(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let nonce = new_nonce();
+    request.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&content_security_policy(&nonce)) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    if state.settings.is_production() || state.settings.public_url.starts_with("https://") {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
+}
+
+/// Gives the page being rendered the nonce of its response's policy (called in the Leptos
+/// context of every page).
+pub fn provide_csp_nonce() {
+    use leptos::prelude::use_context;
+    if let Some(parts) = use_context::<axum::http::request::Parts>() {
+        if let Some(CspNonce(nonce)) = parts.extensions.get::<CspNonce>() {
+            leptos::prelude::provide_context(leptos::nonce::Nonce::from_value(nonce.as_str()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    const OURS: &str = "https://trade.example.com";
+
+    #[test]
+    fn a_request_from_our_pages_passes() {
+        assert!(is_same_origin(
+            &headers(&[("sec-fetch-site", "same-origin"), ("origin", OURS)]),
+            OURS
+        ));
+        assert!(is_same_origin(
+            &headers(&[("referer", "https://trade.example.com/users/log-in")]),
+            OURS
+        ));
+        assert!(
+            is_same_origin(&headers(&[]), OURS),
+            "a client that is not a browser"
+        );
+    }
+
+    #[test]
+    fn a_request_from_another_site_is_refused() {
+        assert!(!is_same_origin(
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            OURS
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("sec-fetch-site", "same-site")]),
+            OURS
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("origin", "https://evil.example")]),
+            OURS
+        ));
+        assert!(!is_same_origin(&headers(&[("origin", "null")]), OURS));
+        assert!(!is_same_origin(
+            &headers(&[("origin", "http://trade.example.com")]),
+            OURS
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("referer", "https://trade.example.com.evil.example/")]),
+            OURS
+        ));
+    }
+}

@@ -1,0 +1,186 @@
+//! Server-side sessions (tower-sessions with its Postgres store). A signed-in session holds a
+//! session token whose digest is in `users_tokens`: deleting a user's tokens ends their
+//! sessions even if a session row survives. Inactivity expiry comes from the store's expiry
+//! date, the absolute lifetime from the token's age.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sqlx::PgPool;
+use tower_sessions::{
+    cookie::{time, SameSite},
+    Expiry, Session, SessionManagerLayer,
+};
+use tower_sessions_sqlx_store::PostgresStore;
+use uuid::Uuid;
+
+use super::{
+    repository::{self, UserRecord},
+    tokens::{EncodedToken, IssuedToken, TokenPurpose},
+};
+use crate::{error::AppError, server::config::Settings};
+
+const TOKEN_KEY: &str = "user_token";
+const REMEMBER_KEY: &str = "remember_me";
+const LAST_SEEN_KEY: &str = "last_seen";
+
+/// Inactivity expiry of an ordinary session and of a remembered one.
+pub const INACTIVITY: Duration = Duration::from_secs(2 * 60 * 60);
+pub const REMEMBERED_INACTIVITY: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+/// A request refreshes the inactivity expiry at most this often (each refresh is a write).
+const REFRESH_AFTER_SECS: i64 = 60;
+
+pub fn cookie_name(settings: &Settings) -> &'static str {
+    // `__Host-` makes the browser refuse the cookie unless it is Secure, host-only and for `/`.
+    if settings.cookie_secure {
+        "__Host-session"
+    } else {
+        "session"
+    }
+}
+
+pub fn store(pool: PgPool) -> PostgresStore {
+    PostgresStore::new(pool)
+        .with_schema_name("public")
+        .and_then(|store| store.with_table_name("sessions"))
+        .expect("valid session table name")
+}
+
+pub fn layer(pool: PgPool, settings: &Settings) -> SessionManagerLayer<PostgresStore> {
+    SessionManagerLayer::new(store(pool))
+        .with_name(cookie_name(settings))
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(settings.cookie_secure)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(to_time(INACTIVITY)))
+}
+
+fn to_time(duration: Duration) -> time::Duration {
+    time::Duration::seconds(duration.as_secs() as i64)
+}
+
+fn session_error(error: tower_sessions::session::Error) -> AppError {
+    AppError::internal(format!("session store: {error}"))
+}
+
+/// Signs `user_id` in: a new session id (so that an id planted before sign-in is worthless),
+/// a new session token, and the lifetime that "remember me" asks for.
+pub async fn sign_in(
+    session: &Session,
+    pool: &PgPool,
+    user_id: Uuid,
+    remember: bool,
+) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)?;
+    let token = IssuedToken::generate();
+    repository::insert_token(
+        pool,
+        user_id,
+        &token.digest,
+        &TokenPurpose::Session { remember },
+        None,
+    )
+    .await?;
+    session
+        .insert(TOKEN_KEY, token.encoded.expose())
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(REMEMBER_KEY, remember)
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(LAST_SEEN_KEY, Utc::now().timestamp())
+        .await
+        .map_err(session_error)?;
+    let inactivity = if remember {
+        REMEMBERED_INACTIVITY
+    } else {
+        INACTIVITY
+    };
+    session.set_expiry(Some(Expiry::OnInactivity(to_time(inactivity))));
+    // Saved now rather than after the response, so that the row exists to record its owner.
+    session.save().await.map_err(session_error)?;
+    if let Some(id) = session.id() {
+        repository::attach_session(pool, &id.to_string(), user_id).await?;
+    }
+    Ok(())
+}
+
+/// The signed-in user, if the session holds a live token; a dead one empties the session.
+pub async fn current_user(
+    session: &Session,
+    pool: &PgPool,
+) -> Result<Option<UserRecord>, AppError> {
+    let Some(token) = session
+        .get::<String>(TOKEN_KEY)
+        .await
+        .map_err(session_error)?
+    else {
+        return Ok(None);
+    };
+    let remember = session
+        .get::<bool>(REMEMBER_KEY)
+        .await
+        .map_err(session_error)?
+        .unwrap_or(false);
+    let user = match EncodedToken::new(token).digest() {
+        Some(digest) => {
+            repository::find_user_by_session_token(
+                pool,
+                &digest,
+                TokenPurpose::Session { remember }.lifetime(),
+            )
+            .await?
+        }
+        None => None,
+    };
+    match &user {
+        Some(_) => {
+            let now = Utc::now().timestamp();
+            let last_seen = session
+                .get::<i64>(LAST_SEEN_KEY)
+                .await
+                .map_err(session_error)?
+                .unwrap_or(0);
+            if now - last_seen > REFRESH_AFTER_SECS {
+                // Modifying the session saves it, which pushes its inactivity expiry forward.
+                session
+                    .insert(LAST_SEEN_KEY, now)
+                    .await
+                    .map_err(session_error)?;
+            }
+        }
+        None => session.flush().await.map_err(session_error)?,
+    }
+    Ok(user)
+}
+
+/// Ends this session: its token and its row go, and the browser's cookie is removed.
+pub async fn sign_out(session: &Session, pool: &PgPool) -> Result<(), AppError> {
+    if let Some(token) = session
+        .get::<String>(TOKEN_KEY)
+        .await
+        .map_err(session_error)?
+    {
+        if let Some(digest) = EncodedToken::new(token).digest() {
+            repository::delete_session_token(pool, &digest).await?;
+        }
+    }
+    session.flush().await.map_err(session_error)
+}
+
+pub fn session_id(session: &Session) -> Option<String> {
+    session.id().map(|id| id.to_string())
+}
+
+/// Whether the session asked to be remembered at sign-in.
+pub async fn is_remembered(session: &Session) -> bool {
+    session
+        .get::<bool>(REMEMBER_KEY)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}

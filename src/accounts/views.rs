@@ -1,0 +1,348 @@
+//! The account pages and the pieces of the frame that show the account (header links, the
+//! unconfirmed-email banner, notices). Every form is an `ActionForm`: a plain form post
+//! without JavaScript, a server action with inline errors with it.
+
+use leptos::{form::ActionForm, prelude::*};
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::{
+    notice_text, Account, ChangeEmail, ChangePassword, ConfirmAccount, ConfirmEmailChange, LogIn,
+    LogOut, Navigation, Register, RequestPasswordReset, ResendConfirmation, ResetPassword,
+    HOME_OF_SIGNED_IN,
+};
+use crate::error::AppError;
+
+type Outcome = Option<Result<Navigation, AppError>>;
+
+/// Loads the page a successful form names, as a whole page, so that the header and the page
+/// access checks see the new session.
+fn follow_navigation(outcome: Signal<Outcome>) {
+    Effect::new(move |_| {
+        if let Some(Ok(navigation)) = outcome.get() {
+            #[cfg(feature = "hydrate")]
+            {
+                let _ = window().location().set_href(&navigation.to);
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = navigation;
+        }
+    });
+}
+
+fn error_of(outcome: Signal<Outcome>) -> Signal<Option<AppError>> {
+    Signal::derive(move || outcome.get().and_then(Result::err))
+}
+
+/// The outcome and error of a form's action, with navigation on success wired up.
+macro_rules! form_action {
+    ($server_fn:ty) => {{
+        let action = ServerAction::<$server_fn>::new();
+        let outcome = Signal::derive(move || action.value().get());
+        follow_navigation(outcome);
+        (action, error_of(outcome))
+    }};
+}
+
+/// One input with its label and, when the last attempt failed because of it, its error.
+#[component]
+fn Field(
+    id: &'static str,
+    label: &'static str,
+    name: &'static str,
+    /// The field name the server's error uses (`email`, `password`, ...).
+    field: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let message = move || error.get().and_then(|e| e.field_message(field));
+    let error_id = format!("{id}-error");
+    let described_by = error_id.clone();
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                required=true
+                aria-invalid=move || message().map(|_| "true")
+                aria-describedby=described_by
+            />
+            {move || {
+                let error_id = error_id.clone();
+                message().map(|text| view! { <p class="field-error" id=error_id data-field=field>{text}</p> })
+            }}
+        </div>
+    }
+}
+
+/// A failure that is not about one field (wrong credentials, too many attempts, ...).
+#[component]
+fn FormAlert(error: Signal<Option<AppError>>) -> impl IntoView {
+    let text = move || {
+        error.get().and_then(|error| match &error {
+            AppError::Validation { fields, .. } if !fields.is_empty() => None,
+            other => Some(other.to_string()),
+        })
+    };
+    move || text().map(|text| view! { <p class="form-alert" role="alert">{text}</p> })
+}
+
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let (action, error) = form_action!(Register);
+    view! {
+        <Title text="Register" />
+        <section class="account-form">
+            <h1>"Register for an account"</h1>
+            <p>"Already registered? " <a href="/users/log-in" rel="external">"Log in"</a></p>
+            <ActionForm action=action>
+                <FormAlert error />
+                <Field id="register-email" label="Email" name="user[email]" field="email" kind="email" autocomplete="username" error />
+                <Field id="register-password" label="Password (12 to 72 characters)" name="user[password]" field="password" kind="password" autocomplete="new-password" error />
+                <button type="submit" disabled=move || action.pending().get()>"Create an account"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn LogInPage() -> impl IntoView {
+    let (action, error) = form_action!(LogIn);
+    let query = use_query_map();
+    let return_to = move || {
+        query
+            .read()
+            .get("return_to")
+            .unwrap_or_else(|| HOME_OF_SIGNED_IN.to_string())
+    };
+    view! {
+        <Title text="Log in" />
+        <section class="account-form">
+            <h1>"Log in"</h1>
+            <p>"Don't have an account? " <a href="/users/register" rel="external">"Register"</a></p>
+            <ActionForm action=action>
+                <FormAlert error />
+                <input type="hidden" name="return_to" value=return_to />
+                <Field id="log-in-email" label="Email" name="user[email]" field="email" kind="email" autocomplete="username" error />
+                <Field id="log-in-password" label="Password" name="user[password]" field="password" kind="password" autocomplete="current-password" error />
+                <label class="checkbox">
+                    <input type="checkbox" name="user[remember_me]" value="true" />
+                    " Keep me logged in for 60 days"
+                </label>
+                <button type="submit" disabled=move || action.pending().get()>"Log in"</button>
+            </ActionForm>
+            <p>
+                <a href="/users/reset-password">"Forgot your password?"</a>
+                " · "
+                <a href="/users/confirm">"Didn't receive the confirmation email?"</a>
+            </p>
+        </section>
+    }
+}
+
+#[component]
+pub fn ResendConfirmationPage() -> impl IntoView {
+    let (action, error) = form_action!(ResendConfirmation);
+    view! {
+        <Title text="Resend confirmation" />
+        <section class="account-form">
+            <h1>"No confirmation instructions received?"</h1>
+            <p>"We'll send a new confirmation link to your inbox."</p>
+            <ActionForm action=action>
+                <FormAlert error />
+                <Field id="resend-email" label="Email" name="user[email]" field="email" kind="email" autocomplete="username" error />
+                <button type="submit" disabled=move || action.pending().get()>"Resend confirmation instructions"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+fn token_param() -> impl Fn() -> String + Clone + Send + Sync + 'static {
+    let params = use_params_map();
+    move || params.read().get("token").unwrap_or_default()
+}
+
+#[component]
+pub fn ConfirmAccountPage() -> impl IntoView {
+    let (action, error) = form_action!(ConfirmAccount);
+    let token = token_param();
+    view! {
+        <Title text="Confirm your account" />
+        <section class="account-form">
+            <h1>"Confirm your account"</h1>
+            <ActionForm action=action>
+                <FormAlert error />
+                <input type="hidden" name="token" value=token />
+                <button type="submit" disabled=move || action.pending().get()>"Confirm my account"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn RequestPasswordResetPage() -> impl IntoView {
+    let (action, error) = form_action!(RequestPasswordReset);
+    view! {
+        <Title text="Forgot your password?" />
+        <section class="account-form">
+            <h1>"Forgot your password?"</h1>
+            <p>"We'll send a password reset link to your inbox."</p>
+            <ActionForm action=action>
+                <FormAlert error />
+                <Field id="reset-email" label="Email" name="user[email]" field="email" kind="email" autocomplete="username" error />
+                <button type="submit" disabled=move || action.pending().get()>"Send password reset instructions"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let (action, error) = form_action!(ResetPassword);
+    let token = token_param();
+    let checked_token = token.clone();
+    let valid = Resource::new(checked_token, super::reset_token_is_valid);
+    view! {
+        <Title text="Reset password" />
+        <section class="account-form">
+            <h1>"Reset password"</h1>
+            <Suspense fallback=|| view! { <p>"Checking the link..."</p> }>
+                {move || {
+                    let token = token.clone();
+                    Suspend::new(async move {
+                        match valid.await {
+                            Ok(true) => view! {
+                                <ActionForm action=action>
+                                    <FormAlert error />
+                                    <input type="hidden" name="token" value=token />
+                                    <Field id="reset-password" label="New password" name="user[password]" field="password" kind="password" autocomplete="new-password" error />
+                                    <Field id="reset-password-confirmation" label="Confirm new password" name="user[password_confirmation]" field="password_confirmation" kind="password" autocomplete="new-password" error />
+                                    <button type="submit" disabled=move || action.pending().get()>"Reset password"</button>
+                                </ActionForm>
+                            }.into_any(),
+                            _ => view! {
+                                <p class="form-alert" role="alert">"The reset password link is invalid or it has expired."</p>
+                                <p><a href="/users/reset-password">"Ask for a new link"</a></p>
+                            }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let (email_action, email_error) = form_action!(ChangeEmail);
+    let (password_action, password_error) = form_action!(ChangePassword);
+    view! {
+        <Title text="Account settings" />
+        <section class="account-form">
+            <h1>"Account settings"</h1>
+            <h2>"Change email"</h2>
+            <ActionForm action=email_action attr:data-testid="change-email">
+                <FormAlert error=email_error />
+                <Field id="settings-email" label="New email" name="user[email]" field="email" kind="email" autocomplete="email" error=email_error />
+                <Field id="settings-email-current-password" label="Current password" name="current_password" field="current_password" kind="password" autocomplete="current-password" error=email_error />
+                <button type="submit" disabled=move || email_action.pending().get()>"Change email"</button>
+            </ActionForm>
+            <h2>"Change password"</h2>
+            <p>"Changing your password logs you out everywhere else."</p>
+            <ActionForm action=password_action attr:data-testid="change-password">
+                <FormAlert error=password_error />
+                <Field id="settings-password" label="New password" name="user[password]" field="password" kind="password" autocomplete="new-password" error=password_error />
+                <Field id="settings-password-confirmation" label="Confirm new password" name="user[password_confirmation]" field="password_confirmation" kind="password" autocomplete="new-password" error=password_error />
+                <Field id="settings-password-current-password" label="Current password" name="current_password" field="current_password" kind="password" autocomplete="current-password" error=password_error />
+                <button type="submit" disabled=move || password_action.pending().get()>"Change password"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn ConfirmEmailChangePage() -> impl IntoView {
+    let (action, error) = form_action!(ConfirmEmailChange);
+    let token = token_param();
+    view! {
+        <Title text="Confirm your new email" />
+        <section class="account-form">
+            <h1>"Confirm your new email"</h1>
+            <ActionForm action=action>
+                <FormAlert error />
+                <input type="hidden" name="token" value=token />
+                <button type="submit" disabled=move || action.pending().get()>"Change my email"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// The signed-in account (or none), loaded once per page for the header and the banner.
+pub type AccountResource = Resource<Result<Option<Account>, AppError>>;
+
+pub fn account_resource() -> AccountResource {
+    Resource::new(|| (), |_| super::current_account())
+}
+
+/// The account part of the header: the user's email with Settings and Log out, or Register and
+/// Log in. Links load whole pages so that the server decides who may see them.
+#[component]
+pub fn AccountNav(account: AccountResource) -> impl IntoView {
+    let (log_out, _) = form_action!(LogOut);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match account.await {
+                    Ok(Some(account)) => view! {
+                        <span class="account-email" data-testid="account-email">{account.email}</span>
+                        <a href="/strategies" rel="external">"Strategies"</a>
+                        <a href="/users/settings" rel="external">"Settings"</a>
+                        <ActionForm action=log_out attr:class="inline-form">
+                            <button type="submit" class="link-button">"Log out"</button>
+                        </ActionForm>
+                    }.into_any(),
+                    _ => view! {
+                        <a href="/users/register" rel="external">"Register"</a>
+                        <a href="/users/log-in" rel="external">"Log in"</a>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Under the header: the notice a redirect named, and for an unconfirmed account a reminder
+/// with a button that sends the link again.
+#[component]
+pub fn AccountNotices(account: AccountResource) -> impl IntoView {
+    let query = use_query_map();
+    let notice = move || {
+        query
+            .read()
+            .get("notice")
+            .and_then(|code| notice_text(&code))
+    };
+    let (resend, _) = form_action!(ResendConfirmation);
+    view! {
+        {move || notice().map(|text| view! { <p class="notice" role="status">{text}</p> })}
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match account.await {
+                    Ok(Some(account)) if !account.confirmed => Some(view! {
+                        <div class="banner" role="status" data-testid="unconfirmed-banner">
+                            "Please confirm your email: we sent a link to " {account.email} "."
+                            <ActionForm action=resend attr:class="inline-form">
+                                <button type="submit" class="link-button">"Resend the link"</button>
+                            </ActionForm>
+                        </div>
+                    }),
+                    _ => None,
+                }
+            })}
+        </Suspense>
+    }
+}

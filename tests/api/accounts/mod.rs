@@ -1,0 +1,11 @@
+//! Accounts, tokens, sessions, requests and logging: each SECURITY.md line of those sections
+//! has a test here that fails if it stops being true.
+
+mod log_in;
+mod logging;
+mod password_reset;
+mod registration;
+mod request_checks;
+mod sessions;
+mod settings;
+mod tokens;

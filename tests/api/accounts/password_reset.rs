@@ -1,0 +1,157 @@
+use std::time::Duration;
+
+use crate::harness::{mail_to, spawn_app_with_mail, unique_email, NEW_PASSWORD, PASSWORD};
+
+#[tokio::test]
+async fn asking_for_a_reset_answers_the_same_whether_or_not_the_email_exists() {
+    let app = spawn_app_with_mail().await;
+    let email = unique_email();
+    app.signed_up(&email).await;
+    let mut answers = Vec::new();
+    for address in [email.clone(), unique_email()] {
+        for call_as_page in [false, true] {
+            let browser = app.browser();
+            let response = if call_as_page {
+                browser.request_reset(&address).await
+            } else {
+                browser
+                    .post_form("/users/reset-password", &[("user[email]", &address)])
+                    .await
+            };
+            let status = response.status();
+            let location = response
+                .headers()
+                .get("location")
+                .map(|v| v.to_str().unwrap().to_string());
+            answers.push((
+                call_as_page,
+                status,
+                location,
+                response.text().await.unwrap(),
+            ));
+        }
+    }
+    assert_eq!(answers[0], answers[2]);
+    assert_eq!(answers[1], answers[3]);
+    assert_eq!(
+        answers[0].2.as_deref(),
+        Some("/users/log-in?notice=reset-sent")
+    );
+    let page = app
+        .browser()
+        .get("/users/log-in?notice=reset-sent")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("If your email is in our system, you will receive instructions"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn resending_the_confirmation_answers_the_same_whether_or_not_the_email_exists() {
+    let app = spawn_app_with_mail().await;
+    let email = unique_email();
+    app.signed_up(&email).await;
+    let known = app
+        .browser()
+        .post_form("/users/resend-confirmation", &[("user[email]", &email)])
+        .await;
+    let unknown = app
+        .browser()
+        .post_form(
+            "/users/resend-confirmation",
+            &[("user[email]", &unique_email())],
+        )
+        .await;
+    assert_eq!(known.status(), unknown.status());
+    assert_eq!(known.headers()["location"], unknown.headers()["location"]);
+    assert_eq!(
+        known.headers()["location"],
+        "/users/log-in?notice=confirmation-sent"
+    );
+    // The known, unconfirmed address got a second link.
+    let count: i64 = app
+        .count("SELECT count(*) FROM users_tokens WHERE context = 'confirm'")
+        .await;
+    assert_eq!(count, 2);
+}
+
+#[tokio::test]
+async fn a_reset_sets_the_password_ends_every_session_and_does_not_sign_in() {
+    let app = spawn_app_with_mail().await;
+    let email = unique_email();
+    let first = app.signed_up(&email).await;
+    let second = app.browser();
+    second.log_in(&email, PASSWORD, true).await;
+    let user_id = app.user_id(&email).await;
+    let mut signed_out = app.state.signed_out.subscribe();
+
+    let guest = app.browser();
+    guest
+        .post_form("/users/reset-password", &[("user[email]", &email)])
+        .await;
+    let mail = mail_to(&email, "Reset your password").await;
+    let form = guest.get(&mail.link_path()).await.text().await.unwrap();
+    assert!(form.contains("New password"), "{form}");
+    let response = guest
+        .post_form(
+            "/users/reset-password/update",
+            &[
+                ("token", &mail.token()),
+                ("user[password]", NEW_PASSWORD),
+                ("user[password_confirmation]", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        response.headers()["location"],
+        "/users/log-in?notice=password-reset"
+    );
+
+    assert_eq!(guest.signed_in_as().await, None, "a reset does not sign in");
+    assert_eq!(first.signed_in_as().await, None);
+    assert_eq!(second.signed_in_as().await, None);
+    let leftovers: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM users_tokens), (SELECT count(*) FROM sessions WHERE user_id IS NOT NULL)",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(leftovers, (0, 0), "every token and every session is gone");
+    let notice = tokio::time::timeout(Duration::from_secs(5), signed_out.recv())
+        .await
+        .expect("the websocket hook fired")
+        .unwrap();
+    assert_eq!(notice.user_id, user_id);
+
+    assert_eq!(
+        app.browser().log_in(&email, PASSWORD, false).await.status(),
+        422
+    );
+    assert_eq!(
+        app.browser()
+            .log_in(&email, NEW_PASSWORD, false)
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_reset_link_shows_a_clear_message() {
+    let app = spawn_app_with_mail().await;
+    let page = app
+        .browser()
+        .get("/users/reset-password/not-a-real-token")
+        .await;
+    assert_eq!(page.status(), 200);
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("invalid or it has expired"));
+}
