@@ -761,3 +761,13 @@ fn deeply_nested_input_is_refused_within_a_small_stack() {
         assert!(worker.join().expect("no stack overflow"));
     }
 }
+
+#[test]
+fn a_section_is_valid_when_no_error_lies_inside_it() {
+    let text = replace_line(YAML, "period: 200", "period: 0");
+    let validation = validate(&text, Format::Yaml);
+    assert!(!validation.section_is_valid("indicators"));
+    assert!(validation.section_is_valid("entry_conditions"));
+    assert!(validation.section_is_valid("risk_parameters"));
+    assert!(validation.section_is_valid("indicator"));
+}

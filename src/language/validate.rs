@@ -43,6 +43,18 @@ impl Validation {
             .filter(|diagnostic| diagnostic.severity == Severity::Error)
     }
 
+    /// Whether a section of the document (`"indicators"`, `"entry_conditions"`,
+    /// `"risk_parameters"`, ...) is free of errors: the editor's green check.
+    pub fn section_is_valid(&self, section: &str) -> bool {
+        !self.errors().any(|diagnostic| {
+            diagnostic.path == section
+                || diagnostic
+                    .path
+                    .strip_prefix(section)
+                    .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+        })
+    }
+
     /// The model, when the document has no errors (warnings and notes allowed): what a backtest
     /// or an activation may use.
     pub fn into_valid(self) -> Result<Strategy, Vec<Diagnostic>> {
