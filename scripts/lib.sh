@@ -105,6 +105,11 @@ start_own_postgres() {
     -o "-p $port -k /tmp -c listen_addresses=127.0.0.1" start >/dev/null
 }
 
+# A port nobody listens on now, so parallel runs on one machine do not collide.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # Waits for `url` to answer 200, for at most `seconds`.
 wait_for_http() {
   local url="$1" seconds="$2"

@@ -161,3 +161,48 @@ async fn json_logs_carry_the_request_id_and_sigterm_stops_the_server_cleanly() {
         .iter()
         .any(|line| line["fields"]["message"] == "stopped"));
 }
+
+#[tokio::test]
+async fn a_request_in_flight_when_sigterm_arrives_still_gets_its_answer() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (database, _pool) = TestDatabase::migrated().await;
+    let port = free_port();
+    let mut child = start_server(&database, port).await;
+
+    // A log-in form whose body arrives in two halves: the server is reading it when SIGTERM
+    // comes, so the request is in flight.
+    let body = "user%5Bemail%5D=nobody%40example.com&user%5Bpassword%5D=not-the-password-1";
+    let (first_half, second_half) = body.split_at(body.len() / 2);
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /users/log-in HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{first_half}",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    terminate(&child);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the server quit with a request in flight"
+    );
+
+    stream.write_all(second_half.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_string(&mut answer))
+        .await
+        .expect("the answer arrives")
+        .unwrap();
+    let status_line = answer.lines().next().unwrap_or_default();
+    assert!(status_line.starts_with("HTTP/1.1 "), "answer: {answer}");
+    assert!(!status_line.contains(" 5"), "answer: {status_line}");
+
+    let status = wait_with_timeout(&mut child, Duration::from_secs(15));
+    assert!(status.success(), "exit status after SIGTERM: {status:?}");
+}
