@@ -771,3 +771,23 @@ fn a_section_is_valid_when_no_error_lies_inside_it() {
     assert!(validation.section_is_valid("risk_parameters"));
     assert!(validation.section_is_valid("indicator"));
 }
+
+#[test]
+fn comments_inside_a_block_scalar_condition_are_ignored() {
+    let text = replace_line(
+        YAML,
+        "  rsi_14 < 30\n",
+        "  rsi_14 < 30   # oversold\n  # and the trend is up:\n",
+    );
+    let validation = validate(&text, Format::Yaml);
+    assert!(
+        validation.diagnostics.is_empty(),
+        "{:#?}",
+        validation.diagnostics
+    );
+    let strategy = validation.into_valid().unwrap();
+    assert_eq!(
+        strategy.entry_conditions.unwrap().canonical,
+        "rsi_14 < 30 AND close > sma_200"
+    );
+}

@@ -54,6 +54,15 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<Lexeme>, LexError> {
             index += 1;
             continue;
         }
+        // A comment runs to the end of the line, as in the YAML and TOML around it; inside a
+        // block scalar (`|`) YAML itself would keep it as part of the condition.
+        if byte == b'#' {
+            index = bytes[index..]
+                .iter()
+                .position(|byte| *byte == b'\n')
+                .map_or(bytes.len(), |length| index + length);
+            continue;
+        }
         let start = index;
         let next = bytes.get(index + 1).copied();
         let (token, length) = match byte {
