@@ -791,3 +791,38 @@ fn comments_inside_a_block_scalar_condition_are_ignored() {
         "rsi_14 < 30 AND close > sma_200"
     );
 }
+
+#[test]
+fn windows_line_ends_read_the_same_and_edits_keep_them() {
+    for (text, format) in [(YAML, Format::Yaml), (TOML, Format::Toml)] {
+        let crlf = text.replace('\n', "\r\n");
+        let validation = validate(&crlf, format);
+        assert!(
+            validation.diagnostics.is_empty(),
+            "{:#?}",
+            validation.diagnostics
+        );
+        let model = validation.into_valid().unwrap();
+        assert_eq!(
+            model.entry_conditions.unwrap().canonical,
+            validate(text, format)
+                .into_valid()
+                .unwrap()
+                .entry_conditions
+                .unwrap()
+                .canonical
+        );
+        let edit = Edit::AddIndicator {
+            indicator_type: "atr".to_string(),
+            name: "atr_14".to_string(),
+            parameters: vec![("period".to_string(), EditValue::Number(14.0))],
+        };
+        let edited = apply_edit(&crlf, format, &edit).unwrap();
+        assert_eq!(
+            edited,
+            apply_edit(text, format, &edit)
+                .unwrap()
+                .replace('\n', "\r\n")
+        );
+    }
+}

@@ -396,7 +396,7 @@ proptest! {
     fn no_mutation_of_a_valid_document_makes_the_engine_panic(
         strategy in strategy_model(),
         toml in any::<bool>(),
-        edits in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..8, "[ -~\n\té]{0,6}"), 1..6),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..8, "[ -~\r\n\té]{0,6}"), 1..6),
     ) {
         let format = if toml { Format::Toml } else { Format::Yaml };
         let mut text = write_document(&strategy, format);

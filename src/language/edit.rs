@@ -186,6 +186,12 @@ struct Splice {
 }
 
 fn apply_splices(document: &str, mut splices: Vec<Splice>) -> String {
+    // New lines follow the document's own line ends (a text pasted from Windows keeps CRLF).
+    if document.contains("\r\n") {
+        for splice in &mut splices {
+            splice.text = splice.text.replace("\r\n", "\n").replace('\n', "\r\n");
+        }
+    }
     splices.sort_by_key(|splice| std::cmp::Reverse((splice.start, splice.end)));
     let mut result = document.to_string();
     for splice in splices {

@@ -81,13 +81,17 @@ impl<'text> Positions<'text> {
         }
     }
 
-    /// Byte range of the whole line holding `offset`, without its line break.
+    /// Byte range of the whole line holding `offset`, without its line break (`\n` or
+    /// `\r\n`).
     pub fn line_range(&self, offset: usize) -> (usize, usize) {
         let offset = self.boundary(offset);
         let start = self.text[..offset].rfind('\n').map_or(0, |index| index + 1);
-        let end = self.text[offset..]
+        let mut end = self.text[offset..]
             .find('\n')
             .map_or(self.text.len(), |index| offset + index);
+        if end > start && end > offset && self.text.as_bytes()[end - 1] == b'\r' {
+            end -= 1;
+        }
         (start, end)
     }
 
