@@ -92,7 +92,12 @@ start_own_postgres() {
   local data="$ROOT/.pgdata"
   local as_postgres=()
   if [ "$(id -u)" = 0 ]; then
+    # initdb refuses to run as root; the postgres user must also be able to reach the folder
+    # (a clone under /root is closed to it), else the cluster lives under /var/lib.
     as_postgres=(runuser -u postgres --)
+    if ! runuser -u postgres -- test -x "$ROOT"; then
+      data=/var/lib/trading_strategy/pgdata
+    fi
     mkdir -p "$data"
     chown postgres "$data"
   fi

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { launchBrowser, openPage } from './browser.mjs';
+import { launchBrowser, openPage, waitForHydration } from './browser.mjs';
 
 const MAILDEV_URL = process.env.MAILDEV_URL ?? 'http://127.0.0.1:1080';
 const PASSWORD = 'correct horse battery staple';
@@ -45,6 +45,7 @@ function linkIn(mail) {
 // Waits until the WASM has loaded, so that forms go through Leptos actions.
 async function hydrated(page) {
   await page.waitForLoadState('networkidle');
+  await waitForHydration(page);
 }
 
 async function logIn(page, email, password) {

@@ -31,3 +31,9 @@ export async function openPage(browser, { javaScript = true } = {}) {
   });
   return { context, page, problems };
 }
+
+// Waits until the WASM has hydrated the page (the app marks <body data-hydrated>), so that
+// clicks reach Leptos' handlers and forms go through Leptos actions.
+export async function waitForHydration(page) {
+  await page.locator('body[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 30000 });
+}

@@ -1,7 +1,7 @@
 // The app shell in a real browser: server rendering, hydration, navigation, 404.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, openPage, BASE_URL } from './browser.mjs';
+import { launchBrowser, openPage, waitForHydration, BASE_URL } from './browser.mjs';
 
 let browser;
 before(async () => {
@@ -17,18 +17,8 @@ test('the home page hydrates: the example toggle works only once the WASM runs',
   assert.equal(response.status(), 200);
   assert.equal(await page.title(), 'Trading Strategy Platform');
   const toggle = page.getByTestId('example-toggle');
-  await toggle.waitFor();
-  // Clicking before hydration would do nothing; retry until the handler is attached.
-  await assert.doesNotReject(
-    page.waitForFunction(
-      () => {
-        document.querySelector('[data-testid=example-toggle]').click();
-        return document.querySelector('[data-testid=example-strategy]') !== null;
-      },
-      null,
-      { timeout: 15000, polling: 250 },
-    ),
-  );
+  await waitForHydration(page);
+  await toggle.click();
   await page.getByTestId('example-strategy').waitFor();
   assert.match(await page.getByTestId('example-strategy').innerText(), /trading_pair: BTC\/USD/);
   assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
@@ -45,6 +35,7 @@ test('without JavaScript the page still renders but the toggle does nothing', as
   await page.getByTestId('example-toggle').click();
   await page.waitForTimeout(300);
   assert.equal(await page.getByTestId('example-strategy').count(), 0);
+  assert.equal(await page.locator('body[data-hydrated]').count(), 0);
   await context.close();
 });
 
