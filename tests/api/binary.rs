@@ -206,3 +206,57 @@ async fn a_request_in_flight_when_sigterm_arrives_still_gets_its_answer() {
     let status = wait_with_timeout(&mut child, Duration::from_secs(15));
     assert!(status.success(), "exit status after SIGTERM: {status:?}");
 }
+
+#[test]
+fn check_prints_diagnostics_like_a_compiler_and_fails_on_errors() {
+    let invalid = "tests/language/corpus/invalid/E002_document_is_a_list.yaml";
+    let output = binary().args(["check", invalid]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.starts_with(&format!("{invalid}:1:1: error[E002]: ")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("^^^"), "the span is underlined: {stdout}");
+
+    let valid = "tests/language/corpus/valid/feature_arithmetic_and_functions.yaml";
+    let output = binary().args(["check", valid]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+}
+
+#[test]
+fn check_json_and_explain_print_what_they_promise() {
+    let invalid = "tests/language/corpus/invalid/E002_document_is_a_list.yaml";
+    let output = binary()
+        .args(["check", "--json", invalid])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report[0]["diagnostics"][0]["code"], "E002");
+    assert_eq!(report[0]["diagnostics"][0]["span"]["line"], 1);
+
+    let valid = "tests/language/corpus/valid/feature_arithmetic_and_functions.yaml";
+    let output = binary()
+        .args(["check", "--explain", valid])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("Warm-up: 19 bars"), "{stdout}");
+    assert!(
+        stdout.contains("entry_conditions: abs(close - sma_20)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_needs_no_configuration_and_reports_unreadable_files() {
+    let output = binary()
+        .args(["check", "does/not/exist.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("cannot read the file"), "{stdout}");
+}
