@@ -83,46 +83,46 @@ fn wait_with_timeout(child: &mut Child, limit: Duration) -> std::process::ExitSt
     }
 }
 
+/// Runs `trading_strategy serve` with `env` and returns what it printed on stderr, after
+/// checking that it refused to start.
+fn refused_start(env: &[(&str, &str)]) -> String {
+    let mut command = binary();
+    command.arg("serve");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.output().unwrap();
+    assert!(!output.status.success(), "it started: {output:?}");
+    String::from_utf8(output.stderr).unwrap()
+}
+
+const ANY_DATABASE: (&str, &str) = (
+    "DATABASE_URL",
+    "postgres://postgres@127.0.0.1:5432/postgres",
+);
+
 #[test]
 fn a_missing_required_setting_stops_start_up_with_one_line_naming_it() {
-    let output = binary().arg("serve").output().unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let stderr = refused_start(&[]);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("DATABASE_URL"), "{stderr}");
 }
 
 #[test]
 fn production_refuses_to_start_without_a_secret_key_base() {
-    let output = binary()
-        .arg("serve")
-        .env("APP_ENV", "production")
-        .env("PHX_HOST", "example.com")
-        .env(
-            "DATABASE_URL",
-            "postgres://postgres@127.0.0.1:5432/postgres",
-        )
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let stderr = refused_start(&[
+        ("APP_ENV", "production"),
+        ("PHX_HOST", "example.com"),
+        ANY_DATABASE,
+    ]);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("SECRET_KEY_BASE"), "{stderr}");
 }
 
 #[test]
 fn a_malformed_setting_is_named() {
-    let output = binary()
-        .arg("migrations")
-        .env(
-            "DATABASE_URL",
-            "postgres://postgres@127.0.0.1:5432/postgres",
-        )
-        .env("MAX_CONCURRENT_BACKTESTS", "many")
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let stderr = refused_start(&[ANY_DATABASE, ("MAX_CONCURRENT_BACKTESTS", "many")]);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
         stderr.starts_with("configuration error: MAX_CONCURRENT_BACKTESTS"),
         "{stderr}"
