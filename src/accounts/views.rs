@@ -285,7 +285,8 @@ pub fn ConfirmEmailChangePage() -> impl IntoView {
 pub type AccountResource = Resource<Result<Option<Account>, AppError>>;
 
 pub fn account_resource() -> AccountResource {
-    Resource::new(|| (), |_| super::current_account())
+    // Blocking: the header is part of the first chunk of HTML, so the page hydrates in one go.
+    Resource::new_blocking(|| (), |_| super::current_account())
 }
 
 /// The account part of the header: the user's email with Settings and Log out, or Register and
