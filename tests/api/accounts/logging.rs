@@ -120,3 +120,41 @@ async fn sign_ins_failures_and_password_and_email_changes_are_logged_with_user_a
         );
     }
 }
+
+#[tokio::test]
+async fn a_server_error_shows_a_generic_message_with_the_request_id_and_the_log_has_the_detail() {
+    let logs = captured_logs();
+    let app = crate::harness::spawn_app().await;
+    sqlx::query("DROP TABLE rate_limits")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let response = app.browser().register(&unique_email(), PASSWORD).await;
+    assert_eq!(response.status(), 500);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body = response.text().await.unwrap();
+    let error: trading_strategy::error::AppError = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        error,
+        trading_strategy::error::AppError::Internal {
+            request_id: request_id.clone()
+        }
+    );
+    assert!(error
+        .to_string()
+        .starts_with("Something went wrong on our side"));
+    assert!(
+        !body.contains("rate_limits"),
+        "no detail for the user: {body}"
+    );
+    let lines = lines(&logs);
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.contains(&request_id) && line.contains("rate_limits")),
+        "the log has the detail under the request id"
+    );
+}

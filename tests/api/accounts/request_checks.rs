@@ -234,3 +234,66 @@ async fn the_development_mailbox_shows_queued_mail_and_is_absent_in_production()
     .await;
     assert_eq!(production.get("/dev/mailbox").await.status(), 404);
 }
+
+#[tokio::test]
+async fn password_hashing_runs_off_the_async_runtime() {
+    // The test app shares this test's single-threaded runtime: were argon2 run on it, /health
+    // would wait for every hash in flight.
+    let app = spawn_app().await;
+    let email = unique_email();
+    app.signed_up(&email).await;
+    let started = std::time::Instant::now();
+    let logins: Vec<_> = (0..6)
+        .map(|_| {
+            let browser = app.browser();
+            let email = email.clone();
+            tokio::spawn(
+                async move { browser.log_in(&email, "a wrong password here", false).await },
+            )
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let health_started = std::time::Instant::now();
+    assert_eq!(app.get("/health").await.status(), 200);
+    let health = health_started.elapsed();
+    for login in logins {
+        login.await.unwrap();
+    }
+    let all = started.elapsed();
+    assert!(
+        health < all / 2,
+        "health took {health:?} while six logins took {all:?}"
+    );
+}
+
+#[test]
+fn all_sql_of_the_app_is_checked_at_compile_time() {
+    // `query!`/`query_as!`/`query_scalar!` bind every value; the function forms take any string.
+    fn sources(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    sources(std::path::Path::new("src"), &mut files);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for unchecked in [
+            "sqlx::query(",
+            "sqlx::query_as(",
+            "sqlx::query_scalar(",
+            "sqlx::raw_sql(",
+        ] {
+            assert!(
+                !text.contains(unchecked),
+                "{} uses {unchecked}",
+                file.display()
+            );
+        }
+    }
+}
