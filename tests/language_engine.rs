@@ -826,3 +826,15 @@ fn windows_line_ends_read_the_same_and_edits_keep_them() {
         );
     }
 }
+
+#[test]
+fn a_parameter_is_written_under_an_empty_toml_parameters_table() {
+    let text = TOML.replace("period = 26\n", "");
+    let edit = Edit::SetParameter {
+        indicator: "ema_slow".to_string(),
+        parameter: "period".to_string(),
+        value: EditValue::Number(30.0),
+    };
+    let edited = apply_edit(&text, Format::Toml, &edit).unwrap();
+    assert_eq!(edited, TOML.replace("period = 26\n", "period = 30\n"));
+}

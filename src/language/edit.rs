@@ -784,10 +784,15 @@ impl Editor<'_> {
                             text: format!("\n{indent}{line}"),
                         }])
                     }
-                    (Layout::Block, None) => Err(EditError::UnsupportedLayout {
-                        message: "the parameters table is empty and has no place to write into"
-                            .to_string(),
-                    }),
+                    // An empty `[indicators.parameters]` table: the line goes under its header.
+                    (Layout::Block, None) => {
+                        let at = self.line_end(parameters.key_span.start);
+                        Ok(vec![Splice {
+                            start: at,
+                            end: at,
+                            text: format!("\n{line}"),
+                        }])
+                    }
                 }
             }
             Value::Scalar(scalar) if scalar.kind == ScalarKind::Null => {
