@@ -9,7 +9,7 @@ use crate::harness::{mail_to, spawn_app_with_mail, unique_email, NEW_PASSWORD, P
 
 /// Everything the test binary logs from the moment the first test asks for it.
 #[derive(Clone, Default)]
-struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
+pub(super) struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
 
 impl Write for CapturedLogs {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
@@ -28,7 +28,7 @@ impl<'a> MakeWriter<'a> for CapturedLogs {
     }
 }
 
-fn captured_logs() -> CapturedLogs {
+pub(super) fn captured_logs() -> CapturedLogs {
     static LOGS: OnceLock<CapturedLogs> = OnceLock::new();
     LOGS.get_or_init(|| {
         let logs = CapturedLogs::default();
@@ -42,7 +42,7 @@ fn captured_logs() -> CapturedLogs {
     .clone()
 }
 
-fn lines(logs: &CapturedLogs) -> Vec<String> {
+pub(super) fn lines(logs: &CapturedLogs) -> Vec<String> {
     String::from_utf8_lossy(&logs.0.lock().unwrap())
         .lines()
         .map(str::to_string)

@@ -3,6 +3,7 @@
 
 mod log_in;
 mod logging;
+mod mail;
 mod password_reset;
 mod registration;
 mod request_checks;
