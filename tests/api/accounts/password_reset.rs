@@ -155,3 +155,32 @@ async fn an_invalid_reset_link_shows_a_clear_message() {
         .unwrap()
         .contains("invalid or it has expired"));
 }
+
+#[tokio::test]
+async fn the_banners_resend_button_sends_a_new_link_to_a_signed_in_unconfirmed_user() {
+    let app = spawn_app_with_mail().await;
+    let email = unique_email();
+    let browser = app.signed_up(&email).await;
+    let first = mail_to(&email, "Confirm your email").await.token();
+    let response = browser.post_form("/users/resend-confirmation", &[]).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        response.headers()["location"],
+        "/strategies?notice=confirmation-sent"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let second = loop {
+        let token = mail_to(&email, "Confirm your email").await.token();
+        if token != first {
+            break token;
+        }
+        assert!(std::time::Instant::now() < deadline, "no second link");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(browser.confirm(&second).await.status(), 200);
+    let page = browser.get("/strategies").await.text().await.unwrap();
+    assert!(
+        !page.contains("unconfirmed-banner"),
+        "the banner goes once confirmed"
+    );
+}
