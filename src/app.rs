@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 use crate::{
@@ -56,19 +56,21 @@ pub fn App() -> impl IntoView {
         } />
         <Router>
             <SiteHeader />
+            // Every page is rendered whole before it is sent (`SsrMode::Async`): the header's
+            // account is then in place without JavaScript, and a page can still redirect.
             <main class="page" id="main">
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors /> }>
                     <Routes fallback=|| view! { <NotFound /> }>
-                        <Route path=path!("/") view=HomePage />
-                        <Route path=path!("/users/register") view=RegisterPage />
-                        <Route path=path!("/users/log-in") view=LogInPage />
-                        <Route path=path!("/users/confirm") view=ResendConfirmationPage />
-                        <Route path=path!("/users/confirm/:token") view=ConfirmAccountPage />
-                        <Route path=path!("/users/reset-password") view=RequestPasswordResetPage />
-                        <Route path=path!("/users/reset-password/:token") view=ResetPasswordPage />
-                        <Route path=path!("/users/settings") view=SettingsPage />
-                        <Route path=path!("/users/settings/confirm-email/:token") view=ConfirmEmailChangePage />
-                        <Route path=path!("/strategies") view=StrategiesPlaceholderPage />
+                        <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                        <Route path=path!("/users/register") view=RegisterPage ssr=SsrMode::Async />
+                        <Route path=path!("/users/log-in") view=LogInPage ssr=SsrMode::Async />
+                        <Route path=path!("/users/confirm") view=ResendConfirmationPage ssr=SsrMode::Async />
+                        <Route path=path!("/users/confirm/:token") view=ConfirmAccountPage ssr=SsrMode::Async />
+                        <Route path=path!("/users/reset-password") view=RequestPasswordResetPage ssr=SsrMode::Async />
+                        <Route path=path!("/users/reset-password/:token") view=ResetPasswordPage ssr=SsrMode::Async />
+                        <Route path=path!("/users/settings") view=SettingsPage ssr=SsrMode::Async />
+                        <Route path=path!("/users/settings/confirm-email/:token") view=ConfirmEmailChangePage ssr=SsrMode::Async />
+                        <Route path=path!("/strategies") view=StrategiesPlaceholderPage ssr=SsrMode::Async />
                     </Routes>
                 </ErrorBoundary>
             </main>

@@ -171,6 +171,13 @@ async fn the_header_shows_the_email_with_settings_and_log_out_or_register_and_lo
     let email = unique_email();
     let browser = app.signed_up(&email).await;
     let page = browser.get("/strategies").await.text().await.unwrap();
+    // In place in the header, not streamed later for a script to move: it works without
+    // JavaScript.
+    let header = page.split("</header>").next().unwrap();
+    assert!(
+        header.contains(&email) && header.contains("Log out"),
+        "{header}"
+    );
     assert!(
         page.contains(&email) && page.contains("Settings") && page.contains("Log out"),
         "{page}"
