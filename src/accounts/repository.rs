@@ -177,8 +177,9 @@ pub struct EmailedToken {
 }
 
 /// Finds the user of an emailed token that is within its lifetime and still addressed to the
-/// account's email (for an email change: issued while the account had its current email).
-/// With `lock`, the token row stays locked until `connection`'s transaction ends.
+/// account's email (for an email change: issued while the account had its current email, so
+/// the `current_email` of the purpose is not needed here). The token row stays locked until
+/// `connection`'s transaction ends, so that two uses of one link cannot both succeed.
 pub async fn find_emailed_token(
     connection: &mut PgConnection,
     digest: &[u8],
