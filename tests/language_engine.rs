@@ -838,3 +838,33 @@ fn a_parameter_is_written_under_an_empty_toml_parameters_table() {
     let edited = apply_edit(&text, Format::Toml, &edit).unwrap();
     assert_eq!(edited, TOML.replace("period = 26\n", "period = 30\n"));
 }
+
+#[test]
+fn the_changes_between_two_versions_read_as_a_list() {
+    let before = validate(YAML, Format::Yaml).into_valid().unwrap();
+    let edited = YAML
+        .replace("period: 14", "period: 21")
+        .replace(
+            "exit_conditions: rsi_14 > 70",
+            "exit_conditions: rsi_14 > 75",
+        )
+        .replace("max_drawdown: 0.2", "max_drawdown: 0.25")
+        .replace(
+            "      period: 200\n",
+            "      period: 200\n  - type: atr\n    name: atr_14\n",
+        );
+    let after = validate(&edited, Format::Yaml).into_valid().unwrap();
+    let changes: Vec<String> = trading_strategy::language::describe_changes(&before, &after)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        changes,
+        vec![
+            "rsi_14.period 14 -> 21",
+            "atr_14 added: atr (period 14)",
+            "exit_conditions rsi_14 > 70 -> rsi_14 > 75",
+            "risk_parameters.max_drawdown 0.2 -> 0.25",
+        ]
+    );
+}

@@ -2,6 +2,7 @@
 //! validates them, runs the syntax test and edits documents in place. Pure code, no I/O (except
 //! the `check` command under `ssr`), so the browser editor and the server share it.
 
+pub mod changes;
 pub mod document;
 pub mod edit;
 pub mod expression;
@@ -16,6 +17,7 @@ pub mod writer;
 #[cfg(feature = "ssr")]
 pub mod check_command;
 
+pub use changes::{describe_changes, Change};
 pub use edit::{apply_edit, ConditionField, Connective, Edit, EditError, EditValue};
 pub use model::{Diagnostic, Format, Severity, Span, Strategy};
 pub use syntax_test::{syntax_test, SyntaxReport};

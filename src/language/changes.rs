@@ -1,0 +1,198 @@
+//! What changed between two versions of a strategy, as a list a trader can read
+//! ("rsi_14.period 14 -> 21"), for the versions page and the conflict view.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{Indicator, ParameterValue, Strategy};
+
+/// One difference: where it is in the model, and the value before and after (`None` when the
+/// thing was added or removed).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Change {
+    pub path: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.before, &self.after) {
+            (Some(before), Some(after)) => write!(formatter, "{} {before} -> {after}", self.path),
+            (None, Some(after)) => write!(formatter, "{} added: {after}", self.path),
+            (Some(before), None) => write!(formatter, "{} removed (was {before})", self.path),
+            (None, None) => write!(formatter, "{}", self.path),
+        }
+    }
+}
+
+/// The differences from `before` to `after`, in document order: top-level fields,
+/// indicators (matched by name), conditions (compared in canonical form), sizing and risk.
+pub fn describe_changes(before: &Strategy, after: &Strategy) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let mut compare = |path: &str, old: Option<String>, new: Option<String>| {
+        if old != new {
+            changes.push(Change {
+                path: path.to_string(),
+                before: old,
+                after: new,
+            });
+        }
+    };
+    compare("name", Some(before.name.clone()), Some(after.name.clone()));
+    compare(
+        "description",
+        before.description.clone(),
+        after.description.clone(),
+    );
+    compare(
+        "trading_pair",
+        Some(before.trading_pair.clone()),
+        Some(after.trading_pair.clone()),
+    );
+    compare(
+        "timeframe",
+        before
+            .timeframe
+            .map(|timeframe| timeframe.name().to_string()),
+        after
+            .timeframe
+            .map(|timeframe| timeframe.name().to_string()),
+    );
+    for old in &before.indicators {
+        match after.indicator(&old.name) {
+            None => compare(&old.name, Some(summary(old)), None),
+            Some(new) => {
+                compare(
+                    &format!("{}.type", old.name),
+                    Some(old.indicator_type.clone()),
+                    Some(new.indicator_type.clone()),
+                );
+                let names: BTreeSet<&String> =
+                    old.parameters.keys().chain(new.parameters.keys()).collect();
+                for parameter in names {
+                    compare(
+                        &format!("{}.{parameter}", old.name),
+                        old.parameters.get(parameter).map(ParameterValue::to_string),
+                        new.parameters.get(parameter).map(ParameterValue::to_string),
+                    );
+                }
+            }
+        }
+    }
+    for new in &after.indicators {
+        if before.indicator(&new.name).is_none() {
+            compare(&new.name, None, Some(summary(new)));
+        }
+    }
+    for (key, old, new) in [
+        (
+            "entry_conditions",
+            &before.entry_conditions,
+            &after.entry_conditions,
+        ),
+        (
+            "exit_conditions",
+            &before.exit_conditions,
+            &after.exit_conditions,
+        ),
+        (
+            "stop_conditions",
+            &before.stop_conditions,
+            &after.stop_conditions,
+        ),
+    ] {
+        compare(
+            key,
+            old.as_ref().map(|condition| condition.canonical.clone()),
+            new.as_ref().map(|condition| condition.canonical.clone()),
+        );
+    }
+    let sizing = |strategy: &Strategy| -> Vec<(&'static str, Option<String>)> {
+        let sizing = strategy.position_sizing.as_ref();
+        let number = |value: Option<f64>| value.map(|value| value.to_string());
+        vec![
+            (
+                "position_sizing.type",
+                sizing
+                    .and_then(|s| s.sizing_type)
+                    .map(|t| t.name().to_string()),
+            ),
+            (
+                "position_sizing.percentage_of_capital",
+                number(sizing.and_then(|s| s.percentage_of_capital)),
+            ),
+            (
+                "position_sizing.fixed_amount",
+                number(sizing.and_then(|s| s.fixed_amount)),
+            ),
+            (
+                "position_sizing.risk_per_trade",
+                number(sizing.and_then(|s| s.risk_per_trade)),
+            ),
+            (
+                "position_sizing.max_position_size",
+                number(sizing.and_then(|s| s.max_position_size)),
+            ),
+        ]
+    };
+    let risk = |strategy: &Strategy| -> Vec<(&'static str, Option<String>)> {
+        let risk = strategy.risk_parameters.as_ref();
+        let number = |value: Option<f64>| value.map(|value| value.to_string());
+        vec![
+            (
+                "risk_parameters.max_daily_loss",
+                number(risk.and_then(|r| r.max_daily_loss)),
+            ),
+            (
+                "risk_parameters.max_drawdown",
+                number(risk.and_then(|r| r.max_drawdown)),
+            ),
+            (
+                "risk_parameters.stop_loss_percentage",
+                number(risk.and_then(|r| r.stop_loss_percentage)),
+            ),
+            (
+                "risk_parameters.take_profit_percentage",
+                number(risk.and_then(|r| r.take_profit_percentage)),
+            ),
+            (
+                "risk_parameters.trailing_stop_percentage",
+                number(risk.and_then(|r| r.trailing_stop_percentage)),
+            ),
+            (
+                "risk_parameters.max_concurrent_positions",
+                risk.and_then(|r| r.max_concurrent_positions)
+                    .map(|count| count.to_string()),
+            ),
+            (
+                "risk_parameters.max_position_size",
+                number(risk.and_then(|r| r.max_position_size)),
+            ),
+        ]
+    };
+    for (path, old, new) in sizing(before)
+        .into_iter()
+        .chain(risk(before))
+        .zip(sizing(after).into_iter().chain(risk(after)))
+        .map(|((path, old), (_, new))| (path, old, new))
+    {
+        compare(path, old, new);
+    }
+    changes
+}
+
+/// `rsi (period 14, source close)`.
+fn summary(indicator: &Indicator) -> String {
+    let parameters: Vec<String> = indicator
+        .parameters
+        .iter()
+        .map(|(name, value)| format!("{name} {value}"))
+        .collect();
+    if parameters.is_empty() {
+        indicator.indicator_type.clone()
+    } else {
+        format!("{} ({})", indicator.indicator_type, parameters.join(", "))
+    }
+}
