@@ -109,78 +109,69 @@ pub fn describe_changes(before: &Strategy, after: &Strategy) -> Vec<Change> {
             new.as_ref().map(|condition| condition.canonical.clone()),
         );
     }
-    let sizing = |strategy: &Strategy| -> Vec<(&'static str, Option<String>)> {
-        let sizing = strategy.position_sizing.as_ref();
-        let number = |value: Option<f64>| value.map(|value| value.to_string());
-        vec![
-            (
-                "position_sizing.type",
-                sizing
-                    .and_then(|s| s.sizing_type)
-                    .map(|t| t.name().to_string()),
-            ),
-            (
-                "position_sizing.percentage_of_capital",
-                number(sizing.and_then(|s| s.percentage_of_capital)),
-            ),
-            (
-                "position_sizing.fixed_amount",
-                number(sizing.and_then(|s| s.fixed_amount)),
-            ),
-            (
-                "position_sizing.risk_per_trade",
-                number(sizing.and_then(|s| s.risk_per_trade)),
-            ),
-            (
-                "position_sizing.max_position_size",
-                number(sizing.and_then(|s| s.max_position_size)),
-            ),
-        ]
-    };
-    let risk = |strategy: &Strategy| -> Vec<(&'static str, Option<String>)> {
-        let risk = strategy.risk_parameters.as_ref();
-        let number = |value: Option<f64>| value.map(|value| value.to_string());
-        vec![
-            (
-                "risk_parameters.max_daily_loss",
-                number(risk.and_then(|r| r.max_daily_loss)),
-            ),
-            (
-                "risk_parameters.max_drawdown",
-                number(risk.and_then(|r| r.max_drawdown)),
-            ),
-            (
-                "risk_parameters.stop_loss_percentage",
-                number(risk.and_then(|r| r.stop_loss_percentage)),
-            ),
-            (
-                "risk_parameters.take_profit_percentage",
-                number(risk.and_then(|r| r.take_profit_percentage)),
-            ),
-            (
-                "risk_parameters.trailing_stop_percentage",
-                number(risk.and_then(|r| r.trailing_stop_percentage)),
-            ),
-            (
-                "risk_parameters.max_concurrent_positions",
-                risk.and_then(|r| r.max_concurrent_positions)
-                    .map(|count| count.to_string()),
-            ),
-            (
-                "risk_parameters.max_position_size",
-                number(risk.and_then(|r| r.max_position_size)),
-            ),
-        ]
-    };
-    for (path, old, new) in sizing(before)
-        .into_iter()
-        .chain(risk(before))
-        .zip(sizing(after).into_iter().chain(risk(after)))
-        .map(|((path, old), (_, new))| (path, old, new))
-    {
+    for ((path, old), (_, new)) in settings(before).into_iter().zip(settings(after)) {
         compare(path, old, new);
     }
     changes
+}
+
+/// Sizing and risk, each field with its value as text, in document order.
+fn settings(strategy: &Strategy) -> Vec<(&'static str, Option<String>)> {
+    let sizing = strategy.position_sizing.as_ref();
+    let risk = strategy.risk_parameters.as_ref();
+    let sizing_type = sizing
+        .and_then(|sizing| sizing.sizing_type)
+        .map(|sizing_type| sizing_type.name().to_string());
+    let mut fields = vec![("position_sizing.type", sizing_type)];
+    let numbers = [
+        (
+            "position_sizing.percentage_of_capital",
+            sizing.and_then(|s| s.percentage_of_capital),
+        ),
+        (
+            "position_sizing.fixed_amount",
+            sizing.and_then(|s| s.fixed_amount),
+        ),
+        (
+            "position_sizing.risk_per_trade",
+            sizing.and_then(|s| s.risk_per_trade),
+        ),
+        (
+            "position_sizing.max_position_size",
+            sizing.and_then(|s| s.max_position_size),
+        ),
+        (
+            "risk_parameters.max_daily_loss",
+            risk.and_then(|r| r.max_daily_loss),
+        ),
+        (
+            "risk_parameters.max_drawdown",
+            risk.and_then(|r| r.max_drawdown),
+        ),
+        (
+            "risk_parameters.stop_loss_percentage",
+            risk.and_then(|r| r.stop_loss_percentage),
+        ),
+        (
+            "risk_parameters.take_profit_percentage",
+            risk.and_then(|r| r.take_profit_percentage),
+        ),
+        (
+            "risk_parameters.trailing_stop_percentage",
+            risk.and_then(|r| r.trailing_stop_percentage),
+        ),
+        (
+            "risk_parameters.max_position_size",
+            risk.and_then(|r| r.max_position_size),
+        ),
+    ];
+    fields.extend(numbers.map(|(path, value)| (path, value.map(|value| value.to_string()))));
+    let concurrent = risk.and_then(|r| r.max_concurrent_positions);
+    fields.push((
+        "risk_parameters.max_concurrent_positions",
+        concurrent.map(|count| count.to_string()),
+    ));
+    fields
 }
 
 /// `rsi (period 14, source close)`.
