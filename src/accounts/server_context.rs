@@ -18,11 +18,37 @@ pub async fn session() -> Result<Session, AppError> {
         .map_err(|error| AppError::internal(format!("no session layer: {error}")))
 }
 
+/// The client's address, for rate limits and logs: the TCP peer, or, when the peer is a proxy
+/// on this host or the private network (the deployment's reverse proxy), the address that
+/// proxy appended to `X-Forwarded-For`. A public peer cannot choose its address this way.
 pub async fn client_ip() -> Option<IpAddr> {
-    leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+    let peer = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
         .await
         .ok()
-        .map(|ConnectInfo(address)| address.ip())
+        .map(|ConnectInfo(address)| address.ip())?;
+    let forwarded_for =
+        leptos::prelude::use_context::<axum::http::request::Parts>().and_then(|parts| {
+            parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        });
+    Some(client_address(peer, forwarded_for.as_deref()))
+}
+
+pub fn client_address(peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
+    let peer_is_our_proxy = match peer {
+        IpAddr::V4(address) => address.is_loopback() || address.is_private(),
+        IpAddr::V6(address) => address.is_loopback() || (address.segments()[0] & 0xfe00) == 0xfc00,
+    };
+    let appended_by_proxy = forwarded_for
+        .and_then(|list| list.rsplit(',').next())
+        .and_then(|last| last.trim().parse::<IpAddr>().ok());
+    match appended_by_proxy {
+        Some(client) if peer_is_our_proxy => client,
+        _ => peer,
+    }
 }
 
 /// Whether the request came from the hydrated page (which asks for JSON), not a plain form.
@@ -56,4 +82,35 @@ pub fn respond<T>(outcome: Result<T, AppError>) -> Result<T, AppError> {
 
 pub fn display_ip(ip: Option<IpAddr>) -> String {
     ip.map_or_else(|| "unknown".to_string(), |ip| ip.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_address;
+
+    #[test]
+    fn the_client_behind_our_proxy_is_the_address_the_proxy_appended() {
+        let proxy = "127.0.0.1".parse().unwrap();
+        assert_eq!(
+            client_address(proxy, Some("203.0.113.9")).to_string(),
+            "203.0.113.9"
+        );
+        // Whatever the client sent itself comes first; our proxy's entry is the last one.
+        assert_eq!(
+            client_address(proxy, Some("6.6.6.6, 203.0.113.9")).to_string(),
+            "203.0.113.9"
+        );
+        assert_eq!(
+            client_address("10.0.0.5".parse().unwrap(), Some("198.51.100.1")).to_string(),
+            "198.51.100.1"
+        );
+        assert_eq!(client_address(proxy, Some("garbage")), proxy);
+        assert_eq!(client_address(proxy, None), proxy);
+    }
+
+    #[test]
+    fn a_public_peer_cannot_choose_its_address() {
+        let public = "198.51.100.7".parse().unwrap();
+        assert_eq!(client_address(public, Some("203.0.113.9")), public);
+    }
 }

@@ -297,3 +297,35 @@ fn all_sql_of_the_app_is_checked_at_compile_time() {
         }
     }
 }
+
+#[tokio::test]
+async fn clients_behind_the_reverse_proxy_are_limited_each_by_their_own_address() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    app.signed_up(&email).await;
+    let attempt = |client: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/users/log-in"))
+                .header("accept", "application/json")
+                .header("x-forwarded-for", client)
+                .form(&[
+                    ("user[email]", unique_email()),
+                    ("user[password]", PASSWORD.to_string()),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..10 {
+        assert_eq!(attempt("203.0.113.9").await.status(), 422);
+    }
+    assert_rate_limited(attempt("203.0.113.9").await).await;
+    assert_eq!(
+        attempt("198.51.100.20").await.status(),
+        422,
+        "another client goes on"
+    );
+}
