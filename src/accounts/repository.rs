@@ -46,6 +46,7 @@ fn seconds(duration: Duration) -> f64 {
     duration.as_secs_f64()
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn insert_user(
     pool: &PgPool,
     email: &Email,
@@ -63,6 +64,7 @@ pub async fn insert_user(
     .map_err(email_taken_or)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn email_is_taken(pool: &PgPool, email: &Email) -> Result<bool, AppError> {
     Ok(sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM users WHERE email = $1::text::citext) AS "taken!""#,
@@ -72,6 +74,7 @@ pub async fn email_is_taken(pool: &PgPool, email: &Email) -> Result<bool, AppErr
     .await?)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn find_user_by_email(
     pool: &PgPool,
     email: &Email,
@@ -86,6 +89,7 @@ pub async fn find_user_by_email(
     .await?)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn update_password_hash(
     pool: &PgPool,
     user_id: Uuid,
@@ -101,6 +105,7 @@ pub async fn update_password_hash(
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn insert_token(
     executor: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -122,6 +127,7 @@ pub async fn insert_token(
 }
 
 /// The user whose live session token has this digest.
+#[tracing::instrument(skip_all)]
 pub async fn find_user_by_session_token(
     pool: &PgPool,
     digest: &[u8],
@@ -141,6 +147,7 @@ pub async fn find_user_by_session_token(
     .await?)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn delete_session_token(pool: &PgPool, digest: &[u8]) -> Result<(), AppError> {
     sqlx::query!(
         "DELETE FROM users_tokens WHERE token = $1 AND context = $2",
@@ -154,6 +161,7 @@ pub async fn delete_session_token(pool: &PgPool, digest: &[u8]) -> Result<(), Ap
 
 /// Records whose session row `session_id` is, so that ending every session of a user can
 /// delete the rows themselves.
+#[tracing::instrument(skip_all)]
 pub async fn attach_session(
     pool: &PgPool,
     session_id: &str,
@@ -180,6 +188,7 @@ pub struct EmailedToken {
 /// account's email (for an email change: issued while the account had its current email, so
 /// the `current_email` of the purpose is not needed here). The token row stays locked until
 /// `connection`'s transaction ends, so that two uses of one link cannot both succeed.
+#[tracing::instrument(skip_all)]
 pub async fn find_emailed_token(
     connection: &mut PgConnection,
     digest: &[u8],
@@ -216,6 +225,7 @@ pub async fn find_emailed_token(
 }
 
 /// Marks the account confirmed and spends every confirmation token it has.
+#[tracing::instrument(skip_all)]
 pub async fn confirm_user(connection: &mut PgConnection, user_id: Uuid) -> Result<(), AppError> {
     sqlx::query!(
         "UPDATE users SET confirmed_at = now() AT TIME ZONE 'utc', updated_at = now() AT TIME ZONE 'utc'
@@ -236,6 +246,7 @@ pub async fn confirm_user(connection: &mut PgConnection, user_id: Uuid) -> Resul
 
 /// Moves the account to `new_email` (which the link proved the user reads) and spends every
 /// email-change token.
+#[tracing::instrument(skip_all)]
 pub async fn change_email(
     connection: &mut PgConnection,
     user_id: Uuid,
@@ -260,6 +271,7 @@ pub async fn change_email(
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn delete_token(connection: &mut PgConnection, token_id: Uuid) -> Result<(), AppError> {
     sqlx::query!("DELETE FROM users_tokens WHERE id = $1", token_id)
         .execute(&mut *connection)
@@ -269,6 +281,7 @@ pub async fn delete_token(connection: &mut PgConnection, token_id: Uuid) -> Resu
 
 /// Stores a new password hash and ends everything the old password opened: every token, every
 /// session row but `keep_session`, and (through `NOTIFY`, on every server) every websocket.
+#[tracing::instrument(skip_all)]
 pub async fn replace_password(
     connection: &mut PgConnection,
     user_id: Uuid,
@@ -304,6 +317,7 @@ pub async fn replace_password(
 
 /// Counts one attempt under `key` in a fixed window; returns the attempts in the window so far
 /// and the seconds until it ends.
+#[tracing::instrument(skip_all)]
 pub async fn count_attempt(
     pool: &PgPool,
     key: &str,
@@ -337,6 +351,7 @@ pub struct QueuedMail {
     pub attempts: i32,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn enqueue_mail(
     pool: &PgPool,
     to_address: &str,
@@ -358,6 +373,7 @@ pub async fn enqueue_mail(
 }
 
 /// Mail due for (another) attempt, locked so that another server does not send it too.
+#[tracing::instrument(skip_all)]
 pub async fn claim_due_mail(
     connection: &mut PgConnection,
     limit: i64,
@@ -374,6 +390,7 @@ pub async fn claim_due_mail(
 }
 
 /// The bodies carry links with tokens: once delivered they are not kept.
+#[tracing::instrument(skip_all)]
 pub async fn mark_mail_sent(connection: &mut PgConnection, id: i64) -> Result<(), AppError> {
     sqlx::query!(
         "UPDATE mail_outbox SET sent_at = now() AT TIME ZONE 'utc', attempts = attempts + 1,
@@ -386,6 +403,7 @@ pub async fn mark_mail_sent(connection: &mut PgConnection, id: i64) -> Result<()
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn mark_mail_attempt_failed(
     connection: &mut PgConnection,
     id: i64,
@@ -415,6 +433,7 @@ pub struct MailboxEntry {
     pub inserted_at: NaiveDateTime,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn recent_mail(pool: &PgPool) -> Result<Vec<MailboxEntry>, AppError> {
     Ok(sqlx::query_as!(
         MailboxEntry,
@@ -427,6 +446,7 @@ pub async fn recent_mail(pool: &PgPool) -> Result<Vec<MailboxEntry>, AppError> {
 
 /// Deletes what can no longer be used: expired sessions, tokens past the longest lifetime,
 /// finished rate-limit windows. Returns the number of session rows deleted.
+#[tracing::instrument(skip_all)]
 pub async fn delete_expired_rows(pool: &PgPool) -> Result<u64, AppError> {
     let sessions = sqlx::query!("DELETE FROM sessions WHERE expiry_date < now()")
         .execute(pool)
