@@ -5,28 +5,33 @@ use std::process::ExitCode;
 use clap::Parser;
 use trading_strategy::server::{
     cli::{Cli, Command},
-    config::Settings,
+    config::{self, Settings},
     database, http, telemetry,
 };
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    // Offline tools need no configuration.
-    if let Some(Command::Check {
-        json,
-        explain,
-        files,
-    }) = &cli.command
-    {
-        let status = trading_strategy::language::check_command::run_check(
+    // Offline tools run without any configuration.
+    let command = match Cli::parse().command.unwrap_or(Command::Serve) {
+        Command::GenSecret => {
+            println!("{}", config::generate_secret_key_base());
+            return ExitCode::SUCCESS;
+        }
+        Command::Check {
+            json,
+            explain,
             files,
-            *json,
-            *explain,
-            &mut std::io::stdout().lock(),
-        );
-        return ExitCode::from(u8::try_from(status).unwrap_or(1));
-    }
+        } => {
+            let status = trading_strategy::language::check_command::run_check(
+                &files,
+                json,
+                explain,
+                &mut std::io::stdout().lock(),
+            );
+            return ExitCode::from(u8::try_from(status).unwrap_or(1));
+        }
+        command => command,
+    };
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(error) => {
@@ -34,8 +39,11 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    telemetry::init(settings.log_format);
-    match run(cli.command.unwrap_or(Command::Serve), settings).await {
+    if let Err(error) = telemetry::init(&settings) {
+        eprintln!("{error:#}");
+        return ExitCode::FAILURE;
+    }
+    match run(command, settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(error = format!("{error:#}"), "stopped with an error");
@@ -67,7 +75,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Check { .. } => unreachable!("handled before configuration is read"),
+        Command::Check { .. } | Command::GenSecret => {
+            unreachable!("offline tools run before the configuration is read")
+        }
         Command::Migrations => {
             let pool = database::connect_url(settings.database_url.expose(), 2).await?;
             println!("status  version         description");

@@ -29,6 +29,8 @@ pub enum Command {
     },
     /// List every migration and whether it is applied (up) or not (down).
     Migrations,
+    /// Print a new random value for SECRET_KEY_BASE (the runbook's `mix phx.gen.secret`).
+    GenSecret,
     /// Check strategy documents and print their diagnostics like a compiler
     /// (exit status 1 when any document has an error).
     Check {

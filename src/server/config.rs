@@ -66,6 +66,8 @@ pub struct Settings {
     pub max_concurrent_backtests: u32,
     pub autosave_interval_ms: u64,
     pub log_format: LogFormat,
+    /// Logs are also appended to this file (the runbook tails /var/log/trading_strategy/prod.log).
+    pub log_file: Option<std::path::PathBuf>,
     /// Marks cookies `Secure` (and `__Host-`); off only for plain-http local runs.
     pub cookie_secure: bool,
 }
@@ -126,7 +128,7 @@ impl Settings {
                     name: "SECRET_KEY_BASE",
                     problem: format!(
                         "must be at least {MINIMUM_SECRET_KEY_BASE_LENGTH} characters \
-                         (generate one with: openssl rand -base64 48)"
+                         (generate one with: trading_strategy gen-secret)"
                     ),
                 })
             }
@@ -135,13 +137,13 @@ impl Settings {
                     name: "SECRET_KEY_BASE",
                     problem: format!(
                         "is required in production, at least {MINIMUM_SECRET_KEY_BASE_LENGTH} \
-                         characters (generate one with: openssl rand -base64 48)"
+                         characters (generate one with: trading_strategy gen-secret)"
                     ),
                 })
             }
             // Outside production a fresh random key per process: never a fixed secret that
             // could leak into a deployment.
-            None => ephemeral_secret(),
+            None => generate_secret_key_base(),
         };
         let signing_salt =
             read("LIVE_VIEW_SIGNING_SALT").unwrap_or_else(|| "trading_strategy".into());
@@ -228,6 +230,7 @@ impl Settings {
             max_concurrent_backtests,
             autosave_interval_ms,
             log_format,
+            log_file: read("LOG_FILE").map(std::path::PathBuf::from),
             cookie_secure,
         })
     }
@@ -351,13 +354,14 @@ fn parse_public_host(
     })
 }
 
-fn ephemeral_secret() -> String {
-    use std::fmt::Write;
-    let mut secret = String::with_capacity(64);
-    for _ in 0..4 {
-        let _ = write!(secret, "{:032x}", uuid::Uuid::new_v4().as_u128());
-    }
-    secret
+/// A new random secret for `SECRET_KEY_BASE`: 64 bytes from the OS generator, URL-safe
+/// base64 (86 characters). `trading_strategy gen-secret` prints one.
+pub fn generate_secret_key_base() -> String {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    use rand_core::{OsRng, RngCore};
+    let mut bytes = [0u8; 64];
+    OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[cfg(test)]

@@ -34,18 +34,23 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Runs `serve` until `/health` answers; the returned child's stdout carries the logs.
-async fn start_server(database: &TestDatabase, port: u16) -> Child {
-    let mut child = binary()
+/// The command of `serve` against `database` on `port`, logging JSON to stdout.
+fn serve_command(database: &TestDatabase, port: u16) -> Command {
+    let mut command = binary();
+    command
         .arg("serve")
         .env("DATABASE_URL", &database.url)
         .env("APP_ENV", "test")
         .env("PORT", port.to_string())
         .env("LOG_FORMAT", "json")
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Starts `command` and waits until `/health` answers on `port`.
+async fn start(mut command: Command, port: u16) -> Child {
+    let mut child = command.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if reqwest::get(format!("http://127.0.0.1:{port}/health"))
@@ -57,8 +62,15 @@ async fn start_server(database: &TestDatabase, port: u16) -> Child {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let _ = child.kill();
-    let _ = child.wait();
-    panic!("the server did not answer on port {port}");
+    let output = child.wait_with_output().unwrap();
+    panic!(
+        "the server did not answer on port {port}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+async fn start_server(database: &TestDatabase, port: u16) -> Child {
+    start(serve_command(database, port), port).await
 }
 
 fn terminate(child: &Child) {
@@ -259,4 +271,73 @@ fn check_needs_no_configuration_and_reports_unreadable_files() {
     assert_eq!(output.status.code(), Some(2));
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(stdout.contains("cannot read the file"), "{stdout}");
+}
+
+#[test]
+fn gen_secret_prints_a_secret_that_production_accepts() {
+    let output = binary().arg("gen-secret").output().unwrap();
+    assert!(output.status.success());
+    let secret = String::from_utf8(output.stdout).unwrap().trim().to_string();
+    assert!(secret.len() >= 64, "{secret}");
+    let again = binary().arg("gen-secret").output().unwrap();
+    assert_ne!(String::from_utf8(again.stdout).unwrap().trim(), secret);
+
+    // Production with that secret gets past configuration, to the database check.
+    let stderr = refused_start(&[
+        ("APP_ENV", "production"),
+        ("PHX_HOST", "example.com"),
+        ("SECRET_KEY_BASE", &secret),
+        (
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:1/unreachable",
+        ),
+    ]);
+    assert!(!stderr.contains("SECRET_KEY_BASE"), "{stderr}");
+    assert!(stderr.contains("database"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_release_layout_runs_from_any_folder_and_appends_its_logs_to_log_file() {
+    // A release ships the binary with Leptos.toml beside it; it must find that file when
+    // started from elsewhere (systemd's working directory, a shell in /).
+    let release = std::env::temp_dir().join(format!("ts-release-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&release).unwrap();
+    let installed = release.join("trading_strategy");
+    std::fs::copy(env!("CARGO_BIN_EXE_trading_strategy"), &installed).unwrap();
+    std::fs::copy("Leptos.toml", release.join("Leptos.toml")).unwrap();
+    let log_file = release.join("prod.log");
+
+    let (database, _pool) = TestDatabase::migrated().await;
+    let port = free_port();
+    let mut command = Command::new(&installed);
+    command
+        .arg("serve")
+        .current_dir("/")
+        .env_remove("LEPTOS_SITE_ROOT")
+        .env_remove("LEPTOS_SITE_ADDR")
+        .env("DATABASE_URL", &database.url)
+        .env("APP_ENV", "test")
+        .env("PORT", port.to_string())
+        .env("LOG_FILE", &log_file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = start(command, port).await;
+    let home = reqwest::get(format!("http://127.0.0.1:{port}/"))
+        .await
+        .unwrap();
+    assert_eq!(home.status(), 200);
+    terminate(&child);
+    assert!(wait_with_timeout(&mut child, Duration::from_secs(15)).success());
+
+    let logs = std::fs::read_to_string(&log_file).unwrap();
+    assert!(logs.contains("listening"), "{logs}");
+    assert!(logs.contains("request finished"), "{logs}");
+    assert!(!logs.contains("\u{1b}["), "no colour codes in the file");
+    std::fs::remove_dir_all(&release).unwrap();
+}
+
+#[test]
+fn an_unwritable_log_file_is_named_at_start_up() {
+    let stderr = refused_start(&[ANY_DATABASE, ("LOG_FILE", "/proc/no/such/file.log")]);
+    assert!(stderr.contains("LOG_FILE"), "{stderr}");
 }
