@@ -86,6 +86,25 @@ mod flows {
         mail::queue(state, mail::confirmation_mail(email, &url)).await
     }
 
+    /// Runs what only an existing account needs (a token, a mail) after the answer has gone,
+    /// so that forms which must not reveal whether an email is registered answer in the same
+    /// time either way. The request's span (and so its id) follows the work; failures are
+    /// logged.
+    fn after_the_answer(
+        what: &'static str,
+        work: impl std::future::Future<Output = Result<(), AppError>> + Send + 'static,
+    ) {
+        use tracing::Instrument;
+        tokio::spawn(
+            async move {
+                if let Err(error) = work.await {
+                    tracing::error!(%error, what, "work after the answer failed");
+                }
+            }
+            .instrument(tracing::Span::current()),
+        );
+    }
+
     pub async fn register(user: UserForm) -> Result<Navigation, AppError> {
         let state = AppState::from_context()?;
         let ip = cx::client_ip().await;
@@ -282,7 +301,9 @@ mod flows {
             }
         };
         if let Some(record) = record.filter(|r| r.confirmed_at.is_none()) {
-            send_confirmation(&state, record.id, &record.email).await?;
+            after_the_answer("confirmation mail", async move {
+                send_confirmation(&state, record.id, &record.email).await
+            });
         }
         Ok(navigate(format!("{back_to}?notice=confirmation-sent")))
     }
@@ -295,22 +316,24 @@ mod flows {
         rate_limits::count_attempt(&state.pool, LimitedAction::ResetPassword, ip, Some(&email))
             .await?;
         if let Some(record) = repository::find_user_by_email(&state.pool, &email).await? {
-            let token = IssuedToken::generate();
-            repository::insert_token(
-                &state.pool,
-                record.id,
-                &token.digest,
-                &TokenPurpose::ResetPassword,
-                Some(&record.email),
-            )
-            .await?;
-            let url = format!(
-                "{}/users/reset-password/{}",
-                state.settings.public_url,
-                token.encoded.expose()
-            );
-            mail::queue(&state, mail::reset_password_mail(&record.email, &url)).await?;
             tracing::info!(user_id = %record.id, ip = %display_ip(ip), "password reset requested");
+            after_the_answer("password reset mail", async move {
+                let token = IssuedToken::generate();
+                repository::insert_token(
+                    &state.pool,
+                    record.id,
+                    &token.digest,
+                    &TokenPurpose::ResetPassword,
+                    Some(&record.email),
+                )
+                .await?;
+                let url = format!(
+                    "{}/users/reset-password/{}",
+                    state.settings.public_url,
+                    token.encoded.expose()
+                );
+                mail::queue(&state, mail::reset_password_mail(&record.email, &url)).await
+            });
         }
         Ok(navigate("/users/log-in?notice=reset-sent"))
     }
