@@ -46,7 +46,12 @@ pub fn store(pool: PgPool) -> PostgresStore {
         .expect("valid session table name")
 }
 
-pub fn layer(pool: PgPool, settings: &Settings) -> SessionManagerLayer<PostgresStore> {
+/// The session layer. Cookies are signed with a key derived from `SECRET_KEY_BASE`, so a
+/// forged or tampered id is refused before the store is asked.
+pub fn layer(
+    pool: PgPool,
+    settings: &Settings,
+) -> SessionManagerLayer<PostgresStore, tower_sessions::service::SignedCookie> {
     SessionManagerLayer::new(store(pool))
         .with_name(cookie_name(settings))
         .with_http_only(true)
@@ -54,6 +59,9 @@ pub fn layer(pool: PgPool, settings: &Settings) -> SessionManagerLayer<PostgresS
         .with_secure(settings.cookie_secure)
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(to_time(INACTIVITY)))
+        .with_signed(tower_sessions::cookie::Key::from(
+            &settings.derive_key("session cookie"),
+        ))
 }
 
 fn to_time(duration: Duration) -> time::Duration {

@@ -243,6 +243,22 @@ impl Settings {
         self
     }
 
+    /// A 64-byte key for one `purpose`, derived from `SECRET_KEY_BASE` with
+    /// `LIVE_VIEW_SIGNING_SALT` (as Phoenix derives its keys), so each use gets its own key
+    /// and the secret itself is never used directly.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 64] {
+        use sha2::{Digest, Sha512};
+        Sha512::new()
+            .chain_update(b"trading_strategy key\0")
+            .chain_update(purpose.as_bytes())
+            .chain_update(b"\0")
+            .chain_update(self.signing_salt.expose().as_bytes())
+            .chain_update(b"\0")
+            .chain_update(self.secret_key_base.expose().as_bytes())
+            .finalize()
+            .into()
+    }
+
     pub fn is_production(&self) -> bool {
         self.environment == Environment::Production
     }
@@ -441,6 +457,31 @@ mod tests {
         let b = settings(&[DB]).unwrap().secret_key_base;
         assert!(a.expose().len() >= 64);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn derived_keys_differ_by_purpose_salt_and_secret() {
+        let base = settings(&[DB, ("SECRET_KEY_BASE", SECRET)]).unwrap();
+        let salted = settings(&[
+            DB,
+            ("SECRET_KEY_BASE", SECRET),
+            ("LIVE_VIEW_SIGNING_SALT", "pepper"),
+        ])
+        .unwrap();
+        assert_eq!(
+            base.derive_key("session cookie"),
+            base.derive_key("session cookie")
+        );
+        assert_ne!(base.derive_key("session cookie"), base.derive_key("other"));
+        assert_ne!(
+            base.derive_key("session cookie"),
+            salted.derive_key("session cookie")
+        );
+        let other_secret = settings(&[DB]).unwrap();
+        assert_ne!(
+            base.derive_key("session cookie"),
+            other_secret.derive_key("session cookie")
+        );
     }
 
     #[test]

@@ -22,6 +22,35 @@ fn cookie_value(set_cookie: &str) -> String {
         .to_string()
 }
 
+/// The session id inside a cookie value: the cookie is signed, its first 44 characters are
+/// the signature (base64 of an HMAC-SHA256).
+fn session_id(cookie_value: &str) -> String {
+    cookie_value[44..].to_string()
+}
+
+async fn session_rows_with_id(app: &crate::harness::TestApp, id: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM sessions WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// What `/users/current` says to a request carrying `cookie_value` as the session cookie.
+async fn current_user_with_cookie(app: &crate::harness::TestApp, cookie_value: &str) -> String {
+    app.browser()
+        .client
+        .post(app.url("/users/current"))
+        .header("accept", "application/json")
+        .header("cookie", format!("session={cookie_value}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn session_rows(app: &crate::harness::TestApp) -> i64 {
     app.count("SELECT count(*) FROM sessions").await
 }
@@ -56,12 +85,12 @@ async fn the_session_id_changes_at_login_and_the_old_id_is_worthless() {
     let response = browser.log_in(&email, PASSWORD, false).await;
     let second = cookie_value(&session_cookie(&response).expect("a new cookie at the next login"));
     assert_ne!(first, second);
-    let old_rows: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE id = $1")
-        .bind(&first)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(old_rows, 0, "the old id names no session any more");
+    assert_eq!(session_rows_with_id(&app, &session_id(&second)).await, 1);
+    assert_eq!(
+        session_rows_with_id(&app, &session_id(&first)).await,
+        0,
+        "the old id names no session any more"
+    );
     assert_eq!(
         browser.signed_in_as().await.as_deref(),
         Some(email.as_str())
@@ -76,6 +105,7 @@ async fn logging_out_ends_the_session_and_its_id() {
     let replay = app.browser();
     let response = browser.log_in(&email, PASSWORD, false).await;
     let id = cookie_value(&session_cookie(&response).unwrap());
+    assert_eq!(session_rows_with_id(&app, &session_id(&id)).await, 1);
     let response = browser.log_out().await;
     assert_eq!(response.status(), 200);
     assert_eq!(browser.signed_in_as().await, None);
@@ -89,12 +119,7 @@ async fn logging_out_ends_the_session_and_its_id() {
         .await
         .unwrap();
     assert_eq!(replayed.text().await.unwrap(), "null");
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE id = $1")
-        .bind(&id)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(rows, 0);
+    assert_eq!(session_rows_with_id(&app, &session_id(&id)).await, 0);
     // Log out is a POST: a GET does nothing.
     let browser = app.browser();
     browser.log_in(&email, PASSWORD, false).await;
@@ -198,5 +223,30 @@ async fn expired_session_rows_are_deleted_in_the_background() {
             "the expired row is still there"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_forged_or_tampered_session_cookie_is_worthless() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    let browser = app.signed_up(&email).await;
+    let response = browser.log_in(&email, PASSWORD, false).await;
+    let genuine = cookie_value(&session_cookie(&response).unwrap());
+    assert!(current_user_with_cookie(&app, &genuine)
+        .await
+        .contains(&email));
+
+    // The bare id without its signature, and the cookie with one signature character changed.
+    let bare_id = session_id(&genuine);
+    let first = genuine.chars().next().unwrap();
+    let other = if first == 'A' { 'B' } else { 'A' };
+    let tampered = format!("{other}{}", &genuine[1..]);
+    for forged in [bare_id, tampered] {
+        assert_eq!(
+            current_user_with_cookie(&app, &forged).await,
+            "null",
+            "{forged}"
+        );
     }
 }
