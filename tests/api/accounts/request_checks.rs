@@ -2,6 +2,23 @@ use trading_strategy::error::AppError;
 
 use crate::harness::{error_of, spawn_app, spawn_app_with, unique_email, PASSWORD};
 
+/// A log-in attempt (JSON, as the Leptos action sends it) from `client`, as the reverse proxy
+/// reports it in `X-Forwarded-For`.
+async fn log_in_from(
+    app: &crate::harness::TestApp,
+    client: &str,
+    email: &str,
+) -> reqwest::Response {
+    app.client
+        .post(app.url("/users/log-in"))
+        .header("accept", "application/json")
+        .header("x-forwarded-for", client)
+        .form(&[("user[email]", email), ("user[password]", PASSWORD)])
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn users(app: &crate::harness::TestApp) -> i64 {
     app.count("SELECT count(*) FROM users").await
 }
@@ -118,28 +135,12 @@ async fn the_account_limit_holds_whatever_the_client() {
     app.signed_up(&email).await;
     // Each attempt from another client (behind the reverse proxy): only the account's count
     // reaches the limit.
-    let attempt = |client: String, email: String| {
-        let app = &app;
-        async move {
-            app.client
-                .post(app.url("/users/log-in"))
-                .header("accept", "application/json")
-                .header("x-forwarded-for", client)
-                .form(&[
-                    ("user[email]", email),
-                    ("user[password]", PASSWORD.to_string()),
-                ])
-                .send()
-                .await
-                .unwrap()
-        }
-    };
     for client in 1..=10 {
-        let response = attempt(format!("203.0.113.{client}"), email.clone()).await;
+        let response = log_in_from(&app, &format!("203.0.113.{client}"), &email).await;
         assert_eq!(response.status(), 200, "attempt from client {client}");
     }
-    assert_rate_limited(attempt("203.0.113.11".into(), email.clone()).await).await;
-    let other_account = attempt("203.0.113.12".into(), unique_email()).await;
+    assert_rate_limited(log_in_from(&app, "203.0.113.11", &email).await).await;
+    let other_account = log_in_from(&app, "203.0.113.12", &unique_email()).await;
     assert_eq!(other_account.status(), 422, "other accounts go on");
 }
 
@@ -304,28 +305,19 @@ async fn clients_behind_the_reverse_proxy_are_limited_each_by_their_own_address(
     let app = spawn_app().await;
     let email = unique_email();
     app.signed_up(&email).await;
-    let attempt = |client: &'static str| {
-        let app = &app;
-        async move {
-            app.client
-                .post(app.url("/users/log-in"))
-                .header("accept", "application/json")
-                .header("x-forwarded-for", client)
-                .form(&[
-                    ("user[email]", unique_email()),
-                    ("user[password]", PASSWORD.to_string()),
-                ])
-                .send()
-                .await
-                .unwrap()
-        }
-    };
     for _ in 0..10 {
-        assert_eq!(attempt("203.0.113.9").await.status(), 422);
+        assert_eq!(
+            log_in_from(&app, "203.0.113.9", &unique_email())
+                .await
+                .status(),
+            422
+        );
     }
-    assert_rate_limited(attempt("203.0.113.9").await).await;
+    assert_rate_limited(log_in_from(&app, "203.0.113.9", &unique_email()).await).await;
     assert_eq!(
-        attempt("198.51.100.20").await.status(),
+        log_in_from(&app, "198.51.100.20", &unique_email())
+            .await
+            .status(),
         422,
         "another client goes on"
     );
