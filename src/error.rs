@@ -120,32 +120,13 @@ mod server_side {
     impl AppError {
         /// Logs `detail` in the current request's span and returns the generic 500 the user sees.
         pub fn internal(detail: impl std::fmt::Display) -> Self {
-            let request_id = crate::server::request_id::current();
+            let request_id = crate::request_id::current();
             tracing::error!(%request_id, error = %detail, "internal error");
             AppError::Internal { request_id }
         }
 
         pub fn http_status(&self) -> StatusCode {
             StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-        }
-
-        /// Gives a server function's response this error's status (server functions answer
-        /// 500 for every error unless told otherwise). A plain HTML form post keeps its
-        /// redirect back to the form (which carries the error), so its status stays.
-        pub fn respond(self) -> Self {
-            let plain_form_post = leptos::prelude::use_context::<axum::http::request::Parts>()
-                .and_then(|parts| parts.headers.get(axum::http::header::ACCEPT).cloned())
-                .is_some_and(|accept| accept.to_str().is_ok_and(|v| v.contains("text/html")));
-            if plain_form_post {
-                return self;
-            }
-            if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-                options.set_status(self.http_status());
-                if let AppError::RateLimited { retry_after_secs } = &self {
-                    options.insert_header(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
-                }
-            }
-            self
         }
     }
 

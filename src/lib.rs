@@ -1,14 +1,27 @@
 //! Trading Strategy Platform: the Leptos app, shared by the server (`ssr`) and the browser
-//! (`hydrate`).
+//! (`hydrate`). The layers, bottom to top (each imports only those below it; see
+//! docs/ARCHITECTURE.md): the kernel (`error`, `config`, `secrets`, `state`, `request_id`,
+//! `realtime`, `web`), the pure strategy `language`, the features (`accounts`, then `site`),
+//! `app` (the routes), and `server` (start-up, HTTP stack, command line).
 
 pub mod accounts;
 pub mod app;
 pub mod error;
 pub mod language;
+pub mod realtime;
 pub mod site;
+pub mod web;
 
 #[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod request_id;
+#[cfg(feature = "ssr")]
+pub mod secrets;
+#[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod state;
 
 /// The browser's entry point: hydrates the server-rendered page.
 #[cfg(feature = "hydrate")]

@@ -3,10 +3,12 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use trading_strategy::server::{
-    cli::{Cli, Command},
+use trading_strategy::{
     config::{self, Settings},
-    database, http, telemetry,
+    server::{
+        cli::{Cli, Command},
+        database, http, telemetry,
+    },
 };
 
 #[tokio::main]

@@ -1,7 +1,6 @@
 //! Accounts: registration, confirmation, login and sessions, password reset, settings, and
-//! the mail they send. Shared types, server functions and pages here; the server-only parts
-//! (storage, hashing, tokens, sessions, mail, rate limits, request checks) in the `ssr`
-//! modules below.
+//! the mail they send. Shared types here, server functions in `api`, pages in `views`; the
+//! server-only flows, storage, hashing, tokens, sessions, mail and rate limits in `ssr`.
 
 mod api;
 pub mod views;
@@ -9,31 +8,7 @@ pub mod views;
 pub use api::*;
 
 #[cfg(feature = "ssr")]
-pub mod background;
-#[cfg(feature = "ssr")]
-pub mod credentials;
-#[cfg(feature = "ssr")]
-pub mod mail;
-#[cfg(feature = "ssr")]
-pub mod mailbox;
-#[cfg(feature = "ssr")]
-pub mod page_access;
-#[cfg(feature = "ssr")]
-pub mod password_hashing;
-#[cfg(feature = "ssr")]
-pub mod rate_limits;
-#[cfg(feature = "ssr")]
-pub mod repository;
-#[cfg(feature = "ssr")]
-pub mod request_security;
-#[cfg(feature = "ssr")]
-mod server_context;
-#[cfg(feature = "ssr")]
-pub mod sessions;
-#[cfg(feature = "ssr")]
-pub mod signed_out;
-#[cfg(feature = "ssr")]
-pub mod tokens;
+pub mod ssr;
 
 use serde::{Deserialize, Serialize};
 
@@ -45,13 +20,6 @@ pub const HOME_OF_SIGNED_IN: &str = "/strategies";
 pub struct Account {
     pub email: String,
     pub confirmed: bool,
-}
-
-/// Where the browser goes after a form succeeded: a plain form post gets it as a redirect,
-/// a form sent by the hydrated page loads it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Navigation {
-    pub to: String,
 }
 
 /// The `user[...]` fields of every account form (each form sends the ones it has).

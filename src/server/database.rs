@@ -9,7 +9,7 @@ use sqlx::{
     PgPool, Postgres,
 };
 
-use super::config::Settings;
+use crate::config::Settings;
 
 /// The migrations under `migrations/`, embedded in the binary so a release needs no source tree.
 pub fn migrator() -> Migrator {

@@ -18,10 +18,13 @@ use serde_json::json;
 use sqlx::PgPool;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use super::{config::Settings, database, request_id, state::AppState};
+use super::{database, request_security};
 use crate::{
     accounts,
     app::{shell, App},
+    config::Settings,
+    request_id,
+    state::AppState,
 };
 
 /// Every request body is capped; a strategy document is at most 256 KiB, and form encoding
@@ -33,7 +36,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/health", get(health))
-        .merge(accounts::mailbox::routes(&state))
+        .merge(accounts::ssr::routes(&state))
         .leptos_routes_with_context(&state, routes, provide_state(state.clone()), move || {
             shell(options.clone())
         })
@@ -45,22 +48,25 @@ pub fn router(state: AppState) -> Router {
         // layer loads; the origin check refuses before any session is touched; every answer,
         // refusals included, gets the security headers.
         .layer(middleware::from_fn_with_state(
-            state.clone(),
-            accounts::page_access::guard_pages,
+            accounts::ssr::page_access::PageGuard {
+                state: state.clone(),
+                rules: super::page_rules().into(),
+            },
+            accounts::ssr::page_access::guard_pages,
         ))
-        .layer(accounts::sessions::layer(
+        .layer(accounts::ssr::session_layer(
             state.pool.clone(),
             &state.settings,
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            accounts::request_security::require_same_origin,
+            request_security::require_same_origin,
         ))
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))
         .layer(middleware::from_fn(refuse_oversized_bodies))
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            accounts::request_security::add_security_headers,
+            request_security::add_security_headers,
         ))
         .layer(middleware::from_fn(request_id::track))
         .with_state(state)
@@ -69,7 +75,7 @@ pub fn router(state: AppState) -> Router {
 fn provide_state(state: AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     move || {
         provide_context(state.clone());
-        accounts::request_security::provide_csp_nonce();
+        request_security::provide_csp_nonce();
     }
 }
 
@@ -164,8 +170,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             "the database lacks migrations; run `trading_strategy migrate`"
         );
     }
-    let state = AppState::new(leptos_options, pool, settings);
-    accounts::background::spawn(&state, accounts::background::Intervals::default()).await;
+    let state = super::app_state(leptos_options, pool, settings);
+    super::start_background(&state, super::BackgroundIntervals::default()).await;
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .with_context(|| format!("cannot listen on {address}"))?;

@@ -1,12 +1,38 @@
-//! The server side of the app: configuration, state, database, HTTP stack and command line.
-//! Compiled only with the `ssr` feature.
+//! The composition root, compiled only with `ssr`: it builds the state, the router and the
+//! background tasks from what each feature exposes, and it owns the HTTP stack, the command
+//! line, logging and the database connection. Nothing below imports it.
 
 pub mod cli;
-pub mod config;
 pub mod database;
 pub mod http;
-pub mod request_id;
-pub mod state;
+pub mod request_security;
 pub mod telemetry;
 
-pub use state::AppState;
+use leptos::config::LeptosOptions;
+use sqlx::PgPool;
+
+use crate::{accounts, config::Settings, realtime::RealtimeHub, state::AppState, web::PageRule};
+
+/// The state of one server process, with a realtime hub for every feature's channels.
+pub fn app_state(leptos_options: LeptosOptions, pool: PgPool, settings: Settings) -> AppState {
+    let channels = accounts::ssr::REALTIME_CHANNELS;
+    AppState::new(leptos_options, pool, settings, RealtimeHub::new(channels))
+}
+
+/// Every feature's page rules, for the page guard.
+pub fn page_rules() -> Vec<PageRule> {
+    [accounts::ssr::PAGE_RULES, crate::site::PAGE_RULES].concat()
+}
+
+/// How often the features' background tasks run (tests shorten them).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BackgroundIntervals {
+    pub accounts: accounts::ssr::Intervals,
+}
+
+/// Starts listening for realtime events (returns once listening, so nothing announced
+/// afterwards is missed), then every feature's background tasks.
+pub async fn start_background(state: &AppState, intervals: BackgroundIntervals) {
+    state.realtime.listen(state.pool.clone()).await;
+    accounts::ssr::spawn_background(state, intervals.accounts);
+}

@@ -16,7 +16,7 @@ use tracing_subscriber::{
     EnvFilter, Layer, Registry,
 };
 
-use super::config::{LogFormat, Settings};
+use crate::config::{LogFormat, Settings};
 
 type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
 

@@ -5,8 +5,10 @@ use std::{net::SocketAddr, time::Duration};
 
 use sqlx::{postgres::PgPoolOptions, PgPool};
 use trading_strategy::{
-    accounts::{self, background::Intervals},
-    server::{config::Settings, database, http, AppState},
+    accounts::ssr::Intervals,
+    config::Settings,
+    server::{self, database, http, BackgroundIntervals},
+    state::AppState,
 };
 
 /// The Postgres server the tests may create databases on: `DATABASE_URL` with its database
@@ -139,9 +141,11 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// Background intervals short enough for a test to see their effect.
-pub const TEST_INTERVALS: Intervals = Intervals {
-    mail_poll: Duration::from_millis(200),
-    expired_rows_cleanup: Duration::from_millis(500),
+pub const TEST_INTERVALS: BackgroundIntervals = BackgroundIntervals {
+    accounts: Intervals {
+        mail_poll: Duration::from_millis(200),
+        expired_rows_cleanup: Duration::from_millis(500),
+    },
 };
 
 pub async fn spawn_app_with(extra_settings: &[(&str, &str)]) -> TestApp {
@@ -150,8 +154,8 @@ pub async fn spawn_app_with(extra_settings: &[(&str, &str)]) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let settings = test_settings(&database.url, extra_settings).with_listen_address(address);
-    let state = AppState::new(leptos_options(), pool.clone(), settings);
-    accounts::background::spawn(&state, TEST_INTERVALS).await;
+    let state = server::app_state(leptos_options(), pool.clone(), settings);
+    server::start_background(&state, TEST_INTERVALS).await;
     serve_on(listener, state.clone());
     TestApp {
         address,

@@ -1,5 +1,5 @@
 use sqlx::postgres::PgPoolOptions;
-use trading_strategy::server::AppState;
+use trading_strategy::server;
 
 use crate::harness::{leptos_options, serve, spawn_app, test_settings};
 
@@ -20,7 +20,7 @@ async fn health_answers_503_with_a_reason_when_the_database_is_unreachable() {
         .acquire_timeout(std::time::Duration::from_secs(1))
         .connect_lazy(unreachable)
         .unwrap();
-    let state = AppState::new(leptos_options(), pool, test_settings(unreachable, &[]));
+    let state = server::app_state(leptos_options(), pool, test_settings(unreachable, &[]));
     let address = serve(state).await;
     let response = reqwest::get(format!("http://{address}/health"))
         .await

@@ -1,4 +1,5 @@
 use std::time::Duration;
+use trading_strategy::accounts::ssr::events::SignedOutEverywhere;
 
 use crate::harness::{mail_to, spawn_app_with_mail, unique_email, NEW_PASSWORD, PASSWORD};
 
@@ -87,7 +88,7 @@ async fn a_reset_sets_the_password_ends_every_session_and_does_not_sign_in() {
     let second = app.browser();
     second.log_in(&email, PASSWORD, true).await;
     let user_id = app.user_id(&email).await;
-    let mut signed_out = app.state.signed_out.subscribe();
+    let mut signed_out = app.state.realtime.subscribe::<SignedOutEverywhere>();
 
     let guest = app.browser();
     guest

@@ -1,4 +1,5 @@
 use std::time::Duration;
+use trading_strategy::accounts::ssr::events::SignedOutEverywhere;
 
 use crate::harness::{
     error_of, field_message, mail_to, spawn_app, spawn_app_with_mail, unique_email, NEW_PASSWORD,
@@ -67,7 +68,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions
     let other = app.browser();
     other.log_in(&email, PASSWORD, false).await;
     let user_id = app.user_id(&email).await;
-    let mut signed_out = app.state.signed_out.subscribe();
+    let mut signed_out = app.state.realtime.subscribe::<SignedOutEverywhere>();
 
     let fields = |current: &'static str| {
         [

@@ -18,7 +18,7 @@ use super::{
     repository::{self, UserRecord},
     tokens::{EncodedToken, IssuedToken, TokenPurpose},
 };
-use crate::{error::AppError, server::config::Settings};
+use crate::{config::Settings, error::AppError};
 
 const TOKEN_KEY: &str = "user_token";
 const REMEMBER_KEY: &str = "remember_me";

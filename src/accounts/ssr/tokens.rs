@@ -4,8 +4,6 @@
 
 use std::{fmt, time::Duration};
 
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 
 /// What a token is for: the `context` column of `users_tokens`.
@@ -58,10 +56,9 @@ pub struct IssuedToken {
 
 impl IssuedToken {
     pub fn generate() -> Self {
-        let mut bytes = [0u8; 32];
-        OsRng.fill_bytes(&mut bytes);
+        let bytes = crate::secrets::random_bytes::<32>();
         IssuedToken {
-            encoded: EncodedToken(URL_SAFE_NO_PAD.encode(bytes)),
+            encoded: EncodedToken(crate::secrets::url_safe(&bytes)),
             digest: Sha256::digest(bytes).to_vec(),
         }
     }
@@ -88,7 +85,7 @@ impl EncodedToken {
 
     /// The SHA-256 the database holds, or `None` for anything that is not a token of ours.
     pub fn digest(&self) -> Option<Vec<u8>> {
-        let bytes = URL_SAFE_NO_PAD.decode(self.0.trim()).ok()?;
+        let bytes = crate::secrets::from_url_safe(self.0.trim())?;
         (bytes.len() == 32).then(|| Sha256::digest(&bytes).to_vec())
     }
 }

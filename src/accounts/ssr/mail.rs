@@ -11,12 +11,13 @@ use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
 use sqlx::PgPool;
-use tokio::sync::Notify;
 
-use super::{credentials::mask_email, repository};
+use super::{credentials::mask_email, events::MailQueued, repository};
 use crate::{
+    config::Settings,
     error::AppError,
-    server::{config::Settings, AppState},
+    realtime::{self, Subscription},
+    state::AppState,
 };
 
 /// After this many failed attempts a mail is marked failed (and logged as an error).
@@ -106,10 +107,10 @@ pub fn email_change_notice(old_address: &str, new_address: &str) -> Mail {
     }
 }
 
-/// Queues `mail` and wakes the sender; never waits for SMTP.
+/// Queues `mail` and wakes a sender (on whichever server hears it first); never waits for SMTP.
 pub async fn queue(state: &AppState, mail: Mail) -> Result<(), AppError> {
     repository::enqueue_mail(&state.pool, &mail.to, &mail.subject, &mail.text, &mail.html).await?;
-    state.mail_wakeup.notify_one();
+    realtime::publish(&state.pool, &MailQueued).await?;
     Ok(())
 }
 
@@ -155,7 +156,7 @@ fn message(settings: &Settings, mail: &repository::QueuedMail) -> anyhow::Result
 pub async fn run_sender(
     pool: PgPool,
     settings: Arc<Settings>,
-    wakeup: Arc<Notify>,
+    mut queued: Subscription<MailQueued>,
     poll: Duration,
 ) {
     let transport = match transport(&settings) {
@@ -183,7 +184,7 @@ pub async fn run_sender(
             }
         }
         tokio::select! {
-            _ = wakeup.notified() => {}
+            _ = queued.recv() => {}
             _ = tokio::time::sleep(poll) => {}
         }
     }

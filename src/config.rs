@@ -3,25 +3,7 @@
 
 use std::fmt;
 
-/// A value that must never reach a log line.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
+pub use crate::secrets::Secret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {
@@ -373,11 +355,7 @@ fn parse_public_host(
 /// A new random secret for `SECRET_KEY_BASE`: 64 bytes from the OS generator, URL-safe
 /// base64 (86 characters). `trading_strategy gen-secret` prints one.
 pub fn generate_secret_key_base() -> String {
-    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-    use rand_core::{OsRng, RngCore};
-    let mut bytes = [0u8; 64];
-    OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
+    crate::secrets::random_url_safe::<64>()
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
-//! The account work that runs beside the requests: delivering queued mail, deleting expired
-//! sessions, tokens and rate-limit windows, and relaying sign-outs from Postgres.
+//! The account work that runs beside the requests: delivering queued mail, and deleting
+//! expired sessions, tokens and rate-limit windows.
 
 use std::time::Duration;
 
-use super::{mail, repository, signed_out};
-use crate::server::AppState;
+use super::{mail, repository};
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Intervals {
@@ -22,13 +22,13 @@ impl Default for Intervals {
     }
 }
 
-/// Starts the background tasks; returns once the sign-out relay listens, so that no
-/// sign-out announced afterwards is missed.
-pub async fn spawn(state: &AppState, intervals: Intervals) {
+/// Starts the background tasks (the realtime hub must already listen: the mail sender
+/// wakes on its events).
+pub fn spawn_background(state: &AppState, intervals: Intervals) {
     tokio::spawn(mail::run_sender(
         state.pool.clone(),
         state.settings.clone(),
-        state.mail_wakeup.clone(),
+        state.realtime.subscribe(),
         intervals.mail_poll,
     ));
     let pool = state.pool.clone();
@@ -43,11 +43,4 @@ pub async fn spawn(state: &AppState, intervals: Intervals) {
             }
         }
     });
-    let (ready, listening) = tokio::sync::oneshot::channel();
-    tokio::spawn(signed_out::relay(
-        state.pool.clone(),
-        state.signed_out.clone(),
-        ready,
-    ));
-    let _ = tokio::time::timeout(Duration::from_secs(10), listening).await;
 }

@@ -9,7 +9,7 @@ use axum::{
 };
 
 use super::{mail::escape_html, repository};
-use crate::server::AppState;
+use crate::state::AppState;
 
 pub async fn show_mailbox(State(state): State<AppState>) -> Response {
     let mails = match repository::recent_mail(&state.pool).await {

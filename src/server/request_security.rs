@@ -3,16 +3,13 @@
 //! Policy whose nonce the hydration scripts carry, nosniff, no framing, Referrer-Policy, HSTS
 //! over TLS).
 
+use crate::{error::AppError, secrets::random_url_safe, state::AppState};
 use axum::{
     extract::{Request, State},
     http::{header, HeaderMap, HeaderValue, Method},
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use rand_core::{OsRng, RngCore};
-
-use crate::{error::AppError, server::AppState};
 
 fn changes_state(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
@@ -69,12 +66,6 @@ pub async fn require_same_origin(
 #[derive(Clone, Debug)]
 pub struct CspNonce(pub String);
 
-fn new_nonce() -> String {
-    let mut bytes = [0u8; 16];
-    OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
 pub fn content_security_policy(nonce: &str) -> String {
     // `wasm-unsafe-eval` lets the page compile its own WASM; nothing else runs unless it
     // carries the nonce. Styles come from our stylesheet (Leptos sets a few inline).
@@ -90,7 +81,7 @@ pub async fn add_security_headers(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let nonce = new_nonce();
+    let nonce = random_url_safe::<16>();
     request.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();

@@ -1,11 +1,15 @@
-//! What the account server functions read from the request they serve: the session, the
-//! client's address, and how to answer (a redirect for plain form posts).
+//! What a server function reads from the request it serves (the session, the client's
+//! address, who sent it) and how it answers: a redirect for a plain form post, the value for
+//! the hydrated page, and the error's own status.
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::{
     extract::ConnectInfo,
-    http::{header, HeaderValue, StatusCode},
+    http::{
+        header::{self, RETRY_AFTER},
+        HeaderValue, StatusCode,
+    },
 };
 use tower_sessions::Session;
 
@@ -51,19 +55,37 @@ pub fn client_address(peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
     }
 }
 
-/// Whether the request came from the hydrated page (which asks for JSON), not a plain form.
-fn from_hydrated_page() -> bool {
-    leptos::prelude::use_context::<axum::http::request::Parts>()
+/// Who sent the request a server function serves, read from its `Accept` header: the one
+/// answer every part of the answer (redirect, status) goes by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requester {
+    /// The hydrated page's own call, which asks for JSON and follows navigation itself.
+    HydratedPage,
+    /// A browser posting a plain HTML form (no JavaScript), which asks for HTML.
+    BrowserForm,
+    /// Anything else (curl, scripts): redirects and real statuses.
+    OtherClient,
+}
+
+pub fn requester() -> Requester {
+    let accept = leptos::prelude::use_context::<axum::http::request::Parts>()
         .and_then(|parts| parts.headers.get(header::ACCEPT).cloned())
-        .and_then(|accept| accept.to_str().ok().map(|v| v.contains("application/json")))
-        .unwrap_or(false)
+        .and_then(|accept| accept.to_str().ok().map(str::to_string))
+        .unwrap_or_default();
+    if accept.contains("application/json") {
+        Requester::HydratedPage
+    } else if accept.contains("text/html") {
+        Requester::BrowserForm
+    } else {
+        Requester::OtherClient
+    }
 }
 
 /// Answers with `to`: a `303 See Other` for a plain form post (or curl), the value itself for
 /// the hydrated page, which then loads it.
 pub fn navigate(to: impl Into<String>) -> Navigation {
     let to = to.into();
-    if !from_hydrated_page() {
+    if requester() != Requester::HydratedPage {
         if let (Some(options), Ok(location)) = (
             leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
             HeaderValue::from_str(&to),
@@ -75,9 +97,21 @@ pub fn navigate(to: impl Into<String>) -> Navigation {
     Navigation { to }
 }
 
-/// Gives a failed server function's response the error's status.
+/// Gives a failed server function's response the error's status (server functions answer
+/// 500 for every error unless told otherwise). A plain HTML form post keeps its redirect
+/// back to the form (which carries the error), so its status stays.
 pub fn respond<T>(outcome: Result<T, AppError>) -> Result<T, AppError> {
-    outcome.map_err(AppError::respond)
+    outcome.inspect_err(|error| {
+        if requester() == Requester::BrowserForm {
+            return;
+        }
+        if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            options.set_status(error.http_status());
+            if let AppError::RateLimited { retry_after_secs } = error {
+                options.insert_header(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+        }
+    })
 }
 
 pub fn display_ip(ip: Option<IpAddr>) -> String {

@@ -1,0 +1,42 @@
+//! The realtime events of accounts: a user signed out everywhere (password changed or reset:
+//! whatever holds that user's websockets closes them) and mail queued (wakes the sender of
+//! whichever server process hears it first).
+
+use uuid::Uuid;
+
+use crate::realtime::RealtimeEvent;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedOutEverywhere {
+    pub user_id: Uuid,
+}
+
+impl RealtimeEvent for SignedOutEverywhere {
+    const CHANNEL: &'static str = "user_signed_out";
+
+    fn to_payload(&self) -> String {
+        self.user_id.to_string()
+    }
+
+    fn from_payload(payload: &str) -> Option<Self> {
+        payload
+            .parse()
+            .ok()
+            .map(|user_id| SignedOutEverywhere { user_id })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailQueued;
+
+impl RealtimeEvent for MailQueued {
+    const CHANNEL: &'static str = "mail_queued";
+
+    fn to_payload(&self) -> String {
+        String::new()
+    }
+
+    fn from_payload(_: &str) -> Option<Self> {
+        Some(MailQueued)
+    }
+}

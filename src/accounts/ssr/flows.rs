@@ -1,0 +1,452 @@
+//! The server side of each account form, so the server functions stay one line each.
+
+use uuid::Uuid;
+
+use super::{
+    credentials::{Email, Password},
+    mail,
+    password_hashing::{self, Verification},
+    rate_limits::{self, LimitedAction},
+    repository::{self, UserRecord},
+    sessions,
+    tokens::{EncodedToken, IssuedToken, TokenPurpose},
+};
+use crate::{
+    accounts::{safe_return_to, Account, UserForm, HOME_OF_SIGNED_IN},
+    error::{AppError, FieldError},
+    state::AppState,
+    web::{
+        server_context::{self as cx, display_ip, navigate},
+        Navigation,
+    },
+};
+
+const INVALID_LOGIN: &str = "Invalid email or password";
+
+fn form_error(message: &str) -> AppError {
+    AppError::Validation {
+        message: message.into(),
+        fields: vec![],
+    }
+}
+
+/// Parses the new password and its confirmation; field errors name `password` and
+/// `password_confirmation`.
+fn new_password(user: &UserForm) -> Result<Password, AppError> {
+    let mut errors = Vec::new();
+    let parsed = Password::parse(&user.password)
+        .map_err(|message| errors.push(FieldError::new("password", message)))
+        .ok();
+    if user.password != user.password_confirmation {
+        errors.push(FieldError::new(
+            "password_confirmation",
+            "Does not match the password",
+        ));
+    }
+    match parsed {
+        Some(password) if errors.is_empty() => Ok(password),
+        _ => Err(AppError::validation(errors)),
+    }
+}
+
+async fn signed_in_user(state: &AppState) -> Result<UserRecord, AppError> {
+    let session = cx::session().await?;
+    sessions::current_user(&session, &state.pool)
+        .await?
+        .ok_or(AppError::Unauthenticated)
+}
+
+async fn send_confirmation(state: &AppState, user_id: Uuid, email: &str) -> Result<(), AppError> {
+    let token = IssuedToken::generate();
+    repository::insert_token(
+        &state.pool,
+        user_id,
+        &token.digest,
+        &TokenPurpose::ConfirmEmail,
+        Some(email),
+    )
+    .await?;
+    let url = format!(
+        "{}/users/confirm/{}",
+        state.settings.public_url,
+        token.encoded.expose()
+    );
+    mail::queue(state, mail::confirmation_mail(email, &url)).await
+}
+
+/// Runs what only an existing account needs (a token, a mail) after the answer has gone,
+/// so that forms which must not reveal whether an email is registered answer in the same
+/// time either way. The request's span (and so its id) follows the work; failures are
+/// logged.
+fn after_the_answer(
+    what: &'static str,
+    work: impl std::future::Future<Output = Result<(), AppError>> + Send + 'static,
+) {
+    use tracing::Instrument;
+    tokio::spawn(
+        async move {
+            if let Err(error) = work.await {
+                tracing::error!(%error, what, "work after the answer failed");
+            }
+        }
+        .instrument(tracing::Span::current()),
+    );
+}
+
+pub async fn register(user: UserForm) -> Result<Navigation, AppError> {
+    let state = AppState::from_context()?;
+    let ip = cx::client_ip().await;
+    let email = Email::parse(&user.email);
+    rate_limits::count_attempt(
+        &state.pool,
+        LimitedAction::Register,
+        ip,
+        email.as_ref().ok(),
+    )
+    .await?;
+    let mut errors = Vec::new();
+    let password = match Password::parse(&user.password) {
+        Ok(password) => Some(password),
+        Err(message) => {
+            errors.push(FieldError::new("password", message));
+            None
+        }
+    };
+    let email = match email {
+        Ok(email) => Some(email),
+        Err(message) => {
+            errors.insert(0, FieldError::new("email", message));
+            None
+        }
+    };
+    let (Some(email), Some(password)) = (email, password) else {
+        return Err(AppError::validation(errors));
+    };
+    if repository::email_is_taken(&state.pool, &email).await? {
+        return Err(AppError::field("email", "Email has already been taken"));
+    }
+    let hashed = password_hashing::hash_password(password).await?;
+    let user_id = repository::insert_user(&state.pool, &email, &hashed).await?;
+    tracing::info!(%user_id, ip = %display_ip(ip), "account registered");
+    send_confirmation(&state, user_id, email.as_str()).await?;
+    let session = cx::session().await?;
+    sessions::sign_in(&session, &state.pool, user_id, false).await?;
+    Ok(navigate(format!("{HOME_OF_SIGNED_IN}?notice=registered")))
+}
+
+pub async fn log_in(user: UserForm, return_to: Option<String>) -> Result<Navigation, AppError> {
+    let state = AppState::from_context()?;
+    let ip = cx::client_ip().await;
+    let email = Email::parse(&user.email).ok();
+    rate_limits::count_attempt(&state.pool, LimitedAction::LogIn, ip, email.as_ref()).await?;
+    let record = match &email {
+        Some(email) => repository::find_user_by_email(&state.pool, email).await?,
+        None => None,
+    };
+    // One verification whether or not the account exists: same work, same answer.
+    let verification = password_hashing::verify_password(
+        user.password.clone(),
+        record.as_ref().map(|r| r.hashed_password.clone()),
+    )
+    .await?;
+    let (Some(record), Verification::Valid { needs_rehash }) = (record, verification) else {
+        tracing::warn!(
+            email = %email.as_ref().map(Email::masked).unwrap_or_default(),
+            ip = %display_ip(ip),
+            "failed sign-in"
+        );
+        return Err(form_error(INVALID_LOGIN));
+    };
+    if needs_rehash {
+        let rehashed = password_hashing::hash_plain(user.password.clone()).await?;
+        repository::update_password_hash(&state.pool, record.id, &rehashed).await?;
+        tracing::info!(user_id = %record.id, "password hash upgraded to the current parameters");
+    }
+    let remember = user
+        .remember_me
+        .as_deref()
+        .is_some_and(|v| v == "true" || v == "on");
+    let session = cx::session().await?;
+    sessions::sign_in(&session, &state.pool, record.id, remember).await?;
+    tracing::info!(user_id = %record.id, ip = %display_ip(ip), remember, "signed in");
+    Ok(navigate(safe_return_to(return_to.as_deref())))
+}
+
+pub async fn log_out() -> Result<Navigation, AppError> {
+    let state = AppState::from_context()?;
+    let session = cx::session().await?;
+    let ip = cx::client_ip().await;
+    if let Some(user) = sessions::current_user(&session, &state.pool).await? {
+        tracing::info!(user_id = %user.id, ip = %display_ip(ip), "signed out");
+    }
+    sessions::sign_out(&session, &state.pool).await?;
+    Ok(navigate("/?notice=logged-out"))
+}
+
+pub async fn current_account() -> Result<Option<Account>, AppError> {
+    let state = AppState::from_context()?;
+    let session = cx::session().await?;
+    Ok(sessions::current_user(&session, &state.pool)
+        .await?
+        .map(|user| Account {
+            email: user.email,
+            confirmed: user.confirmed_at.is_some(),
+        }))
+}
+
+/// Where to go after following an emailed link: signed-in users stay in the app.
+async fn after_link(
+    state: &AppState,
+    signed_in_to: &str,
+    notice: &str,
+) -> Result<Navigation, AppError> {
+    let session = cx::session().await?;
+    let signed_in = sessions::current_user(&session, &state.pool)
+        .await?
+        .is_some();
+    Ok(navigate(if signed_in {
+        format!("{signed_in_to}?notice={notice}")
+    } else {
+        format!("/users/log-in?notice={notice}")
+    }))
+}
+
+/// A link's token, taken in a transaction that the caller finishes with the link's effect
+/// (so the token is spent exactly when the effect happens). Counts towards the
+/// confirmation rate limit.
+async fn take_emailed_token(
+    state: &AppState,
+    ip: Option<std::net::IpAddr>,
+    token: String,
+    purpose: &TokenPurpose,
+    invalid_message: &str,
+) -> Result<
+    (
+        sqlx::Transaction<'static, sqlx::Postgres>,
+        repository::EmailedToken,
+    ),
+    AppError,
+> {
+    rate_limits::count_attempt(&state.pool, LimitedAction::Confirmation, ip, None).await?;
+    let invalid = || form_error(invalid_message);
+    let digest = EncodedToken::new(token).digest().ok_or_else(invalid)?;
+    let mut transaction = state.pool.begin().await?;
+    let found = repository::find_emailed_token(&mut transaction, &digest, purpose)
+        .await?
+        .ok_or_else(invalid)?;
+    repository::delete_token(&mut transaction, found.token_id).await?;
+    Ok((transaction, found))
+}
+
+pub async fn confirm_account(token: String) -> Result<Navigation, AppError> {
+    let state = AppState::from_context()?;
+    let ip = cx::client_ip().await;
+    let (mut transaction, found) = take_emailed_token(
+        &state,
+        ip,
+        token,
+        &TokenPurpose::ConfirmEmail,
+        "The confirmation link is invalid or it has expired.",
+    )
+    .await?;
+    repository::confirm_user(&mut transaction, found.user.id).await?;
+    transaction.commit().await?;
+    tracing::info!(user_id = %found.user.id, ip = %display_ip(ip), "email confirmed");
+    after_link(&state, HOME_OF_SIGNED_IN, "confirmed").await
+}
+
+pub async fn resend_confirmation(user: Option<UserForm>) -> Result<Navigation, AppError> {
+    let state = AppState::from_context()?;
+    let ip = cx::client_ip().await;
+    let session = cx::session().await?;
+    let signed_in = sessions::current_user(&session, &state.pool).await?;
+    let (record, back_to) = match signed_in {
+        Some(record) => {
+            let email = Email::parse(&record.email).ok();
+            rate_limits::count_attempt(
+                &state.pool,
+                LimitedAction::Confirmation,
+                ip,
+                email.as_ref(),
+            )
+            .await?;
+            (Some(record), HOME_OF_SIGNED_IN)
+        }
+        None => {
+            let email = Email::parse(&user.unwrap_or_default().email)
+                .map_err(|m| AppError::field("email", m))?;
+            rate_limits::count_attempt(&state.pool, LimitedAction::Confirmation, ip, Some(&email))
+                .await?;
+            (
+                repository::find_user_by_email(&state.pool, &email).await?,
+                "/users/log-in",
+            )
+        }
+    };
+    if let Some(record) = record.filter(|r| r.confirmed_at.is_none()) {
+        after_the_answer("confirmation mail", async move {
+            send_confirmation(&state, record.id, &record.email).await
+        });
+    }
+    Ok(navigate(format!("{back_to}?notice=confirmation-sent")))
+}
+
+pub async fn request_password_reset(user: UserForm) -> Result<Navigation, AppError> {
+    let state = AppState::from_context()?;
+    let ip = cx::client_ip().await;
+    let email = Email::parse(&user.email).map_err(|message| AppError::field("email", message))?;
+    rate_limits::count_attempt(&state.pool, LimitedAction::ResetPassword, ip, Some(&email)).await?;
+    if let Some(record) = repository::find_user_by_email(&state.pool, &email).await? {
+        tracing::info!(user_id = %record.id, ip = %display_ip(ip), "password reset requested");
+        after_the_answer("password reset mail", async move {
+            let token = IssuedToken::generate();
+            repository::insert_token(
+                &state.pool,
+                record.id,
+                &token.digest,
+                &TokenPurpose::ResetPassword,
+                Some(&record.email),
+            )
+            .await?;
+            let url = format!(
+                "{}/users/reset-password/{}",
+                state.settings.public_url,
+                token.encoded.expose()
+            );
+            mail::queue(&state, mail::reset_password_mail(&record.email, &url)).await
+        });
+    }
+    Ok(navigate("/users/log-in?notice=reset-sent"))
+}
+
+pub async fn reset_token_is_valid(token: String) -> Result<bool, AppError> {
+    let state = AppState::from_context()?;
+    let Some(digest) = EncodedToken::new(token).digest() else {
+        return Ok(false);
+    };
+    let mut transaction = state.pool.begin().await?;
+    let found =
+        repository::find_emailed_token(&mut transaction, &digest, &TokenPurpose::ResetPassword)
+            .await?;
+    transaction.rollback().await?;
+    Ok(found.is_some())
+}
+
+pub async fn reset_password(token: String, user: UserForm) -> Result<Navigation, AppError> {
+    let state = AppState::from_context()?;
+    let ip = cx::client_ip().await;
+    rate_limits::count_attempt(&state.pool, LimitedAction::ResetPassword, ip, None).await?;
+    let invalid = || form_error("The reset password link is invalid or it has expired.");
+    let digest = EncodedToken::new(token).digest().ok_or_else(invalid)?;
+    let password = new_password(&user)?;
+    let hashed = password_hashing::hash_password(password).await?;
+    let mut transaction = state.pool.begin().await?;
+    let found =
+        repository::find_emailed_token(&mut transaction, &digest, &TokenPurpose::ResetPassword)
+            .await?
+            .ok_or_else(invalid)?;
+    repository::replace_password(&mut transaction, found.user.id, &hashed, None).await?;
+    transaction.commit().await?;
+    tracing::info!(user_id = %found.user.id, ip = %display_ip(ip), "password reset; every session ended");
+    Ok(navigate("/users/log-in?notice=password-reset"))
+}
+
+async fn check_current_password(
+    record: &UserRecord,
+    current_password: String,
+) -> Result<(), AppError> {
+    match password_hashing::verify_password(current_password, Some(record.hashed_password.clone()))
+        .await?
+    {
+        Verification::Valid { .. } => Ok(()),
+        Verification::Invalid => Err(AppError::field(
+            "current_password",
+            "Is not your current password",
+        )),
+    }
+}
+
+pub async fn change_email(
+    user: UserForm,
+    current_password: String,
+) -> Result<Navigation, AppError> {
+    let state = AppState::from_context()?;
+    let ip = cx::client_ip().await;
+    let record = signed_in_user(&state).await?;
+    let email = Email::parse(&user.email).map_err(|message| AppError::field("email", message))?;
+    if email.canonical() == record.email.to_lowercase() {
+        return Err(AppError::field("email", "That is already your email"));
+    }
+    check_current_password(&record, current_password).await?;
+    if repository::email_is_taken(&state.pool, &email).await? {
+        return Err(AppError::field("email", "Email has already been taken"));
+    }
+    let token = IssuedToken::generate();
+    let purpose = TokenPurpose::ChangeEmail {
+        current_email: record.email.clone(),
+    };
+    repository::insert_token(
+        &state.pool,
+        record.id,
+        &token.digest,
+        &purpose,
+        Some(email.as_str()),
+    )
+    .await?;
+    let url = format!(
+        "{}/users/settings/confirm-email/{}",
+        state.settings.public_url,
+        token.encoded.expose()
+    );
+    mail::queue(&state, mail::change_email_mail(email.as_str(), &url)).await?;
+    mail::queue(
+        &state,
+        mail::email_change_notice(&record.email, email.as_str()),
+    )
+    .await?;
+    tracing::info!(user_id = %record.id, ip = %display_ip(ip), "email change requested");
+    Ok(navigate("/users/settings?notice=email-change-sent"))
+}
+
+pub async fn confirm_email_change(token: String) -> Result<Navigation, AppError> {
+    let state = AppState::from_context()?;
+    let ip = cx::client_ip().await;
+    let message = "The email change link is invalid or it has expired.";
+    let purpose = TokenPurpose::ChangeEmail {
+        current_email: String::new(),
+    };
+    let (mut transaction, found) = take_emailed_token(&state, ip, token, &purpose, message).await?;
+    let new_email = found.sent_to.clone().ok_or_else(|| form_error(message))?;
+    repository::change_email(&mut transaction, found.user.id, &new_email).await?;
+    transaction.commit().await?;
+    tracing::info!(user_id = %found.user.id, ip = %display_ip(ip), "email changed");
+    after_link(&state, "/users/settings", "email-changed").await
+}
+
+pub async fn change_password(
+    user: UserForm,
+    current_password: String,
+) -> Result<Navigation, AppError> {
+    let state = AppState::from_context()?;
+    let ip = cx::client_ip().await;
+    let record = signed_in_user(&state).await?;
+    let password = new_password(&user)?;
+    check_current_password(&record, current_password).await?;
+    let hashed = password_hashing::hash_password(password).await?;
+    let session = cx::session().await?;
+    let this_session = sessions::session_id(&session);
+    let mut transaction = state.pool.begin().await?;
+    repository::replace_password(
+        &mut transaction,
+        record.id,
+        &hashed,
+        this_session.as_deref(),
+    )
+    .await?;
+    transaction.commit().await?;
+    // Every token went, this session's too: it carries on under a new id and token.
+    let remember = sessions::is_remembered(&session).await;
+    sessions::sign_in(&session, &state.pool, record.id, remember).await?;
+    tracing::info!(user_id = %record.id, ip = %display_ip(ip), "password changed; other sessions ended");
+    Ok(navigate("/users/settings?notice=password-changed"))
+}
