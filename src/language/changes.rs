@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{Indicator, ParameterValue, Strategy};
+use super::indicators::ParameterValue;
+use super::model::{Indicator, Strategy};
 
 /// One difference: where it is in the model, and the value before and after (`None` when the
 /// thing was added or removed).

@@ -7,9 +7,11 @@ use serde::{Deserialize, Serialize};
 use super::document::{parse_document, Entry, Layout, Node, ScalarKind, Value};
 use super::expression::{parse_condition, BinaryOp, Expr, ExprKind};
 use super::indicators::{indicator_spec, indicator_spec_by_alias};
-use super::model::{Format, ParameterValue, Source};
-use super::position::Positions;
-use super::validate::{is_identifier, is_reserved, validate};
+use super::indicators::{ParameterValue, Source};
+use super::model::Format;
+use super::names::{is_identifier, is_reserved};
+use super::span::Positions;
+use super::validate::validate;
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "snake_case", tag = "edit")]

@@ -1,11 +1,18 @@
-//! The typed strategy model and the diagnostics that validation produces; these cross server
-//! functions to the browser, so everything here is plain serialisable data.
+//! The typed strategy model: what a valid document describes (indicators, conditions, sizing,
+//! risk) and the notation it was written in. It crosses server functions to the browser, so
+//! everything here is plain serialisable data.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::expression::Expr;
+
+// These moved to the leaf modules the rest of the engine builds on; the model still names
+// them, so code written against `language::model::...` keeps working.
+pub use super::indicators::{ParameterValue, Source};
+pub use super::names::{PositionVariable, PriceField};
+pub use super::span::{Diagnostic, Severity, Span};
 
 /// The two notations a strategy document can be written in; both carry the same model.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -26,132 +33,6 @@ impl Format {
         } else {
             None
         }
-    }
-}
-
-/// A stretch of the document text. Lines and columns are 1-based and columns count characters
-/// (not bytes), which is what an editor shows; `start`/`end` are byte offsets into the whole
-/// document, which is what a text splice needs. `end` is exclusive, `end_column` is the column
-/// just past the last character.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub struct Span {
-    pub line: u32,
-    pub column: u32,
-    pub end_line: u32,
-    pub end_column: u32,
-    pub start: usize,
-    pub end: usize,
-}
-
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-    Info,
-}
-
-impl Severity {
-    pub fn label(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
-
-/// One problem (or note) about a document. `code` is stable and documented in docs/LANGUAGE.md;
-/// `path` names the place in the model (`indicators[2].parameters.period`).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct Diagnostic {
-    pub code: String,
-    pub severity: Severity,
-    pub message: String,
-    pub path: String,
-    pub span: Span,
-}
-
-/// Price series a condition or an indicator's `source` can name.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum PriceField {
-    Open,
-    High,
-    Low,
-    Close,
-    Volume,
-    Hl2,
-    Hlc3,
-    Ohlc4,
-}
-
-impl PriceField {
-    pub const ALL: [PriceField; 8] = [
-        PriceField::Open,
-        PriceField::High,
-        PriceField::Low,
-        PriceField::Close,
-        PriceField::Volume,
-        PriceField::Hl2,
-        PriceField::Hlc3,
-        PriceField::Ohlc4,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            PriceField::Open => "open",
-            PriceField::High => "high",
-            PriceField::Low => "low",
-            PriceField::Close => "close",
-            PriceField::Volume => "volume",
-            PriceField::Hl2 => "hl2",
-            PriceField::Hlc3 => "hlc3",
-            PriceField::Ohlc4 => "ohlc4",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<PriceField> {
-        PriceField::ALL
-            .into_iter()
-            .find(|field| field.name() == name)
-    }
-}
-
-/// Variables that describe the open position; only exit and stop conditions may use them.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum PositionVariable {
-    EntryPrice,
-    UnrealizedPnl,
-    UnrealizedPnlPct,
-    BarsInTrade,
-    Drawdown,
-}
-
-impl PositionVariable {
-    pub const ALL: [PositionVariable; 5] = [
-        PositionVariable::EntryPrice,
-        PositionVariable::UnrealizedPnl,
-        PositionVariable::UnrealizedPnlPct,
-        PositionVariable::BarsInTrade,
-        PositionVariable::Drawdown,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            PositionVariable::EntryPrice => "entry_price",
-            PositionVariable::UnrealizedPnl => "unrealized_pnl",
-            PositionVariable::UnrealizedPnlPct => "unrealized_pnl_pct",
-            PositionVariable::BarsInTrade => "bars_in_trade",
-            PositionVariable::Drawdown => "drawdown",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<PositionVariable> {
-        PositionVariable::ALL
-            .into_iter()
-            .find(|variable| variable.name() == name)
     }
 }
 
@@ -218,51 +99,6 @@ impl Timeframe {
             Timeframe::FourHours => 240,
             Timeframe::OneDay => 1_440,
             Timeframe::OneWeek => 10_080,
-        }
-    }
-}
-
-/// Where an indicator reads its input: a price series or another indicator's output.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum Source {
-    Price {
-        field: PriceField,
-    },
-    Indicator {
-        name: String,
-        output: Option<String>,
-    },
-}
-
-impl std::fmt::Display for Source {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Source::Price { field } => formatter.write_str(field.name()),
-            Source::Indicator { name, output: None } => formatter.write_str(name),
-            Source::Indicator {
-                name,
-                output: Some(output),
-            } => write!(formatter, "{name}.{output}"),
-        }
-    }
-}
-
-/// A parameter value after defaults are applied and aliases resolved.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "snake_case", untagged)]
-pub enum ParameterValue {
-    Number(f64),
-    Source(Source),
-    Choice(String),
-}
-
-impl std::fmt::Display for ParameterValue {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ParameterValue::Number(number) => write!(formatter, "{number}"),
-            ParameterValue::Source(source) => write!(formatter, "{source}"),
-            ParameterValue::Choice(choice) => formatter.write_str(choice),
         }
     }
 }

@@ -7,17 +7,21 @@ use serde::{Deserialize, Serialize};
 
 use super::document::{parse_document, Entry, Node, ScalarKind, Value};
 use super::expression::{
-    check_condition, parse_expression, print_expression, ConditionKind, NameTable, FUNCTIONS,
+    check_condition, parse_expression, print_expression, ConditionKind, NameTable,
 };
 use super::indicators::{
-    indicator_spec, indicator_spec_by_alias, IndicatorSpec, ParameterKind, INDICATORS,
+    indicator_spec, indicator_spec_by_alias, IndicatorSpec, ParameterKind, ParameterValue, Source,
+    INDICATORS,
 };
 use super::model::{
-    Condition, Diagnostic, Format, Indicator, ParameterValue, PositionSizing, PositionVariable,
-    PriceField, RiskParameters, Severity, SizingType, Source, Span, Strategy, Timeframe,
+    Condition, Format, Indicator, PositionSizing, RiskParameters, SizingType, Strategy, Timeframe,
 };
-use super::position::Positions;
+use super::names::{identifier_from, PriceField};
+use super::span::{any_error, Diagnostic, Positions, Severity, Span};
 use super::suggestion::{closest, did_you_mean};
+
+// The naming rules moved to `names`; validation still offers them where they were.
+pub use super::names::{is_identifier, is_reserved};
 
 /// The outcome of validating one document: the model as far as it could be read, and every
 /// problem found, sorted by position.
@@ -32,15 +36,13 @@ pub struct Validation {
 
 impl Validation {
     pub fn has_errors(&self) -> bool {
-        self.diagnostics
-            .iter()
-            .any(|diagnostic| diagnostic.severity == Severity::Error)
+        any_error(&self.diagnostics)
     }
 
     pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
         self.diagnostics
             .iter()
-            .filter(|diagnostic| diagnostic.severity == Severity::Error)
+            .filter(|diagnostic| diagnostic.is_error())
     }
 
     /// Whether a section of the document (`"indicators"`, `"entry_conditions"`,
@@ -59,18 +61,11 @@ impl Validation {
     /// or an activation may use.
     pub fn into_valid(self) -> Result<Strategy, Vec<Diagnostic>> {
         match self.strategy {
-            Some(strategy)
-                if !self
-                    .diagnostics
-                    .iter()
-                    .any(|d| d.severity == Severity::Error) =>
-            {
-                Ok(strategy)
-            }
+            Some(strategy) if !any_error(&self.diagnostics) => Ok(strategy),
             _ => Err(self
                 .diagnostics
                 .into_iter()
-                .filter(|diagnostic| diagnostic.severity == Severity::Error)
+                .filter(Diagnostic::is_error)
                 .collect()),
         }
     }
@@ -1271,55 +1266,6 @@ fn required_field_hint(path: &str, field: &str) -> &'static str {
         "type" => "",
         _ => "",
     }
-}
-
-pub fn is_identifier(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 50
-        && bytes[0].is_ascii_lowercase()
-        && bytes
-            .iter()
-            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || *byte == b'_')
-}
-
-/// The valid identifier closest to what was typed (`RSI 14` gives `rsi_14`).
-fn identifier_from(written: &str) -> String {
-    let mut name: String = written
-        .trim()
-        .chars()
-        .map(|character| {
-            if character.is_ascii_alphanumeric() {
-                character.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    // `50_sma` becomes `sma_50`: the number moves behind the word.
-    let leading: String = name
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '_')
-        .collect();
-    if !leading.is_empty() {
-        let digits = leading.trim_matches('_');
-        name = name[leading.len()..].trim_end_matches('_').to_string();
-        if !digits.is_empty() {
-            name = format!("{name}_{digits}");
-        }
-        if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-            name.insert(0, 'i');
-        }
-    }
-    name.chars().take(50).collect()
-}
-
-/// Names the condition language gives a meaning of its own.
-pub fn is_reserved(name: &str) -> bool {
-    PriceField::from_name(name).is_some()
-        || PositionVariable::from_name(name).is_some()
-        || matches!(name, "and" | "or" | "not" | "true" | "false")
-        || FUNCTIONS.iter().any(|(function, _)| *function == name)
 }
 
 fn is_trading_pair(pair: &str) -> bool {

@@ -4,8 +4,8 @@
 
 use std::fmt::Write;
 
-use super::indicators::indicator_spec;
-use super::model::{Format, ParameterValue, Strategy};
+use super::indicators::{indicator_spec, ParameterValue};
+use super::model::{Format, Indicator, Strategy};
 
 pub fn write_document(strategy: &Strategy, format: Format) -> String {
     match format {
@@ -37,7 +37,7 @@ fn parameter_value(value: &ParameterValue) -> String {
 }
 
 /// The parameters worth writing: those that differ from the registry's defaults.
-fn written_parameters(indicator: &super::model::Indicator) -> Vec<(String, String)> {
+fn written_parameters(indicator: &Indicator) -> Vec<(String, String)> {
     let spec = indicator_spec(&indicator.indicator_type);
     indicator
         .parameters

@@ -7,7 +7,7 @@ use toml::Spanned;
 use super::{
     syntax_error, Entry, Layout, Node, ParsedDocument, Scalar, ScalarKind, ScalarStyle, Value,
 };
-use crate::language::position::Positions;
+use crate::language::span::Positions;
 
 pub(super) fn read(positions: &Positions<'_>) -> ParsedDocument {
     let (table, errors) = DeTable::parse_recoverable(positions.text());

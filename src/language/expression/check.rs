@@ -1,9 +1,11 @@
 //! Resolves the names of a parsed condition against the document's indicators (rewriting
 //! accepted aliases to their canonical spelling) and checks its types.
 
-use super::{print_expression, BinaryOp, Expr, ExprKind, UnaryOp, FUNCTIONS, MAX_LOOKBACK};
+use super::printer::print_expression;
+use super::tree::{BinaryOp, Expr, ExprKind, UnaryOp, MAX_LOOKBACK};
 use crate::language::indicators::IndicatorSpec;
-use crate::language::model::{Diagnostic, PositionVariable, PriceField, Severity};
+use crate::language::names::{is_identifier, PositionVariable, PriceField, FUNCTIONS};
+use crate::language::span::{Diagnostic, Severity};
 use crate::language::suggestion::did_you_mean;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,7 +59,7 @@ impl NameTable {
         let valid = self
             .indicators
             .iter()
-            .filter(|(name, _)| crate::language::validate::is_identifier(name));
+            .filter(|(name, _)| is_identifier(name));
         for (name, spec) in valid {
             if spec.is_multi_output() {
                 names.extend(

@@ -2,9 +2,9 @@
 //! recognised here; every other name is taken as an indicator and checked later.
 
 use super::lexer::{tokenize, Lexeme, Token};
-use super::{BinaryOp, Expr, ExprKind, UnaryOp, MAX_LOOKBACK};
-use crate::language::model::{Diagnostic, PositionVariable, PriceField, Severity, Span};
-use crate::language::position::Positions;
+use super::tree::{BinaryOp, Expr, ExprKind, UnaryOp, MAX_LOOKBACK};
+use crate::language::names::{PositionVariable, PriceField};
+use crate::language::span::{Diagnostic, Positions, Severity, Span};
 
 pub struct ParseOutcome {
     pub expression: Option<Expr>,
