@@ -169,7 +169,7 @@ impl SizingType {
     }
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PositionSizing {
     pub sizing_type: Option<SizingType>,
     pub percentage_of_capital: Option<f64>,
@@ -187,6 +187,35 @@ pub struct RiskParameters {
     pub trailing_stop_percentage: Option<f64>,
     pub max_concurrent_positions: Option<u32>,
     pub max_position_size: Option<f64>,
+}
+
+// The writer and the change list walk these fields by their document keys; one list each
+// keeps the two in step with the struct.
+impl PositionSizing {
+    /// The amounts (everything but `type`), each under its document key, in document order.
+    pub fn amounts(&self) -> [(&'static str, Option<f64>); 4] {
+        [
+            ("percentage_of_capital", self.percentage_of_capital),
+            ("fixed_amount", self.fixed_amount),
+            ("risk_per_trade", self.risk_per_trade),
+            ("max_position_size", self.max_position_size),
+        ]
+    }
+}
+
+impl RiskParameters {
+    /// The limits written as fractions, each under its document key, in document order;
+    /// `max_concurrent_positions`, a count, is not among them.
+    pub fn fractions(&self) -> [(&'static str, Option<f64>); 6] {
+        [
+            ("max_daily_loss", self.max_daily_loss),
+            ("max_drawdown", self.max_drawdown),
+            ("stop_loss_percentage", self.stop_loss_percentage),
+            ("take_profit_percentage", self.take_profit_percentage),
+            ("trailing_stop_percentage", self.trailing_stop_percentage),
+            ("max_position_size", self.max_position_size),
+        ]
+    }
 }
 
 /// The strategy a document describes. Validation fills in what it could read, so a document

@@ -11,7 +11,7 @@ use crate::language::indicators::{
 use crate::language::model::Indicator;
 use crate::language::names::{identifier_from, is_identifier, is_reserved};
 use crate::language::span::{Severity, Span};
-use crate::language::suggestion::did_you_mean;
+use crate::language::suggestion::unknown_name;
 
 const INDICATOR_FIELDS: [&str; 3] = ["type", "name", "parameters"];
 
@@ -194,16 +194,13 @@ impl Validator<'_, '_> {
         let candidates = INDICATORS
             .iter()
             .flat_map(|spec| std::iter::once(spec.type_name).chain(spec.aliases.iter().copied()));
-        let suggestion = did_you_mean(written, candidates);
         let types: Vec<&str> = INDICATORS.iter().map(|spec| spec.type_name).collect();
-        let message = if suggestion.is_empty() {
-            format!(
-                "unknown indicator type `{written}`; the types are {}",
-                types.join(", ")
-            )
-        } else {
-            format!("unknown indicator type `{written}`{suggestion}")
-        };
+        let message = unknown_name(
+            &format!("unknown indicator type `{written}`"),
+            written,
+            candidates,
+            &format!("the types are {}", types.join(", ")),
+        );
         self.error("E021", message, path.to_string(), span);
         None
     }

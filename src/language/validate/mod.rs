@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::document::{parse_document, Entry, Node, ScalarKind, Value};
 use super::model::{Format, Strategy};
 use super::span::{any_error, Diagnostic, Positions, Severity, Span};
-use super::suggestion::did_you_mean;
+use super::suggestion::unknown_name;
 
 // The naming rules moved to `names`; validation still offers them where they were.
 pub use super::names::{is_identifier, is_reserved};
@@ -171,18 +171,12 @@ impl Validator<'_, '_> {
             }
             let message = match hint(&entry.key) {
                 Some(message) => message,
-                None => {
-                    let suggestion = did_you_mean(&entry.key, known.iter().copied());
-                    if suggestion.is_empty() {
-                        format!(
-                            "unknown field `{}`; the fields here are {}",
-                            entry.key,
-                            known.join(", ")
-                        )
-                    } else {
-                        format!("unknown field `{}`{suggestion}", entry.key)
-                    }
-                }
+                None => unknown_name(
+                    &format!("unknown field `{}`", entry.key),
+                    &entry.key,
+                    known.iter().copied(),
+                    &format!("the fields here are {}", known.join(", ")),
+                ),
             };
             self.error("E011", message, join(path, &entry.key), entry.key_span);
         }

@@ -11,7 +11,7 @@ use crate::language::indicators::{IndicatorSpec, ParameterKind, ParameterValue, 
 use crate::language::model::Indicator;
 use crate::language::names::PriceField;
 use crate::language::span::{Severity, Span};
-use crate::language::suggestion::did_you_mean;
+use crate::language::suggestion::{did_you_mean, unknown_name};
 
 /// A source reference waiting for every indicator to be known.
 pub(super) struct PendingSource {
@@ -79,17 +79,15 @@ impl Validator<'_, '_> {
                             .iter()
                             .map(|parameter| parameter.name)
                             .collect();
-                        let suggestion = did_you_mean(key, known.iter().copied());
                         let message = if known.is_empty() {
                             format!("{} takes no parameters; remove `{key}`", spec.type_name)
-                        } else if suggestion.is_empty() {
-                            format!(
-                                "{} has no parameter `{key}`; its parameters are {}",
-                                spec.type_name,
-                                known.join(", ")
-                            )
                         } else {
-                            format!("{} has no parameter `{key}`{suggestion}", spec.type_name)
+                            unknown_name(
+                                &format!("{} has no parameter `{key}`", spec.type_name),
+                                key,
+                                known.iter().copied(),
+                                &format!("its parameters are {}", known.join(", ")),
+                            )
                         };
                         self.error("E025", message, parameter_path, parameter_entry.key_span);
                         continue;
@@ -232,12 +230,12 @@ impl Validator<'_, '_> {
                     Some(output) => format!("{}.{output}", source.name),
                     None => source.name.clone(),
                 };
-                let suggestion = did_you_mean(&written, candidates.iter().map(String::as_str));
-                let message = if suggestion.is_empty() {
-                    format!("unknown source `{written}`; use a price (open, high, low, close, volume, hl2, hlc3, ohlc4) or the name of another indicator")
-                } else {
-                    format!("unknown source `{written}`{suggestion}")
-                };
+                let message = unknown_name(
+                    &format!("unknown source `{written}`"),
+                    &written,
+                    candidates.iter().map(String::as_str),
+                    "use a price (open, high, low, close, volume, hl2, hlc3, ohlc4) or the name of another indicator",
+                );
                 self.error("E028", message, source.path, source.span);
                 continue;
             };

@@ -5,7 +5,7 @@ use super::Validator;
 use crate::language::document::Entry;
 use crate::language::model::{PositionSizing, RiskParameters, SizingType};
 use crate::language::span::Severity;
-use crate::language::suggestion::did_you_mean;
+use crate::language::suggestion::unknown_name;
 
 const SIZING_FIELDS: [&str; 5] = [
     "type",
@@ -49,15 +49,12 @@ impl Validator<'_, '_> {
                     Some(sizing_type) => sizing.sizing_type = Some(sizing_type),
                     None => {
                         let names: Vec<&str> = SizingType::ALL.iter().map(|t| t.name()).collect();
-                        let suggestion = did_you_mean(&written, names.iter().copied());
-                        let message = if suggestion.is_empty() {
-                            format!(
-                                "unknown sizing type `{written}`; use one of {}",
-                                names.join(", ")
-                            )
-                        } else {
-                            format!("unknown sizing type `{written}`{suggestion}")
-                        };
+                        let message = unknown_name(
+                            &format!("unknown sizing type `{written}`"),
+                            &written,
+                            names.iter().copied(),
+                            &format!("use one of {}", names.join(", ")),
+                        );
                         self.error(
                             "E060",
                             message,
