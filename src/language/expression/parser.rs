@@ -147,12 +147,7 @@ impl Parser<'_> {
         Some(match token {
             Token::Or => BinaryOp::Or,
             Token::And => BinaryOp::And,
-            Token::Less => BinaryOp::Less,
-            Token::LessOrEqual => BinaryOp::LessOrEqual,
-            Token::Greater => BinaryOp::Greater,
-            Token::GreaterOrEqual => BinaryOp::GreaterOrEqual,
-            Token::Equal => BinaryOp::Equal,
-            Token::NotEqual => BinaryOp::NotEqual,
+            Token::Comparison(op) => *op,
             Token::Plus => BinaryOp::Add,
             Token::Minus => BinaryOp::Subtract,
             Token::Star => BinaryOp::Multiply,
