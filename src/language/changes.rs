@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{Indicator, ParameterValue, Strategy};
+use super::indicators::ParameterValue;
+use super::model::{Indicator, Strategy};
 
 /// One difference: where it is in the model, and the value before and after (`None` when the
 /// thing was added or removed).
@@ -110,65 +111,37 @@ pub fn describe_changes(before: &Strategy, after: &Strategy) -> Vec<Change> {
         );
     }
     for ((path, old), (_, new)) in settings(before).into_iter().zip(settings(after)) {
-        compare(path, old, new);
+        compare(&path, old, new);
     }
     changes
 }
 
 /// Sizing and risk, each field with its value as text, in document order.
-fn settings(strategy: &Strategy) -> Vec<(&'static str, Option<String>)> {
-    let sizing = strategy.position_sizing.as_ref();
-    let risk = strategy.risk_parameters.as_ref();
+fn settings(strategy: &Strategy) -> Vec<(String, Option<String>)> {
+    // A missing table compares as one whose fields are all missing.
+    let sizing = strategy.position_sizing.clone().unwrap_or_default();
+    let risk = strategy.risk_parameters.clone().unwrap_or_default();
     let sizing_type = sizing
-        .and_then(|sizing| sizing.sizing_type)
+        .sizing_type
         .map(|sizing_type| sizing_type.name().to_string());
-    let mut fields = vec![("position_sizing.type", sizing_type)];
-    let numbers = [
+    let mut fields = vec![("position_sizing.type".to_string(), sizing_type)];
+    let numbers = (sizing
+        .amounts()
+        .map(|(key, value)| ("position_sizing", key, value)))
+    .into_iter()
+    .chain(
+        risk.fractions()
+            .map(|(key, value)| ("risk_parameters", key, value)),
+    );
+    fields.extend(numbers.map(|(table, key, value)| {
         (
-            "position_sizing.percentage_of_capital",
-            sizing.and_then(|s| s.percentage_of_capital),
-        ),
-        (
-            "position_sizing.fixed_amount",
-            sizing.and_then(|s| s.fixed_amount),
-        ),
-        (
-            "position_sizing.risk_per_trade",
-            sizing.and_then(|s| s.risk_per_trade),
-        ),
-        (
-            "position_sizing.max_position_size",
-            sizing.and_then(|s| s.max_position_size),
-        ),
-        (
-            "risk_parameters.max_daily_loss",
-            risk.and_then(|r| r.max_daily_loss),
-        ),
-        (
-            "risk_parameters.max_drawdown",
-            risk.and_then(|r| r.max_drawdown),
-        ),
-        (
-            "risk_parameters.stop_loss_percentage",
-            risk.and_then(|r| r.stop_loss_percentage),
-        ),
-        (
-            "risk_parameters.take_profit_percentage",
-            risk.and_then(|r| r.take_profit_percentage),
-        ),
-        (
-            "risk_parameters.trailing_stop_percentage",
-            risk.and_then(|r| r.trailing_stop_percentage),
-        ),
-        (
-            "risk_parameters.max_position_size",
-            risk.and_then(|r| r.max_position_size),
-        ),
-    ];
-    fields.extend(numbers.map(|(path, value)| (path, value.map(|value| value.to_string()))));
-    let concurrent = risk.and_then(|r| r.max_concurrent_positions);
+            format!("{table}.{key}"),
+            value.map(|value| value.to_string()),
+        )
+    }));
+    let concurrent = risk.max_concurrent_positions;
     fields.push((
-        "risk_parameters.max_concurrent_positions",
+        "risk_parameters.max_concurrent_positions".to_string(),
         concurrent.map(|count| count.to_string()),
     ));
     fields

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::model::{Diagnostic, Format};
+use super::model::Format;
+use super::span::{Diagnostic, Severity};
 use super::syntax_test::{syntax_test_of, StrategySummary};
 use super::validate::validate;
 
@@ -80,13 +81,10 @@ pub fn run_check(files: &[PathBuf], json: bool, explain: bool, out: &mut dyn Wri
         for diagnostic in diagnostics {
             let _ = write!(out, "{}", render_diagnostic(&name, &text, diagnostic));
         }
-        let errors = diagnostics
-            .iter()
-            .filter(|d| d.severity == super::model::Severity::Error)
-            .count();
+        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
         let warnings = diagnostics
             .iter()
-            .filter(|d| d.severity == super::model::Severity::Warning)
+            .filter(|d| d.severity == Severity::Warning)
             .count();
         if let Some(summary) = summary {
             let _ = write!(out, "{}", summary.to_text());

@@ -1,12 +1,59 @@
 //! The indicator registry: every indicator of the language with its parameters (defaults,
 //! ranges, aliases), outputs (value ranges, aliases), warm-up and help text. It is a plain
 //! table so that the validator, the syntax test and the builder UI all read the same facts.
+//! The values a parameter takes (`ParameterValue`, with `Source` for an indicator's input) live
+//! here too, since every parameter kind has a default value of that type.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::model::ParameterValue;
+use super::names::PriceField;
+
+/// Where an indicator reads its input: a price series or another indicator's output.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Source {
+    Price {
+        field: PriceField,
+    },
+    Indicator {
+        name: String,
+        output: Option<String>,
+    },
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Price { field } => formatter.write_str(field.name()),
+            Source::Indicator { name, output: None } => formatter.write_str(name),
+            Source::Indicator {
+                name,
+                output: Some(output),
+            } => write!(formatter, "{name}.{output}"),
+        }
+    }
+}
+
+/// A parameter value after defaults are applied and aliases resolved.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "snake_case", untagged)]
+pub enum ParameterValue {
+    Number(f64),
+    Source(Source),
+    Choice(String),
+}
+
+impl std::fmt::Display for ParameterValue {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParameterValue::Number(number) => write!(formatter, "{number}"),
+            ParameterValue::Source(source) => write!(formatter, "{source}"),
+            ParameterValue::Choice(choice) => formatter.write_str(choice),
+        }
+    }
+}
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct IndicatorSpec {
@@ -54,8 +101,8 @@ impl ParameterKind {
         match self {
             ParameterKind::Integer { default, .. } => ParameterValue::Number(*default as f64),
             ParameterKind::Number { default, .. } => ParameterValue::Number(*default),
-            ParameterKind::Source => ParameterValue::Source(super::model::Source::Price {
-                field: super::model::PriceField::Close,
+            ParameterKind::Source => ParameterValue::Source(Source::Price {
+                field: PriceField::Close,
             }),
             ParameterKind::Choice { default, .. } => ParameterValue::Choice(default.to_string()),
         }

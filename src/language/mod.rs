@@ -1,17 +1,34 @@
 //! The strategy language engine: parses YAML and TOML strategy documents into the typed model,
 //! validates them, runs the syntax test and edits documents in place. Pure code, no I/O (except
 //! the `check` command under `ssr`), so the browser editor and the server share it.
+//!
+//! The modules are declared in layers; each imports only from the layers above it, so the
+//! engine has no import cycle and each layer can be read without the ones below.
 
-pub mod changes;
-pub mod document;
-pub mod edit;
-pub mod expression;
-pub mod indicators;
-pub mod model;
-mod position;
+// Leaves: places in the text and diagnostics, the language's names, "did you mean".
+pub mod names;
+pub mod span;
 pub mod suggestion;
-pub mod syntax_test;
+
+// The indicator registry and the values its parameters take.
+pub mod indicators;
+
+// Conditions: syntax tree, parser, printer, type checker.
+pub mod expression;
+
+// The typed strategy a document describes.
+pub mod model;
+
+// YAML and TOML text as one spanned tree.
+pub mod document;
+
+// Document to model with every diagnostic.
 pub mod validate;
+
+// What builds on validation: the syntax test, edits in place, writing and comparing models.
+pub mod changes;
+pub mod edit;
+pub mod syntax_test;
 pub mod writer;
 
 #[cfg(feature = "ssr")]

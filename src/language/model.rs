@@ -1,11 +1,18 @@
-//! The typed strategy model and the diagnostics that validation produces; these cross server
-//! functions to the browser, so everything here is plain serialisable data.
+//! The typed strategy model: what a valid document describes (indicators, conditions, sizing,
+//! risk) and the notation it was written in. It crosses server functions to the browser, so
+//! everything here is plain serialisable data.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::expression::Expr;
+
+// These moved to the leaf modules the rest of the engine builds on; the model still names
+// them, so code written against `language::model::...` keeps working.
+pub use super::indicators::{ParameterValue, Source};
+pub use super::names::{PositionVariable, PriceField};
+pub use super::span::{Diagnostic, Severity, Span};
 
 /// The two notations a strategy document can be written in; both carry the same model.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -26,132 +33,6 @@ impl Format {
         } else {
             None
         }
-    }
-}
-
-/// A stretch of the document text. Lines and columns are 1-based and columns count characters
-/// (not bytes), which is what an editor shows; `start`/`end` are byte offsets into the whole
-/// document, which is what a text splice needs. `end` is exclusive, `end_column` is the column
-/// just past the last character.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub struct Span {
-    pub line: u32,
-    pub column: u32,
-    pub end_line: u32,
-    pub end_column: u32,
-    pub start: usize,
-    pub end: usize,
-}
-
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-    Info,
-}
-
-impl Severity {
-    pub fn label(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
-
-/// One problem (or note) about a document. `code` is stable and documented in docs/LANGUAGE.md;
-/// `path` names the place in the model (`indicators[2].parameters.period`).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct Diagnostic {
-    pub code: String,
-    pub severity: Severity,
-    pub message: String,
-    pub path: String,
-    pub span: Span,
-}
-
-/// Price series a condition or an indicator's `source` can name.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum PriceField {
-    Open,
-    High,
-    Low,
-    Close,
-    Volume,
-    Hl2,
-    Hlc3,
-    Ohlc4,
-}
-
-impl PriceField {
-    pub const ALL: [PriceField; 8] = [
-        PriceField::Open,
-        PriceField::High,
-        PriceField::Low,
-        PriceField::Close,
-        PriceField::Volume,
-        PriceField::Hl2,
-        PriceField::Hlc3,
-        PriceField::Ohlc4,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            PriceField::Open => "open",
-            PriceField::High => "high",
-            PriceField::Low => "low",
-            PriceField::Close => "close",
-            PriceField::Volume => "volume",
-            PriceField::Hl2 => "hl2",
-            PriceField::Hlc3 => "hlc3",
-            PriceField::Ohlc4 => "ohlc4",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<PriceField> {
-        PriceField::ALL
-            .into_iter()
-            .find(|field| field.name() == name)
-    }
-}
-
-/// Variables that describe the open position; only exit and stop conditions may use them.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum PositionVariable {
-    EntryPrice,
-    UnrealizedPnl,
-    UnrealizedPnlPct,
-    BarsInTrade,
-    Drawdown,
-}
-
-impl PositionVariable {
-    pub const ALL: [PositionVariable; 5] = [
-        PositionVariable::EntryPrice,
-        PositionVariable::UnrealizedPnl,
-        PositionVariable::UnrealizedPnlPct,
-        PositionVariable::BarsInTrade,
-        PositionVariable::Drawdown,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            PositionVariable::EntryPrice => "entry_price",
-            PositionVariable::UnrealizedPnl => "unrealized_pnl",
-            PositionVariable::UnrealizedPnlPct => "unrealized_pnl_pct",
-            PositionVariable::BarsInTrade => "bars_in_trade",
-            PositionVariable::Drawdown => "drawdown",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<PositionVariable> {
-        PositionVariable::ALL
-            .into_iter()
-            .find(|variable| variable.name() == name)
     }
 }
 
@@ -222,51 +103,6 @@ impl Timeframe {
     }
 }
 
-/// Where an indicator reads its input: a price series or another indicator's output.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum Source {
-    Price {
-        field: PriceField,
-    },
-    Indicator {
-        name: String,
-        output: Option<String>,
-    },
-}
-
-impl std::fmt::Display for Source {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Source::Price { field } => formatter.write_str(field.name()),
-            Source::Indicator { name, output: None } => formatter.write_str(name),
-            Source::Indicator {
-                name,
-                output: Some(output),
-            } => write!(formatter, "{name}.{output}"),
-        }
-    }
-}
-
-/// A parameter value after defaults are applied and aliases resolved.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "snake_case", untagged)]
-pub enum ParameterValue {
-    Number(f64),
-    Source(Source),
-    Choice(String),
-}
-
-impl std::fmt::Display for ParameterValue {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ParameterValue::Number(number) => write!(formatter, "{number}"),
-            ParameterValue::Source(source) => write!(formatter, "{source}"),
-            ParameterValue::Choice(choice) => formatter.write_str(choice),
-        }
-    }
-}
-
 /// One entry of `indicators`, with its canonical type name (aliases resolved) and every
 /// parameter the registry knows (given or defaulted), keyed by canonical parameter name.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -333,7 +169,7 @@ impl SizingType {
     }
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct PositionSizing {
     pub sizing_type: Option<SizingType>,
     pub percentage_of_capital: Option<f64>,
@@ -351,6 +187,35 @@ pub struct RiskParameters {
     pub trailing_stop_percentage: Option<f64>,
     pub max_concurrent_positions: Option<u32>,
     pub max_position_size: Option<f64>,
+}
+
+// The writer and the change list walk these fields by their document keys; one list each
+// keeps the two in step with the struct.
+impl PositionSizing {
+    /// The amounts (everything but `type`), each under its document key, in document order.
+    pub fn amounts(&self) -> [(&'static str, Option<f64>); 4] {
+        [
+            ("percentage_of_capital", self.percentage_of_capital),
+            ("fixed_amount", self.fixed_amount),
+            ("risk_per_trade", self.risk_per_trade),
+            ("max_position_size", self.max_position_size),
+        ]
+    }
+}
+
+impl RiskParameters {
+    /// The limits written as fractions, each under its document key, in document order;
+    /// `max_concurrent_positions`, a count, is not among them.
+    pub fn fractions(&self) -> [(&'static str, Option<f64>); 6] {
+        [
+            ("max_daily_loss", self.max_daily_loss),
+            ("max_drawdown", self.max_drawdown),
+            ("stop_loss_percentage", self.stop_loss_percentage),
+            ("take_profit_percentage", self.take_profit_percentage),
+            ("trailing_stop_percentage", self.trailing_stop_percentage),
+            ("max_position_size", self.max_position_size),
+        ]
+    }
 }
 
 /// The strategy a document describes. Validation fills in what it could read, so a document

@@ -32,6 +32,23 @@ pub fn did_you_mean<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a st
     closest(typed, candidates).map_or_else(String::new, |name| format!("; did you mean `{name}`?"))
 }
 
+/// The message about a name that is not known: `problem`, then "did you mean" when a
+/// candidate is close, or else `otherwise` (what the valid names are). Every "unknown ..."
+/// message is made here, so they all read alike.
+pub fn unknown_name<'a>(
+    problem: &str,
+    typed: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    otherwise: &str,
+) -> String {
+    let suggestion = did_you_mean(typed, candidates);
+    if suggestion.is_empty() {
+        format!("{problem}; {otherwise}")
+    } else {
+        format!("{problem}{suggestion}")
+    }
+}
+
 /// Levenshtein distance with adjacent transpositions counted as one edit.
 pub fn edit_distance(left: &str, right: &str) -> usize {
     let left: Vec<char> = left.chars().collect();

@@ -12,9 +12,11 @@ use serde::{Deserialize, Serialize};
 use super::document::{parse_document, Node};
 use super::expression::{print_expression, Expr, ExprKind};
 use super::indicators::indicator_spec;
-use super::model::{Diagnostic, Format, Severity, SizingType, Source, Span, Strategy};
-use super::position::Positions;
-use super::validate::{is_identifier, is_reserved, validate, Validation};
+use super::indicators::Source;
+use super::model::{Format, SizingType, Strategy};
+use super::names::{is_identifier, is_reserved};
+use super::span::{any_error, Diagnostic, Positions, Severity, Span};
+use super::validate::{validate, Validation};
 use intervals::{Finding, IntervalAnalysis};
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -27,9 +29,7 @@ pub struct SyntaxReport {
 
 impl SyntaxReport {
     pub fn has_errors(&self) -> bool {
-        self.diagnostics
-            .iter()
-            .any(|diagnostic| diagnostic.severity == Severity::Error)
+        any_error(&self.diagnostics)
     }
 }
 

@@ -4,8 +4,8 @@
 
 use std::fmt::Write;
 
-use super::indicators::indicator_spec;
-use super::model::{Format, ParameterValue, Strategy};
+use super::indicators::{indicator_spec, ParameterValue};
+use super::model::{Format, Indicator, Strategy};
 
 pub fn write_document(strategy: &Strategy, format: Format) -> String {
     match format {
@@ -37,7 +37,7 @@ fn parameter_value(value: &ParameterValue) -> String {
 }
 
 /// The parameters worth writing: those that differ from the registry's defaults.
-fn written_parameters(indicator: &super::model::Indicator) -> Vec<(String, String)> {
+fn written_parameters(indicator: &Indicator) -> Vec<(String, String)> {
     let spec = indicator_spec(&indicator.indicator_type);
     indicator
         .parameters
@@ -84,16 +84,7 @@ fn sizing_fields(strategy: &Strategy) -> Vec<(&'static str, String)> {
     if let Some(sizing_type) = sizing.sizing_type {
         fields.push(("type", quoted(sizing_type.name())));
     }
-    for (key, value) in [
-        ("percentage_of_capital", sizing.percentage_of_capital),
-        ("fixed_amount", sizing.fixed_amount),
-        ("risk_per_trade", sizing.risk_per_trade),
-        ("max_position_size", sizing.max_position_size),
-    ] {
-        if let Some(value) = value {
-            fields.push((key, number(value)));
-        }
-    }
+    fields.extend(numbers(sizing.amounts()));
     fields
 }
 
@@ -101,23 +92,21 @@ fn risk_fields(strategy: &Strategy) -> Vec<(&'static str, String)> {
     let Some(risk) = &strategy.risk_parameters else {
         return Vec::new();
     };
-    let mut fields = Vec::new();
-    for (key, value) in [
-        ("max_daily_loss", risk.max_daily_loss),
-        ("max_drawdown", risk.max_drawdown),
-        ("stop_loss_percentage", risk.stop_loss_percentage),
-        ("take_profit_percentage", risk.take_profit_percentage),
-        ("trailing_stop_percentage", risk.trailing_stop_percentage),
-        ("max_position_size", risk.max_position_size),
-    ] {
-        if let Some(value) = value {
-            fields.push((key, number(value)));
-        }
-    }
+    let mut fields = numbers(risk.fractions());
     if let Some(count) = risk.max_concurrent_positions {
         fields.push(("max_concurrent_positions", count.to_string()));
     }
     fields
+}
+
+/// The numbers that are given, written as the document writes numbers.
+fn numbers(
+    fields: impl IntoIterator<Item = (&'static str, Option<f64>)>,
+) -> Vec<(&'static str, String)> {
+    fields
+        .into_iter()
+        .filter_map(|(key, value)| value.map(|value| (key, number(value))))
+        .collect()
 }
 
 fn write_yaml(strategy: &Strategy) -> String {

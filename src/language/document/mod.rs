@@ -4,8 +4,8 @@
 mod toml_reader;
 mod yaml_reader;
 
-use super::model::{Diagnostic, Format, Severity, Span};
-use super::position::Positions;
+use super::model::Format;
+use super::span::{any_error, Diagnostic, Positions, Severity, Span};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
@@ -74,9 +74,7 @@ pub struct ParsedDocument {
 
 impl ParsedDocument {
     pub fn has_syntax_errors(&self) -> bool {
-        self.diagnostics
-            .iter()
-            .any(|diagnostic| diagnostic.severity == Severity::Error)
+        any_error(&self.diagnostics)
     }
 }
 

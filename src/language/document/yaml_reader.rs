@@ -6,8 +6,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle as YamlStyle, Span as YamlSpan};
 use super::{
     syntax_error, Entry, Layout, Node, ParsedDocument, Scalar, ScalarKind, ScalarStyle, Value,
 };
-use crate::language::model::{Diagnostic, Severity, Span};
-use crate::language::position::Positions;
+use crate::language::span::{Diagnostic, Positions, Severity, Span};
 
 enum Frame {
     Map {

@@ -1,10 +1,12 @@
 //! Resolves the names of a parsed condition against the document's indicators (rewriting
 //! accepted aliases to their canonical spelling) and checks its types.
 
-use super::{print_expression, BinaryOp, Expr, ExprKind, UnaryOp, FUNCTIONS, MAX_LOOKBACK};
+use super::printer::print_expression;
+use super::tree::{BinaryOp, Expr, ExprKind, UnaryOp, MAX_LOOKBACK};
 use crate::language::indicators::IndicatorSpec;
-use crate::language::model::{Diagnostic, PositionVariable, PriceField, Severity};
-use crate::language::suggestion::did_you_mean;
+use crate::language::names::{is_identifier, PositionVariable, PriceField, FUNCTIONS};
+use crate::language::span::{Diagnostic, Severity};
+use crate::language::suggestion::unknown_name;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExpressionType {
@@ -57,7 +59,7 @@ impl NameTable {
         let valid = self
             .indicators
             .iter()
-            .filter(|(name, _)| crate::language::validate::is_identifier(name));
+            .filter(|(name, _)| is_identifier(name));
         for (name, spec) in valid {
             if spec.is_multi_output() {
                 names.extend(
@@ -239,16 +241,13 @@ impl Checker<'_> {
                 let typed = function.clone();
                 let lower = typed.to_ascii_lowercase();
                 let Some((name, arity)) = FUNCTIONS.iter().find(|(name, _)| *name == lower) else {
-                    let suggestion = did_you_mean(&typed, FUNCTIONS.iter().map(|(name, _)| *name));
                     let names: Vec<&str> = FUNCTIONS.iter().map(|(name, _)| *name).collect();
-                    let message = if suggestion.is_empty() {
-                        format!(
-                            "unknown function `{typed}`; the functions are {}",
-                            names.join(", ")
-                        )
-                    } else {
-                        format!("unknown function `{typed}`{suggestion}")
-                    };
+                    let message = unknown_name(
+                        &format!("unknown function `{typed}`"),
+                        &typed,
+                        names.iter().copied(),
+                        &format!("the functions are {}", names.join(", ")),
+                    );
                     self.diagnostics.push(Diagnostic {
                         code: "E048".to_string(),
                         severity: Severity::Error,
@@ -365,14 +364,12 @@ impl Checker<'_> {
                 // The indicator's own entry already reports why it has no usable type.
                 return None;
             }
-            let suggestion = did_you_mean(&written, candidates.iter().map(String::as_str));
-            let message = if suggestion.is_empty() {
-                format!(
-                    "unknown name `{written}`; define an indicator named `{name}` under indicators, or use a price (close, open, high, low, volume, hl2, hlc3, ohlc4)"
-                )
-            } else {
-                format!("unknown name `{written}`{suggestion}")
-            };
+            let message = unknown_name(
+                &format!("unknown name `{written}`"),
+                &written,
+                candidates.iter().map(String::as_str),
+                &format!("define an indicator named `{name}` under indicators, or use a price (close, open, high, low, volume, hl2, hlc3, ohlc4)"),
+            );
             self.error("E042", message, expr);
             return None;
         };
@@ -422,16 +419,13 @@ impl Checker<'_> {
                     };
                     return Some(ExpressionType::Numeric);
                 }
-                let suggestion = did_you_mean(&output, spec.outputs.iter().map(|o| o.name));
                 let outputs: Vec<&str> = spec.outputs.iter().map(|o| o.name).collect();
-                let message = if suggestion.is_empty() {
-                    format!(
-                        "`{name}` has no output `{output}`; its outputs are {}",
-                        outputs.join(", ")
-                    )
-                } else {
-                    format!("`{name}` has no output `{output}`{suggestion}")
-                };
+                let message = unknown_name(
+                    &format!("`{name}` has no output `{output}`"),
+                    &output,
+                    outputs.iter().copied(),
+                    &format!("its outputs are {}", outputs.join(", ")),
+                );
                 self.error("E043", message, expr);
                 None
             }

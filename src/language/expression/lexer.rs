@@ -1,5 +1,7 @@
 //! Splits a condition into tokens, each with its byte range in the condition text.
 
+use super::tree::BinaryOp;
+
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum Token {
     Number(f64),
@@ -13,12 +15,8 @@ pub(super) enum Token {
     Minus,
     Star,
     Slash,
-    Less,
-    LessOrEqual,
-    Greater,
-    GreaterOrEqual,
-    Equal,
-    NotEqual,
+    /// `<`, `<=`, `>`, `>=`, `==` or `!=`: the tree's own operator, since each token is one.
+    Comparison(BinaryOp),
     LeftParen,
     RightParen,
     LeftBracket,
@@ -119,7 +117,7 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<Lexeme>, LexError> {
             b']' => (Token::RightBracket, 1),
             b',' => (Token::Comma, 1),
             b'.' => (Token::Dot, 1),
-            b'<' if next == Some(b'=') => (Token::LessOrEqual, 2),
+            b'<' if next == Some(b'=') => (Token::Comparison(BinaryOp::LessOrEqual), 2),
             b'<' if next == Some(b'>') => {
                 return Err(LexError {
                     start,
@@ -127,10 +125,10 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<Lexeme>, LexError> {
                     message: "`<>` is not an operator; write `!=` for \"not equal\"".to_string(),
                 })
             }
-            b'<' => (Token::Less, 1),
-            b'>' if next == Some(b'=') => (Token::GreaterOrEqual, 2),
-            b'>' => (Token::Greater, 1),
-            b'=' if next == Some(b'=') => (Token::Equal, 2),
+            b'<' => (Token::Comparison(BinaryOp::Less), 1),
+            b'>' if next == Some(b'=') => (Token::Comparison(BinaryOp::GreaterOrEqual), 2),
+            b'>' => (Token::Comparison(BinaryOp::Greater), 1),
+            b'=' if next == Some(b'=') => (Token::Comparison(BinaryOp::Equal), 2),
             b'=' if next == Some(b'<') || next == Some(b'>') => {
                 let fix = if next == Some(b'<') { "<=" } else { ">=" };
                 return Err(LexError {
@@ -146,7 +144,7 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<Lexeme>, LexError> {
                     message: "a single `=` does not compare; write `==`".to_string(),
                 })
             }
-            b'!' if next == Some(b'=') => (Token::NotEqual, 2),
+            b'!' if next == Some(b'=') => (Token::Comparison(BinaryOp::NotEqual), 2),
             b'!' => (Token::Not, 1),
             b'&' if next == Some(b'&') => (Token::And, 2),
             b'|' if next == Some(b'|') => (Token::Or, 2),

@@ -2,9 +2,9 @@
 //! recognised here; every other name is taken as an indicator and checked later.
 
 use super::lexer::{tokenize, Lexeme, Token};
-use super::{BinaryOp, Expr, ExprKind, UnaryOp, MAX_LOOKBACK};
-use crate::language::model::{Diagnostic, PositionVariable, PriceField, Severity, Span};
-use crate::language::position::Positions;
+use super::tree::{BinaryOp, Expr, ExprKind, UnaryOp, MAX_LOOKBACK};
+use crate::language::names::{PositionVariable, PriceField};
+use crate::language::span::{Diagnostic, Positions, Severity, Span};
 
 pub struct ParseOutcome {
     pub expression: Option<Expr>,
@@ -147,12 +147,7 @@ impl Parser<'_> {
         Some(match token {
             Token::Or => BinaryOp::Or,
             Token::And => BinaryOp::And,
-            Token::Less => BinaryOp::Less,
-            Token::LessOrEqual => BinaryOp::LessOrEqual,
-            Token::Greater => BinaryOp::Greater,
-            Token::GreaterOrEqual => BinaryOp::GreaterOrEqual,
-            Token::Equal => BinaryOp::Equal,
-            Token::NotEqual => BinaryOp::NotEqual,
+            Token::Comparison(op) => *op,
             Token::Plus => BinaryOp::Add,
             Token::Minus => BinaryOp::Subtract,
             Token::Star => BinaryOp::Multiply,

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::{Expr, ExprKind, UnaryOp};
+use super::tree::{Expr, ExprKind, UnaryOp};
 
 /// Precedence of `NOT` (between AND and comparisons) and of unary minus (above `*`).
 const NOT_PRECEDENCE: u8 = 3;

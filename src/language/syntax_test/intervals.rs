@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use crate::language::expression::{print_expression, BinaryOp, Expr, ExprKind, UnaryOp};
 use crate::language::indicators::indicator_spec;
-use crate::language::model::{PositionVariable, Source, Strategy};
+use crate::language::indicators::Source;
+use crate::language::model::Strategy;
+use crate::language::names::PositionVariable;
 
 /// One stretch of the number line; an unbounded end is an infinity.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -1,8 +1,66 @@
-//! Conversion between byte offsets, character indexes and 1-based line/column positions of
-//! one document text; every span the engine reports is made here.
+//! Places in a document's text and the diagnostics that point at them: `Span`, the
+//! `Positions` table that turns byte offsets into spans, and `Diagnostic` with its `Severity`.
+//! It is a leaf: every other part of the engine reports through it, so it needs none of them.
 
-use super::model::Span;
+use serde::{Deserialize, Serialize};
 
+/// A stretch of the document text. Lines and columns are 1-based and columns count characters
+/// (not bytes), which is what an editor shows; `start`/`end` are byte offsets into the whole
+/// document, which is what a text splice needs. `end` is exclusive, `end_column` is the column
+/// just past the last character.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// One problem (or note) about a document. `code` is stable and documented in docs/LANGUAGE.md;
+/// `path` names the place in the model (`indicators[2].parameters.period`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub code: String,
+    pub severity: Severity,
+    pub message: String,
+    pub path: String,
+    pub span: Span,
+}
+
+impl Diagnostic {
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Whether any of the diagnostics is an error: what decides that a document (or a parse, or a
+/// syntax test) cannot be used as it stands.
+pub fn any_error(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(Diagnostic::is_error)
+}
+
+/// Conversion between byte offsets, character indexes and 1-based line/column positions of
+/// one document text; every span the engine reports is made here.
 pub struct Positions<'text> {
     text: &'text str,
     /// Byte offset of the first character of each line.
