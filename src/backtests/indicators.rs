@@ -5,6 +5,9 @@
 //! A series that starts with undefined values (an indicator of an indicator) is computed from
 //! its first defined value on, as TA-Lib's Python wrapper does.
 
+// The loops index bars as TA-Lib's C code does, so the two can be read side by side.
+#![allow(clippy::needless_range_loop)]
+
 use std::collections::HashMap;
 
 use crate::language::indicators::indicator_spec;
