@@ -34,34 +34,31 @@ pub struct ColumnStore {
     columns: Vec<Vec<f64>>,
     price_columns: Vec<(PriceField, usize)>,
     indicator_names: Vec<String>,
-    indicator_offset: usize,
+    bars: usize,
 }
 
 impl ColumnStore {
+    /// Price columns are added on first use, so a run copies only the prices it reads.
     pub fn new(candles: &Candles, indicators: IndicatorColumns) -> Self {
-        let mut store = ColumnStore::default();
-        for field in PriceField::ALL {
-            store.price_columns.push((field, store.columns.len()));
-            store.columns.push(price_series(candles, field));
+        ColumnStore {
+            indicator_names: indicators.names,
+            columns: indicators.columns,
+            price_columns: Vec::new(),
+            bars: candles.len(),
         }
-        store.indicator_offset = store.columns.len();
-        store.indicator_names = indicators.names;
-        store.columns.extend(indicators.columns);
-        store
     }
 
-    fn price(&self, field: PriceField) -> usize {
-        self.price_columns
-            .iter()
-            .find(|(known, _)| *known == field)
-            .map_or(0, |(_, index)| *index)
+    fn price(&mut self, field: PriceField, candles: &Candles) -> usize {
+        if let Some((_, index)) = self.price_columns.iter().find(|(known, _)| *known == field) {
+            return *index;
+        }
+        let index = self.push(price_series(candles, field));
+        self.price_columns.push((field, index));
+        index
     }
 
     fn indicator(&self, name: &str) -> Option<usize> {
-        self.indicator_names
-            .iter()
-            .position(|known| known == name)
-            .map(|index| index + self.indicator_offset)
+        self.indicator_names.iter().position(|known| known == name)
     }
 
     fn push(&mut self, column: Vec<f64>) -> usize {
@@ -70,7 +67,7 @@ impl ColumnStore {
     }
 
     fn bars(&self) -> usize {
-        self.columns.first().map_or(0, Vec::len)
+        self.bars
     }
 
     fn read(&self, column: usize, shift: usize, bar: usize) -> f64 {
@@ -375,22 +372,28 @@ fn column_of(node: &Node, store: &mut ColumnStore) -> Vec<f64> {
 /// Compiles a validated condition against the store's columns.
 pub fn compile_condition(
     expression: &Expr,
+    candles: &Candles,
     store: &mut ColumnStore,
 ) -> Result<CompiledCondition, BacktestError> {
-    let tree = translate(expression, store)?;
+    let tree = translate(expression, candles, store)?;
     Ok(CompiledCondition {
         root: materialize(tree, store),
     })
 }
 
-fn translate(expression: &Expr, store: &mut ColumnStore) -> Result<Node, BacktestError> {
-    let boxed =
-        |expression: &Expr, store: &mut ColumnStore| translate(expression, store).map(Box::new);
+fn translate(
+    expression: &Expr,
+    candles: &Candles,
+    store: &mut ColumnStore,
+) -> Result<Node, BacktestError> {
+    let boxed = |expression: &Expr, store: &mut ColumnStore| {
+        translate(expression, candles, store).map(Box::new)
+    };
     Ok(match &expression.kind {
         ExprKind::Number { value } => Node::Constant(*value),
         ExprKind::Bool { value } => Node::Constant(truth(*value)),
         ExprKind::Price { field } => Node::Column {
-            column: store.price(*field),
+            column: store.price(*field, candles),
             shift: 0,
         },
         ExprKind::Position { variable } => Node::Position(*variable),
@@ -401,7 +404,7 @@ fn translate(expression: &Expr, store: &mut ColumnStore) -> Result<Node, Backtes
                 .ok_or(BacktestError::UnknownIndicator(column_name))?;
             Node::Column { column, shift: 0 }
         }
-        ExprKind::Lookback { term, bars } => match translate(term, store)? {
+        ExprKind::Lookback { term, bars } => match translate(term, candles, store)? {
             Node::Column { column, shift } => Node::Column {
                 column,
                 shift: shift + *bars as usize,
@@ -498,7 +501,7 @@ mod tests {
             .expect("the condition parses");
         let candles = candles(closes);
         let mut store = ColumnStore::new(&candles, IndicatorColumns::default());
-        let condition = compile_condition(&expression, &mut store).unwrap();
+        let condition = compile_condition(&expression, &candles, &mut store).unwrap();
         (0..closes.len())
             .map(|bar| condition.fires(&store, bar, &position))
             .collect()

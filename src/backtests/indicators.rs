@@ -8,6 +8,7 @@
 // The loops index bars as TA-Lib's C code does, so the two can be read side by side.
 #![allow(clippy::needless_range_loop)]
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::language::indicators::indicator_spec;
@@ -736,6 +737,18 @@ pub fn price_series(candles: &Candles, field: PriceField) -> Vec<f64> {
         PriceField::Ohlc4 => (0..candles.len())
             .map(|b| (open[b] + high[b] + low[b] + close[b]) / 4.0)
             .collect(),
+    }
+}
+
+/// A price series as an indicator's input: the stored columns are borrowed, not copied.
+fn price_source(candles: &Candles, field: PriceField) -> Cow<'_, [f64]> {
+    match field {
+        PriceField::Open => Cow::Borrowed(&candles.open),
+        PriceField::High => Cow::Borrowed(&candles.high),
+        PriceField::Low => Cow::Borrowed(&candles.low),
+        PriceField::Close => Cow::Borrowed(&candles.close),
+        PriceField::Volume => Cow::Borrowed(&candles.volume),
+        composite => Cow::Owned(price_series(candles, composite)),
     }
 }
 

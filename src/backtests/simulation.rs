@@ -165,6 +165,7 @@ pub fn run_backtest(
                 .as_ref()
                 .ok_or_else(|| missing("entry_conditions"))?
                 .expression,
+            candles,
             &mut store,
         )?,
         exit: compile_condition(
@@ -173,12 +174,13 @@ pub fn run_backtest(
                 .as_ref()
                 .ok_or_else(|| missing("exit_conditions"))?
                 .expression,
+            candles,
             &mut store,
         )?,
         stop: strategy
             .stop_conditions
             .as_ref()
-            .map(|stop| compile_condition(&stop.expression, &mut store))
+            .map(|stop| compile_condition(&stop.expression, candles, &mut store))
             .transpose()?,
         sizing: strategy
             .position_sizing
