@@ -807,12 +807,14 @@ pub fn compute_indicators(
                         Some(output) => outputs.iter().find(|(named, _)| named == output),
                         None => outputs.first().filter(|_| outputs.len() == 1),
                     };
-                    found
-                        .map(|(_, column)| column.clone())
-                        .ok_or_else(|| BacktestError::UnknownSource(indicator.name.clone()))?
+                    Cow::Owned(
+                        found
+                            .map(|(_, column)| column.clone())
+                            .ok_or_else(|| BacktestError::UnknownSource(indicator.name.clone()))?,
+                    )
                 }
-                Some(Source::Price { field }) => price_series(candles, *field),
-                None => price_series(candles, PriceField::Close),
+                Some(Source::Price { field }) => price_source(candles, *field),
+                None => Cow::Borrowed(candles.close.as_slice()),
             };
             computed.insert(
                 indicator.name.clone(),
