@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod backtests;
 pub mod error;
 pub mod language;
 pub mod realtime;

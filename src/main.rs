@@ -32,6 +32,22 @@ async fn main() -> ExitCode {
             );
             return ExitCode::from(u8::try_from(status).unwrap_or(1));
         }
+        Command::Backtest(args) => {
+            let status = trading_strategy::backtests::ssr::command::run_backtest_command(
+                &args,
+                &mut std::io::stdout().lock(),
+                &mut std::io::stderr().lock(),
+            );
+            return ExitCode::from(u8::try_from(status).unwrap_or(1));
+        }
+        Command::Indicators(args) => {
+            let status = trading_strategy::backtests::ssr::command::run_indicators_command(
+                &args,
+                &mut std::io::stdout().lock(),
+                &mut std::io::stderr().lock(),
+            );
+            return ExitCode::from(u8::try_from(status).unwrap_or(1));
+        }
         command => command,
     };
     let settings = match Settings::from_env() {
@@ -77,7 +93,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Check { .. } | Command::GenSecret => {
+        Command::Check { .. }
+        | Command::GenSecret
+        | Command::Backtest(_)
+        | Command::Indicators(_) => {
             unreachable!("offline tools run before the configuration is read")
         }
         Command::Migrations => {

@@ -43,4 +43,9 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Backtest a strategy document on candles from a CSV file and print the metrics and the
+    /// trades (exit status 1 when the document has errors).
+    Backtest(crate::backtests::ssr::command::BacktestArgs),
+    /// Print every indicator output of a strategy per bar, as CSV.
+    Indicators(crate::backtests::ssr::command::IndicatorsArgs),
 }

@@ -1,0 +1,59 @@
+//! The backtest engine: candles in, indicators over whole series, conditions compiled once,
+//! the simulation DSL.md's "Backtest semantics" describes, and the metrics. Pure code without
+//! I/O or a database, so the server, the command line, the tests and the browser share it;
+//! only the command line (which reads files) lives under `ssr`.
+
+pub mod candles;
+pub mod conditions;
+pub mod indicators;
+pub mod metrics;
+pub mod simulation;
+
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use thiserror::Error;
+
+use crate::language::model::{Diagnostic, Format};
+
+pub use candles::{read_candles_csv, Candle, CandleImport, Candles, RejectedRow};
+pub use indicators::{compute_indicators, IndicatorColumns};
+pub use metrics::Metrics;
+pub use simulation::{run_backtest, BacktestReport, BacktestSettings, ExitReason, Trade};
+
+/// Why a backtest cannot run.
+#[derive(Debug, Error, PartialEq)]
+pub enum BacktestError {
+    #[error("the strategy has {} error(s); fix them before backtesting", .0.len())]
+    InvalidStrategy(Vec<Diagnostic>),
+    #[error("the strategy names an unknown indicator `{0}`")]
+    UnknownIndicator(String),
+    #[error("the indicator `{0}` reads a source that does not exist")]
+    UnknownSource(String),
+    #[error("the indicators {0:?} depend on each other in a cycle")]
+    IndicatorCycle(Vec<String>),
+    #[error("the engine does not support {0}")]
+    Unsupported(String),
+    #[error("there are no candles in the chosen range")]
+    NoCandles,
+    #[error("the setting `{name}` must be {rule}, got {value}")]
+    BadSetting {
+        name: &'static str,
+        rule: &'static str,
+        value: f64,
+    },
+}
+
+/// Validates a strategy document and backtests it: the path every caller takes, so the
+/// backtest always runs the one validator's model.
+pub fn backtest_document(
+    text: &str,
+    format: Format,
+    candles: &Candles,
+    settings: &BacktestSettings,
+) -> Result<BacktestReport, BacktestError> {
+    let strategy = crate::language::validate(text, format)
+        .into_valid()
+        .map_err(BacktestError::InvalidStrategy)?;
+    run_backtest(&strategy, candles, settings)
+}
