@@ -23,8 +23,13 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # Plain cargo with the flags cargo-leptos uses, so builds are shared.
 cargo_shared() { RUSTFLAGS="$LEPTOS_RUSTFLAGS" cargo "$@"; }
-# cargo-leptos adds its RUSTFLAGS itself; set them twice and everything rebuilds.
-cargo_leptos() { env -u RUSTFLAGS cargo leptos "$@"; }
+# cargo-leptos adds its RUSTFLAGS itself; set them twice and everything rebuilds. The code
+# editor's bundle (CodeMirror, from npm, built by esbuild) goes into public/ first, so that
+# cargo-leptos copies it into the site with the other assets.
+cargo_leptos() {
+  editor/build
+  env -u RUSTFLAGS cargo leptos "$@"
+}
 
 apt_install() {
   if [ -z "${APT_UPDATED:-}" ]; then

@@ -17,7 +17,9 @@ use crate::{
         layout::{SiteFooter, SiteHeader},
         not_found::NotFound,
         problem::ErrorPanel,
-        strategies_placeholder::StrategiesPlaceholderPage,
+    },
+    strategies::views::{
+        EditStrategyPage, NewStrategyPage, StrategiesPage, StrategyPage, VersionPage, VersionsPage,
     },
 };
 
@@ -70,7 +72,12 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/users/reset-password/:token") view=ResetPasswordPage ssr=SsrMode::Async />
                         <Route path=path!("/users/settings") view=SettingsPage ssr=SsrMode::Async />
                         <Route path=path!("/users/settings/confirm-email/:token") view=ConfirmEmailChangePage ssr=SsrMode::Async />
-                        <Route path=path!("/strategies") view=StrategiesPlaceholderPage ssr=SsrMode::Async />
+                        <Route path=path!("/strategies") view=StrategiesPage ssr=SsrMode::Async />
+                        <Route path=path!("/strategies/new") view=NewStrategyPage ssr=SsrMode::Async />
+                        <Route path=path!("/strategies/:id") view=StrategyPage ssr=SsrMode::Async />
+                        <Route path=path!("/strategies/:id/edit") view=EditStrategyPage ssr=SsrMode::Async />
+                        <Route path=path!("/strategies/:id/versions") view=VersionsPage ssr=SsrMode::Async />
+                        <Route path=path!("/strategies/:id/versions/:number") view=VersionPage ssr=SsrMode::Async />
                     </Routes>
                 </ErrorBoundary>
             </main>

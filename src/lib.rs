@@ -1,8 +1,9 @@
 //! Trading Strategy Platform: the Leptos app, shared by the server (`ssr`) and the browser
 //! (`hydrate`). The layers, bottom to top (each imports only those below it; see
 //! docs/ARCHITECTURE.md): the kernel (`error`, `config`, `secrets`, `state`, `request_id`,
-//! `realtime`, `web`), the pure strategy `language`, the features (`accounts`, then `site`),
-//! `app` (the routes), and `server` (start-up, HTTP stack, command line).
+//! `realtime`, `web`), the pure strategy `language`, the pure `backtests` engine, the features
+//! (`accounts`, `strategies`), `site`, `app` (the routes), and `server` (start-up, HTTP stack,
+//! command line).
 
 pub mod accounts;
 pub mod app;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod language;
 pub mod realtime;
 pub mod site;
+pub mod strategies;
 pub mod web;
 
 #[cfg(feature = "ssr")]

@@ -8,7 +8,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("the composition root", &["server", "main.rs"]),
     ("the routes", &["app.rs"]),
     ("the site", &["site"]),
-    ("the features", &["accounts"]),
+    ("the features", &["strategies", "accounts"]),
+    ("the backtest engine", &["backtests"]),
     ("the strategy language", &["language"]),
     (
         "the kernel",

@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    notice_text, Account, ChangeEmail, ChangePassword, ConfirmAccount, ConfirmEmailChange, LogIn,
-    LogOut, Register, RequestPasswordReset, ResendConfirmation, ResetPassword, HOME_OF_SIGNED_IN,
+    Account, ChangeEmail, ChangePassword, ConfirmAccount, ConfirmEmailChange, LogIn, LogOut,
+    Register, RequestPasswordReset, ResendConfirmation, ResetPassword, HOME_OF_SIGNED_IN,
 };
 use crate::{
     error::AppError,
@@ -240,20 +240,12 @@ pub fn AccountNav(account: AccountResource) -> impl IntoView {
     }
 }
 
-/// Under the header: the notice a redirect named, and for an unconfirmed account a reminder
-/// with a button that sends the link again.
+/// Under the header, for an unconfirmed account: a reminder with a button that sends the
+/// link again.
 #[component]
 pub fn AccountNotices(account: AccountResource) -> impl IntoView {
-    let query = use_query_map();
-    let notice = move || {
-        query
-            .read()
-            .get("notice")
-            .and_then(|code| notice_text(&code))
-    };
     let (resend, _) = form_action!(ResendConfirmation);
     view! {
-        {move || notice().map(|text| view! { <p class="notice" role="status">{text}</p> })}
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match account.await {

@@ -121,6 +121,17 @@ impl ParameterKind {
         }
     }
 
+    /// The default and the valid values, for completions and tooltips: "default 14; a whole
+    /// number from 2 to 500".
+    pub fn describe_default_and_range(&self) -> String {
+        let default = match self.default_value() {
+            ParameterValue::Number(number) => format!("{number}"),
+            ParameterValue::Source(source) => source.to_string(),
+            ParameterValue::Choice(choice) => choice,
+        };
+        format!("default {default}; {}", self.describe_range())
+    }
+
     /// The valid values in words, for messages and tooltips.
     pub fn describe_range(&self) -> String {
         match self {

@@ -26,6 +26,7 @@ pub mod document;
 pub mod validate;
 
 // What builds on validation: the syntax test, edits in place, writing and comparing models.
+pub mod assist;
 pub mod changes;
 pub mod edit;
 pub mod syntax_test;

@@ -25,6 +25,7 @@ use crate::{
     config::Settings,
     request_id,
     state::AppState,
+    strategies,
 };
 
 /// Every request body is capped; a strategy document is at most 256 KiB, and form encoding
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .merge(accounts::ssr::routes(&state))
+        .merge(strategies::ssr::routes())
         .leptos_routes_with_context(&state, routes, provide_state(state.clone()), move || {
             shell(options.clone())
         })

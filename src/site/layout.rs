@@ -4,7 +4,20 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::accounts::views::{account_resource, AccountNav, AccountNotices};
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    accounts::{
+        self,
+        views::{account_resource, AccountNav, AccountNotices},
+    },
+    strategies,
+};
+
+/// The notice a redirect named by code (`?notice=saved`), in words; each feature has its own.
+fn notice_text(code: &str) -> Option<&'static str> {
+    accounts::notice_text(code).or_else(|| strategies::views::notice_text(code))
+}
 
 #[component]
 pub fn SiteHeader() -> impl IntoView {
@@ -21,8 +34,21 @@ pub fn SiteHeader() -> impl IntoView {
                 <AccountNav account />
             </nav>
         </header>
+        <SiteNotice />
         <AccountNotices account />
     }
+}
+
+#[component]
+fn SiteNotice() -> impl IntoView {
+    let query = use_query_map();
+    let notice = move || {
+        query
+            .read()
+            .get("notice")
+            .and_then(|code| notice_text(&code))
+    };
+    move || notice().map(|text| view! { <p class="notice" role="status">{text}</p> })
 }
 
 #[component]

@@ -6,9 +6,11 @@ mod harness;
 mod accounts;
 
 mod binary;
+mod forms;
 
 mod health;
 mod leptos_config;
 mod migrations;
 mod pages;
 mod requests;
+mod strategies;

@@ -65,6 +65,12 @@ pub enum Edit {
         condition: ConditionField,
         index: usize,
     },
+    /// Sets the value of a field that the document already has: a top-level field (`name`,
+    /// `trading_pair`, ...) or one inside a table (`risk_parameters.max_drawdown`).
+    SetField {
+        path: String,
+        value: EditValue,
+    },
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -147,6 +153,10 @@ pub enum EditError {
     UnsupportedLayout {
         message: String,
     },
+    /// The document has no field at `path` to set (or it is a table or a list, not a value).
+    NoSuchField {
+        path: String,
+    },
 }
 
 impl std::fmt::Display for EditError {
@@ -183,6 +193,9 @@ impl std::fmt::Display for EditError {
             EditError::InvalidClause { message } => write!(formatter, "{message}"),
             EditError::LastClause => write!(formatter, "a condition keeps at least one clause"),
             EditError::UnsupportedLayout { message } => write!(formatter, "{message}"),
+            EditError::NoSuchField { path } => {
+                write!(formatter, "the document has no value at `{path}` to change")
+            }
         }
     }
 }
@@ -265,6 +278,14 @@ impl Editor<'_> {
                 clause,
             } => self.replace_clause(*condition, *index, clause),
             Edit::RemoveClause { condition, index } => self.remove_clause(*condition, *index),
+            Edit::SetField { path, value } => {
+                let entry = self
+                    .root
+                    .find_entry(path)
+                    .filter(|entry| entry.value.as_scalar().is_some())
+                    .ok_or_else(|| EditError::NoSuchField { path: path.clone() })?;
+                Ok(vec![self.replace_value(entry, value)])
+            }
         }
     }
 
@@ -331,6 +352,14 @@ impl Editor<'_> {
                     return Err("the condition no longer parses".to_string());
                 };
                 Self::outer_clauses(&root) == expected
+            }
+            Edit::SetField { path, value } => {
+                after
+                    .root
+                    .find_entry(path)
+                    .and_then(|entry| entry.value.as_scalar())
+                    .map(|scalar| scalar.text.clone())
+                    == Some(value_text(value))
             }
         };
         if ok {

@@ -1,0 +1,201 @@
+//! The strategy server functions, each one line over an `ssr` flow with the signed-in user.
+//! Their endpoints live under `/api/strategies/` so that they never meet a page's path.
+
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use super::{
+    CheckReply, ListQuery, ReturnedDraft, Saved, StrategyDocument, StrategyList, StrategyOverview,
+    Transition, VersionComparison, VersionText,
+};
+use crate::{error::AppError, language::Format, web::Navigation};
+
+#[cfg(feature = "ssr")]
+use super::ssr::flows;
+#[cfg(feature = "ssr")]
+use crate::{
+    state::AppState,
+    web::server_context::{navigate, respond},
+};
+
+/// The state and the signed-in user of the current request.
+#[cfg(feature = "ssr")]
+async fn user() -> Result<(AppState, Uuid), AppError> {
+    let state = AppState::from_context()?;
+    let user_id = flows::signed_in_user(&state).await?;
+    Ok((state, user_id))
+}
+
+#[server(prefix = "/api/strategies", endpoint = "list")]
+pub async fn list_strategies(query: ListQuery) -> Result<StrategyList, AppError> {
+    respond(
+        async {
+            let (s, u) = user().await?;
+            flows::list(&s, u, query).await
+        }
+        .await,
+    )
+}
+
+/// What the editor opens with: the stored document (none for a new strategy) and, after a
+/// plain form post was refused, the text that came back with the reason.
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+pub struct EditorStart {
+    pub document: Option<StrategyDocument>,
+    pub returned: Option<ReturnedDraft>,
+}
+
+#[server(prefix = "/api/strategies", endpoint = "open")]
+pub async fn open_editor(id: Option<Uuid>) -> Result<EditorStart, AppError> {
+    respond(
+        async {
+            let (s, u) = user().await?;
+            let document = match id {
+                Some(id) => Some(flows::document(&s, u, id).await?),
+                None => None,
+            };
+            let session = crate::web::server_context::session().await?;
+            let returned = session
+                .remove::<ReturnedDraft>(super::RETURNED_DRAFT_KEY)
+                .await
+                .map_err(AppError::internal)?;
+            Ok(EditorStart { document, returned })
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/strategies", endpoint = "check")]
+pub async fn check_strategy(
+    sequence: u64,
+    id: Option<Uuid>,
+    content: String,
+    format: Format,
+) -> Result<CheckReply, AppError> {
+    respond(
+        async {
+            let (s, u) = user().await?;
+            flows::check(&s, u, sequence, id, content, format).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/strategies", endpoint = "save")]
+pub async fn save_strategy(
+    id: Option<Uuid>,
+    content: String,
+    format: Format,
+    lock_version: Option<i32>,
+    draft: bool,
+) -> Result<Saved, AppError> {
+    respond(
+        async {
+            let (s, u) = user().await?;
+            let request = flows::SaveRequest {
+                id,
+                content,
+                format,
+                lock_version,
+                draft,
+            };
+            flows::save(&s, u, request).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/strategies", endpoint = "overview")]
+pub async fn load_overview(id: Uuid) -> Result<StrategyOverview, AppError> {
+    respond(
+        async {
+            let (s, u) = user().await?;
+            flows::overview(&s, u, id).await
+        }
+        .await,
+    )
+}
+
+/// A lifecycle button; without JavaScript a plain form post that lands back on the page.
+#[server(prefix = "/api/strategies", endpoint = "status")]
+pub async fn change_status(id: Uuid, transition: Transition) -> Result<Navigation, AppError> {
+    respond(
+        async {
+            let (s, u) = user().await?;
+            let status = flows::change_status(&s, u, id, transition).await?;
+            Ok(navigate(format!(
+                "/strategies/{id}?notice={}",
+                status.as_str()
+            )))
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/strategies", endpoint = "duplicate")]
+pub async fn duplicate_strategy(id: Uuid) -> Result<Navigation, AppError> {
+    respond(
+        async {
+            let (s, u) = user().await?;
+            let copy = flows::duplicate(&s, u, id).await?;
+            Ok(navigate(format!(
+                "/strategies/{}?notice=duplicated",
+                copy.id
+            )))
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/strategies", endpoint = "delete")]
+pub async fn delete_strategy(id: Uuid) -> Result<Navigation, AppError> {
+    respond(
+        async {
+            let (s, u) = user().await?;
+            flows::delete(&s, u, id).await?;
+            Ok(navigate("/strategies?notice=deleted"))
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/strategies", endpoint = "version")]
+pub async fn strategy_version(id: Uuid, number: i32) -> Result<VersionText, AppError> {
+    respond(
+        async {
+            let (s, u) = user().await?;
+            flows::version_text(&s, u, id, number).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/strategies", endpoint = "compare")]
+pub async fn compare_versions(id: Uuid, from: i32, to: i32) -> Result<VersionComparison, AppError> {
+    respond(
+        async {
+            let (s, u) = user().await?;
+            flows::compare(&s, u, id, from, to).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/strategies", endpoint = "restore")]
+pub async fn restore_version(
+    id: Uuid,
+    number: i32,
+    lock_version: i32,
+) -> Result<Navigation, AppError> {
+    respond(
+        async {
+            let (s, u) = user().await?;
+            let saved = flows::restore_version(&s, u, id, number, lock_version).await?;
+            Ok(navigate(format!(
+                "/strategies/{id}/versions?notice=restored&version={}",
+                saved.version
+            )))
+        }
+        .await,
+    )
+}

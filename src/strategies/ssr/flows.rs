@@ -1,0 +1,444 @@
+//! The server side of every strategy action. Each flow takes the app state and the signed-in
+//! user explicitly, so the server functions, the plain form posts and the tests share them.
+//! Every document goes through the one validator, `language::validate`.
+
+use chrono::Utc;
+use similar::{ChangeTag, TextDiff};
+use uuid::Uuid;
+
+use super::repository::{self, MirroredFields};
+use crate::{
+    error::AppError,
+    language::{self, describe_changes, syntax_test::syntax_test_of, Edit, EditValue, Format},
+    state::AppState,
+    strategies::{
+        CheckReply, DiffRow, LineChange, ListQuery, Saved, StrategyDocument, StrategyList,
+        StrategyOverview, StrategyStatus, Transition, VersionComparison, VersionText,
+    },
+};
+
+/// The longest name the `strategies.name` column takes (the language allows 100).
+const NAME_COLUMN_LIMIT: usize = 255;
+
+/// The signed-in user of the current server function, or 401.
+pub async fn signed_in_user(state: &AppState) -> Result<Uuid, AppError> {
+    let session = crate::web::server_context::session().await?;
+    crate::accounts::ssr::sessions::current_user(&session, &state.pool)
+        .await?
+        .map(|user| user.id)
+        .ok_or(AppError::Unauthenticated)
+}
+
+pub async fn list(
+    state: &AppState,
+    user_id: Uuid,
+    query: ListQuery,
+) -> Result<StrategyList, AppError> {
+    let (items, total) = repository::list(&state.pool, user_id, &query).await?;
+    let has_any = total > 0 || repository::has_any(&state.pool, user_id).await?;
+    Ok(StrategyList {
+        items,
+        total,
+        has_any,
+    })
+}
+
+pub async fn document(
+    state: &AppState,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<StrategyDocument, AppError> {
+    let mut connection = state.pool.acquire().await?;
+    Ok(repository::find(&mut connection, user_id, id, false)
+        .await?
+        .document)
+}
+
+pub async fn check(
+    state: &AppState,
+    user_id: Uuid,
+    sequence: u64,
+    id: Option<Uuid>,
+    content: String,
+    format: Format,
+) -> Result<CheckReply, AppError> {
+    let validation = language::validate(&content, format);
+    let name = validation
+        .strategy
+        .as_ref()
+        .map(|strategy| strategy.name.trim())
+        .unwrap_or_default();
+    let name_taken =
+        !name.is_empty() && repository::name_is_taken(&state.pool, user_id, name, id).await?;
+    Ok(CheckReply {
+        sequence,
+        validation,
+        name_taken,
+    })
+}
+
+/// What a save asks for: the text, its notation, the lock version the editor started from
+/// (none for a new strategy), and whether errors may be kept (a draft).
+#[derive(Debug, Clone)]
+pub struct SaveRequest {
+    pub id: Option<Uuid>,
+    pub content: String,
+    pub format: Format,
+    pub lock_version: Option<i32>,
+    pub draft: bool,
+}
+
+/// The columns a document fills, or why it cannot be stored at all.
+fn mirrored_fields(request: &SaveRequest) -> Result<MirroredFields, AppError> {
+    let validation = language::validate(&request.content, request.format);
+    if !request.draft && validation.has_errors() {
+        let count = validation.errors().count();
+        return Err(AppError::Validation {
+            message: format!(
+                "The document has {count} error{}: fix {} or use Save as draft.",
+                if count == 1 { "" } else { "s" },
+                if count == 1 { "it" } else { "them" }
+            ),
+            fields: vec![],
+        });
+    }
+    let strategy = validation.strategy.unwrap_or_default();
+    let name = strategy.name.trim().to_string();
+    if name.is_empty() {
+        return Err(AppError::field(
+            "name",
+            "Give the strategy a name (the `name` field) before saving, even as a draft.",
+        ));
+    }
+    if name.chars().count() > NAME_COLUMN_LIMIT {
+        return Err(AppError::field(
+            "name",
+            format!("A name can be at most {NAME_COLUMN_LIMIT} characters long."),
+        ));
+    }
+    Ok(MirroredFields {
+        name,
+        description: strategy.description,
+        trading_pair: strategy.trading_pair,
+        timeframe: strategy
+            .timeframe
+            .map(|timeframe| timeframe.name().to_string())
+            .unwrap_or_default(),
+        format: request.format,
+        content: request.content.clone(),
+    })
+}
+
+/// Commits a document: a new strategy, or a new version of one whose lock version still
+/// matches. The row and its version record change in one transaction.
+pub async fn save(
+    state: &AppState,
+    user_id: Uuid,
+    request: SaveRequest,
+) -> Result<Saved, AppError> {
+    let fields = mirrored_fields(&request)?;
+    let mut transaction = state.pool.begin().await?;
+    let saved = match request.id {
+        None => {
+            let id = repository::insert(&mut transaction, user_id, &fields).await?;
+            repository::insert_version(
+                &mut transaction,
+                id,
+                1,
+                fields.format,
+                &fields.content,
+                user_id,
+            )
+            .await?;
+            Saved {
+                id,
+                version: 1,
+                lock_version: 1,
+                saved_at: Utc::now(),
+            }
+        }
+        Some(id) => {
+            let lock_version = request.lock_version.ok_or_else(|| {
+                AppError::field(
+                    "lock_version",
+                    "The save does not say which version it edits.",
+                )
+            })?;
+            match repository::update_document(&mut transaction, user_id, id, lock_version, &fields)
+                .await?
+            {
+                Some((version, lock_version, saved_at)) => {
+                    repository::insert_version(
+                        &mut transaction,
+                        id,
+                        version,
+                        fields.format,
+                        &fields.content,
+                        user_id,
+                    )
+                    .await?;
+                    Saved {
+                        id,
+                        version,
+                        lock_version,
+                        saved_at,
+                    }
+                }
+                None => {
+                    // Nothing matched: say why, from the row as it is now.
+                    let current = repository::find(&mut transaction, user_id, id, false).await?;
+                    return Err(match current.document.status.edit_refusal() {
+                        Some(refusal) => AppError::Forbidden {
+                            message: refusal.to_string(),
+                        },
+                        None => AppError::Conflict {
+                            message: format!(
+                                "This strategy was changed in another window (it is now at version {}).",
+                                current.document.version
+                            ),
+                            current_version: Some(current.document.version),
+                        },
+                    });
+                }
+            }
+        }
+    };
+    transaction.commit().await?;
+    tracing::info!(strategy_id = %saved.id, version = saved.version, "strategy saved");
+    Ok(saved)
+}
+
+pub async fn overview(
+    state: &AppState,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<StrategyOverview, AppError> {
+    let mut connection = state.pool.acquire().await?;
+    let stored = repository::find(&mut connection, user_id, id, false).await?;
+    drop(connection);
+    let validation = language::validate(&stored.document.content, stored.document.format);
+    let report = syntax_test_of(&stored.document.content, &validation);
+    let versions = repository::versions(&state.pool, user_id, id).await?;
+    Ok(StrategyOverview {
+        transitions: Transition::offered_from(stored.document.status),
+        document: stored.document,
+        description: stored.description,
+        report,
+        versions,
+        created_at: stored.created_at,
+        updated_at: stored.updated_at,
+    })
+}
+
+/// Changes the status inside one transaction that holds the row, so that the checks and the
+/// change see the same strategy.
+pub async fn change_status(
+    state: &AppState,
+    user_id: Uuid,
+    id: Uuid,
+    transition: Transition,
+) -> Result<StrategyStatus, AppError> {
+    let mut transaction = state.pool.begin().await?;
+    let stored = repository::find(&mut transaction, user_id, id, true).await?;
+    let document = &stored.document;
+    let refuse = |message: String| AppError::Conflict {
+        message,
+        current_version: Some(document.version),
+    };
+    if let Some(refusal) = transition.refusal_from(document.status) {
+        return Err(refuse(refusal.to_string()));
+    }
+    if transition == Transition::Activate {
+        let validation = language::validate(&document.content, document.format);
+        if validation.has_errors() {
+            return Err(refuse(format!(
+                "Version {} has errors; fix them and run a backtest before activating.",
+                document.version
+            )));
+        }
+        // Backtests do not exist yet: no version has a finished one.
+        return Err(refuse(format!(
+            "Run a backtest of version {} first.",
+            document.version
+        )));
+    }
+    let target = transition.target();
+    repository::set_status(&mut transaction, user_id, id, target).await?;
+    transaction.commit().await?;
+    tracing::info!(strategy_id = %id, status = target.as_str(), "strategy status changed");
+    Ok(target)
+}
+
+/// "<name> - Copy", then "- Copy 2", "- Copy 3": the first that this user does not have.
+fn copy_name(name: &str, taken: &[String]) -> String {
+    let base = format!("{name} - Copy");
+    (1..)
+        .map(|n| {
+            if n == 1 {
+                base.clone()
+            } else {
+                format!("{base} {n}")
+            }
+        })
+        .find(|candidate| !taken.contains(&candidate.to_lowercase()))
+        .expect("some copy name is free")
+}
+
+/// An independent draft with the same document under a new name (written into the document
+/// too, which stays the single source of truth).
+pub async fn duplicate(state: &AppState, user_id: Uuid, id: Uuid) -> Result<Saved, AppError> {
+    let mut connection = state.pool.acquire().await?;
+    let original = repository::find(&mut connection, user_id, id, false)
+        .await?
+        .document;
+    drop(connection);
+    let taken = repository::names_starting_with(&state.pool, user_id, &original.name).await?;
+    let name = copy_name(&original.name, &taken);
+    let content = language::apply_edit(
+        &original.content,
+        original.format,
+        &Edit::SetField {
+            path: "name".into(),
+            value: EditValue::Text(name.clone()),
+        },
+    )
+    .map_err(|error| {
+        AppError::field(
+            "name",
+            format!("The copy could not be renamed to \u{201c}{name}\u{201d}: {error}."),
+        )
+    })?;
+    save(
+        state,
+        user_id,
+        SaveRequest {
+            id: None,
+            content,
+            format: original.format,
+            lock_version: None,
+            draft: true,
+        },
+    )
+    .await
+}
+
+pub async fn delete(state: &AppState, user_id: Uuid, id: Uuid) -> Result<(), AppError> {
+    if repository::delete(&state.pool, user_id, id).await? {
+        tracing::info!(strategy_id = %id, "strategy deleted");
+        return Ok(());
+    }
+    let document = document(state, user_id, id).await?;
+    Err(AppError::Conflict {
+        message: document
+            .status
+            .delete_refusal()
+            .unwrap_or("This strategy could not be deleted.")
+            .to_string(),
+        current_version: Some(document.version),
+    })
+}
+
+pub async fn version_text(
+    state: &AppState,
+    user_id: Uuid,
+    id: Uuid,
+    number: i32,
+) -> Result<VersionText, AppError> {
+    let (info, content) = repository::version(&state.pool, user_id, id, number).await?;
+    Ok(VersionText { info, content })
+}
+
+pub async fn compare(
+    state: &AppState,
+    user_id: Uuid,
+    id: Uuid,
+    from: i32,
+    to: i32,
+) -> Result<VersionComparison, AppError> {
+    let (from_info, before) = repository::version(&state.pool, user_id, id, from).await?;
+    let (to_info, after) = repository::version(&state.pool, user_id, id, to).await?;
+    let rows = diff_rows(&before, &after);
+    let strategy = |text: &str, format| language::validate(text, format).into_valid().ok();
+    let changes = match (
+        strategy(&before, from_info.format),
+        strategy(&after, to_info.format),
+    ) {
+        (Some(before), Some(after)) => Some(describe_changes(&before, &after)),
+        _ => None,
+    };
+    Ok(VersionComparison {
+        from: from_info,
+        to: to_info,
+        rows,
+        changes,
+    })
+}
+
+/// The lines of two texts aligned for a side-by-side view.
+pub fn diff_rows(before: &str, after: &str) -> Vec<DiffRow> {
+    let diff = TextDiff::from_lines(before, after);
+    diff.iter_all_changes()
+        .map(|change| DiffRow {
+            change: match change.tag() {
+                ChangeTag::Equal => LineChange::Same,
+                ChangeTag::Delete => LineChange::Removed,
+                ChangeTag::Insert => LineChange::Added,
+            },
+            old_number: change.old_index().map(|i| i as u32 + 1),
+            new_number: change.new_index().map(|i| i as u32 + 1),
+            text: change.value().trim_end_matches(['\n', '\r']).to_string(),
+        })
+        .collect()
+}
+
+/// Saves an old version's text as the newest version.
+pub async fn restore_version(
+    state: &AppState,
+    user_id: Uuid,
+    id: Uuid,
+    number: i32,
+    lock_version: i32,
+) -> Result<Saved, AppError> {
+    let (info, content) = repository::version(&state.pool, user_id, id, number).await?;
+    save(
+        state,
+        user_id,
+        SaveRequest {
+            id: Some(id),
+            content,
+            format: info.format,
+            lock_version: Some(lock_version),
+            draft: true,
+        },
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_takes_the_first_free_copy_name() {
+        assert_eq!(copy_name("RSI", &[]), "RSI - Copy");
+        let taken = vec!["rsi - copy".to_string(), "rsi - copy 2".to_string()];
+        assert_eq!(copy_name("RSI", &taken), "RSI - Copy 3");
+    }
+
+    #[test]
+    fn a_diff_aligns_kept_removed_and_added_lines() {
+        let rows = diff_rows("a\nb\nc\n", "a\nB\nc\n");
+        let kinds: Vec<_> = rows.iter().map(|r| (r.change, r.text.as_str())).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (LineChange::Same, "a"),
+                (LineChange::Removed, "b"),
+                (LineChange::Added, "B"),
+                (LineChange::Same, "c"),
+            ]
+        );
+        assert_eq!(rows[2].new_number, Some(2));
+        assert_eq!(rows[1].old_number, Some(2));
+    }
+}

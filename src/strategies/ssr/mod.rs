@@ -1,0 +1,28 @@
+//! The server side of strategies, and what the composition root needs from it: its plain
+//! form routes and its page rules.
+
+pub mod flows;
+pub mod form_posts;
+pub mod repository;
+
+use axum::{
+    routing::{get, post},
+    Router,
+};
+
+use crate::{
+    state::AppState,
+    web::{PageAccess, PageRule},
+};
+
+/// Every strategy page needs a signed-in user.
+pub const PAGE_RULES: &[PageRule] = &[PageRule::new("/strategies", PageAccess::SignedIn)];
+
+/// The editor's plain form posts (GET on the same paths are the Leptos pages) and the
+/// document download.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/strategies", post(form_posts::create))
+        .route("/strategies/{id}", post(form_posts::update))
+        .route("/strategies/{id}/download", get(form_posts::download))
+}

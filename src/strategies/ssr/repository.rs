@@ -1,0 +1,441 @@
+//! Every SQL statement of strategies and their versions. Each one names the owner (`user_id`)
+//! in SQL, so another user's strategy is simply not found; all are `query!`, checked at
+//! compile time against `.sqlx/`.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::{
+    error::AppError,
+    language::Format,
+    strategies::{
+        ListQuery, StrategyDocument, StrategyListItem, StrategyStatus, VersionInfo, PAGE_SIZE,
+    },
+};
+
+/// The constraint that keeps names unique per user, whatever their case.
+pub const UNIQUE_NAME_INDEX: &str = "strategies_user_lower_name_idx";
+
+/// The columns that mirror the document on every save.
+#[derive(Debug, Clone)]
+pub struct MirroredFields {
+    pub name: String,
+    pub description: Option<String>,
+    pub trading_pair: String,
+    pub timeframe: String,
+    pub format: Format,
+    pub content: String,
+}
+
+fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::Yaml => "yaml",
+        Format::Toml => "toml",
+    }
+}
+
+fn parse_format(text: &str) -> Result<Format, AppError> {
+    match text {
+        "yaml" => Ok(Format::Yaml),
+        "toml" => Ok(Format::Toml),
+        other => Err(AppError::internal(format!(
+            "unknown format {other:?} stored"
+        ))),
+    }
+}
+
+pub fn parse_status(text: &str) -> Result<StrategyStatus, AppError> {
+    StrategyStatus::parse(text)
+        .ok_or_else(|| AppError::internal(format!("unknown status {text:?} stored")))
+}
+
+fn utc(time: NaiveDateTime) -> DateTime<Utc> {
+    time.and_utc()
+}
+
+/// A name clash becomes a field error on `name` (by the constraint's name, not its message).
+pub fn name_taken_or(error: sqlx::Error, name: &str) -> AppError {
+    match &error {
+        sqlx::Error::Database(db) if db.constraint() == Some(UNIQUE_NAME_INDEX) => AppError::field(
+            "name",
+            format!(
+                "You already have a strategy named \u{201c}{name}\u{201d}; choose another name."
+            ),
+        ),
+        _ => AppError::from(error),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list(
+    pool: &PgPool,
+    user_id: Uuid,
+    query: &ListQuery,
+) -> Result<(Vec<StrategyListItem>, i64), AppError> {
+    let status = query.status.map(StrategyStatus::as_str);
+    let search = (!query.search.is_empty()).then(|| {
+        // A name search, not a pattern: the user's `%` and `_` are literal.
+        let escaped = query
+            .search
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    });
+    let offset = i64::from(query.page.saturating_sub(1)) * i64::from(PAGE_SIZE);
+    let rows = sqlx::query!(
+        r#"SELECT id, name, status, version, trading_pair, timeframe,
+                  updated_at AS "updated_at: NaiveDateTime", count(*) OVER () AS "total!"
+           FROM strategies
+           WHERE user_id = $1
+             AND ($2::text IS NULL OR status = $2)
+             AND ($3::text IS NULL OR lower(name) LIKE $3)
+           ORDER BY
+             CASE WHEN $4 = 'name_asc' THEN lower(name) END ASC,
+             CASE WHEN $4 = 'name_desc' THEN lower(name) END DESC,
+             CASE WHEN $4 = 'created_asc' THEN inserted_at END ASC,
+             CASE WHEN $4 = 'created_desc' THEN inserted_at END DESC,
+             CASE WHEN $4 = 'updated_asc' THEN updated_at END ASC,
+             updated_at DESC, id
+           LIMIT $5 OFFSET $6"#,
+        user_id,
+        status,
+        search,
+        query.sort.as_str(),
+        i64::from(PAGE_SIZE),
+        offset
+    )
+    .fetch_all(pool)
+    .await?;
+    let total = rows.first().map_or(0, |row| row.total);
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            Ok(StrategyListItem {
+                id: row.id,
+                name: row.name,
+                status: parse_status(&row.status)?,
+                version: row.version,
+                trading_pair: row.trading_pair,
+                timeframe: row.timeframe,
+                updated_at: utc(row.updated_at),
+            })
+        })
+        .collect::<Result<_, AppError>>()?;
+    Ok((items, total))
+}
+
+/// Whether the user has any strategy (an empty list may only be an empty filter).
+#[tracing::instrument(skip_all)]
+pub async fn has_any(pool: &PgPool, user_id: Uuid) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM strategies WHERE user_id = $1) AS "any!""#,
+        user_id
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn name_is_taken(
+    pool: &PgPool,
+    user_id: Uuid,
+    name: &str,
+    except: Option<Uuid>,
+) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM strategies
+             WHERE user_id = $1 AND lower(name) = lower($2) AND ($3::uuid IS NULL OR id <> $3))
+           AS "taken!""#,
+        user_id,
+        name,
+        except
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// A strategy with what the overview needs beyond the document.
+pub struct StoredStrategy {
+    pub document: StrategyDocument,
+    pub description: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn find(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    lock: bool,
+) -> Result<StoredStrategy, AppError> {
+    // Two statements rather than one with a dynamic `FOR UPDATE`: both checked at compile time.
+    let row = if lock {
+        sqlx::query!(
+            r#"SELECT id, name, status, format, content, version, lock_version, description,
+                      inserted_at AS "inserted_at: NaiveDateTime", updated_at AS "updated_at: NaiveDateTime"
+               FROM strategies WHERE id = $1 AND user_id = $2 FOR UPDATE"#,
+            id,
+            user_id
+        )
+        .fetch_optional(&mut *connection)
+        .await?
+        .map(|r| {
+            (
+                r.id,
+                r.name,
+                r.status,
+                r.format,
+                r.content,
+                r.version,
+                r.lock_version,
+                r.description,
+                r.inserted_at,
+                r.updated_at,
+            )
+        })
+    } else {
+        sqlx::query!(
+            r#"SELECT id, name, status, format, content, version, lock_version, description,
+                      inserted_at AS "inserted_at: NaiveDateTime", updated_at AS "updated_at: NaiveDateTime"
+               FROM strategies WHERE id = $1 AND user_id = $2"#,
+            id,
+            user_id
+        )
+        .fetch_optional(&mut *connection)
+        .await?
+        .map(|r| {
+            (
+                r.id,
+                r.name,
+                r.status,
+                r.format,
+                r.content,
+                r.version,
+                r.lock_version,
+                r.description,
+                r.inserted_at,
+                r.updated_at,
+            )
+        })
+    };
+    let (id, name, status, format, content, version, lock_version, description, inserted, updated) =
+        row.ok_or(AppError::NotFound)?;
+    Ok(StoredStrategy {
+        document: StrategyDocument {
+            id,
+            name,
+            status: parse_status(&status)?,
+            format: parse_format(&format)?,
+            content,
+            version,
+            lock_version,
+        },
+        description,
+        created_at: utc(inserted),
+        updated_at: utc(updated),
+    })
+}
+
+/// A new strategy at version 1 (its version record is written by the caller, in the same
+/// transaction).
+#[tracing::instrument(skip_all)]
+pub async fn insert(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+    fields: &MirroredFields,
+) -> Result<Uuid, AppError> {
+    sqlx::query_scalar!(
+        "INSERT INTO strategies (user_id, name, description, format, content, trading_pair, timeframe,
+                                 status, version, lock_version, inserted_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', 1, 1, now() AT TIME ZONE 'utc', now() AT TIME ZONE 'utc')
+         RETURNING id",
+        user_id,
+        fields.name,
+        fields.description,
+        format_name(fields.format),
+        fields.content,
+        fields.trading_pair,
+        fields.timeframe
+    )
+    .fetch_one(&mut *connection)
+    .await
+    .map_err(|error| name_taken_or(error, &fields.name))
+}
+
+/// Replaces the document when the row still has `lock_version` and may be edited; returns
+/// the new version and lock version, or `None` when nothing matched (the caller says why).
+#[tracing::instrument(skip_all)]
+pub async fn update_document(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    lock_version: i32,
+    fields: &MirroredFields,
+) -> Result<Option<(i32, i32, DateTime<Utc>)>, AppError> {
+    let row = sqlx::query!(
+        r#"UPDATE strategies SET name = $4, description = $5, format = $6, content = $7,
+                  trading_pair = $8, timeframe = $9, version = version + 1,
+                  lock_version = lock_version + 1, updated_at = now() AT TIME ZONE 'utc'
+           WHERE id = $1 AND user_id = $2 AND lock_version = $3 AND status IN ('draft', 'inactive')
+           RETURNING version, lock_version, updated_at AS "updated_at: NaiveDateTime""#,
+        id,
+        user_id,
+        lock_version,
+        fields.name,
+        fields.description,
+        format_name(fields.format),
+        fields.content,
+        fields.trading_pair,
+        fields.timeframe
+    )
+    .fetch_optional(&mut *connection)
+    .await
+    .map_err(|error| name_taken_or(error, &fields.name))?;
+    Ok(row.map(|row| (row.version, row.lock_version, utc(row.updated_at))))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn insert_version(
+    connection: &mut PgConnection,
+    strategy_id: Uuid,
+    number: i32,
+    format: Format,
+    content: &str,
+    author_id: Uuid,
+) -> Result<(), AppError> {
+    sqlx::query!(
+        "INSERT INTO strategy_versions (strategy_id, number, format, content, author_id, inserted_at)
+         VALUES ($1, $2, $3, $4, $5, now() AT TIME ZONE 'utc')",
+        strategy_id,
+        number,
+        format_name(format),
+        content,
+        author_id
+    )
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn set_status(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    status: StrategyStatus,
+) -> Result<i32, AppError> {
+    Ok(sqlx::query_scalar!(
+        "UPDATE strategies SET status = $3, lock_version = lock_version + 1,
+                updated_at = now() AT TIME ZONE 'utc'
+         WHERE id = $1 AND user_id = $2 RETURNING lock_version",
+        id,
+        user_id,
+        status.as_str()
+    )
+    .fetch_one(&mut *connection)
+    .await?)
+}
+
+/// Deletes a draft or archived strategy (and, by cascade, its versions).
+#[tracing::instrument(skip_all)]
+pub async fn delete(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<bool, AppError> {
+    Ok(sqlx::query!(
+        "DELETE FROM strategies WHERE id = $1 AND user_id = $2 AND status IN ('draft', 'archived')",
+        id,
+        user_id
+    )
+    .execute(pool)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// The names of this user's strategies that start like `prefix` (for "- Copy 2", "- Copy 3").
+#[tracing::instrument(skip_all)]
+pub async fn names_starting_with(
+    pool: &PgPool,
+    user_id: Uuid,
+    prefix: &str,
+) -> Result<Vec<String>, AppError> {
+    let escaped = prefix
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Ok(sqlx::query_scalar!(
+        "SELECT lower(name) FROM strategies WHERE user_id = $1 AND lower(name) LIKE $2",
+        user_id,
+        format!("{escaped}%")
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .flatten()
+    .collect())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn versions(
+    pool: &PgPool,
+    user_id: Uuid,
+    strategy_id: Uuid,
+) -> Result<Vec<VersionInfo>, AppError> {
+    let rows = sqlx::query!(
+        r#"SELECT v.number, v.format, u.email::text AS author, v.inserted_at AS "inserted_at: NaiveDateTime"
+           FROM strategy_versions v
+           JOIN strategies s ON s.id = v.strategy_id
+           LEFT JOIN users u ON u.id = v.author_id
+           WHERE v.strategy_id = $1 AND s.user_id = $2
+           ORDER BY v.number DESC"#,
+        strategy_id,
+        user_id
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(VersionInfo {
+                number: row.number,
+                format: parse_format(&row.format)?,
+                author: row.author,
+                saved_at: utc(row.inserted_at),
+            })
+        })
+        .collect()
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn version(
+    pool: &PgPool,
+    user_id: Uuid,
+    strategy_id: Uuid,
+    number: i32,
+) -> Result<(VersionInfo, String), AppError> {
+    let row = sqlx::query!(
+        r#"SELECT v.number, v.format, v.content, u.email::text AS author,
+                  v.inserted_at AS "inserted_at: NaiveDateTime"
+           FROM strategy_versions v
+           JOIN strategies s ON s.id = v.strategy_id
+           LEFT JOIN users u ON u.id = v.author_id
+           WHERE v.strategy_id = $1 AND s.user_id = $2 AND v.number = $3"#,
+        strategy_id,
+        user_id,
+        number
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok((
+        VersionInfo {
+            number: row.number,
+            format: parse_format(&row.format)?,
+            author: row.author,
+            saved_at: utc(row.inserted_at),
+        },
+        row.content,
+    ))
+}

@@ -1,0 +1,240 @@
+//! The bridge to CodeMirror 6 (`editor/codemirror.mjs`, bundled by `editor/build` into the
+//! site as `/editor/codemirror.js`): created after hydration on the element the page keeps
+//! for it, fed with diagnostics, completions and help from the strategy language, and
+//! reporting every change back. CodeMirror counts positions in UTF-16 code units, the language
+//! in bytes: the conversions live here.
+
+#[cfg(feature = "hydrate")]
+pub use bridge::{Callbacks, CodeEditor};
+
+/// The UTF-16 offset of byte `byte` of `text` (clamped to the text).
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub fn utf16_offset(text: &str, byte: usize) -> u32 {
+    let mut byte = byte.min(text.len());
+    while !text.is_char_boundary(byte) {
+        byte -= 1;
+    }
+    text[..byte].encode_utf16().count() as u32
+}
+
+/// The byte offset of UTF-16 offset `unit` of `text` (clamped to the text).
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub fn byte_offset(text: &str, unit: u32) -> usize {
+    let mut units = 0u32;
+    for (index, c) in text.char_indices() {
+        if units >= unit {
+            return index;
+        }
+        units += c.len_utf16() as u32;
+    }
+    text.len()
+}
+
+#[cfg(feature = "hydrate")]
+mod bridge {
+    use js_sys::{Array, Object, Reflect};
+    use leptos::wasm_bindgen::prelude::*;
+
+    use super::{byte_offset, utf16_offset};
+    use crate::language::{assist, Diagnostic, Format, Strategy};
+
+    #[wasm_bindgen(raw_module = "/editor/codemirror.js")]
+    extern "C" {
+        #[wasm_bindgen(js_name = createEditor)]
+        fn create_editor(
+            parent: &web_sys::HtmlElement,
+            options: &JsValue,
+            callbacks: &JsValue,
+        ) -> Handle;
+
+        type Handle;
+        #[wasm_bindgen(method, js_name = getText)]
+        fn get_text(this: &Handle) -> String;
+        #[wasm_bindgen(method, js_name = replaceText)]
+        fn replace_text(this: &Handle, text: &str);
+        #[wasm_bindgen(method, js_name = setFormat)]
+        fn set_format(this: &Handle, format: &str);
+        #[wasm_bindgen(method, js_name = setDiagnostics)]
+        fn set_diagnostics(this: &Handle, list: &JsValue);
+        #[wasm_bindgen(method, js_name = goTo)]
+        fn go_to(this: &Handle, position: u32);
+        #[wasm_bindgen(method)]
+        fn destroy(this: &Handle);
+    }
+
+    fn format_name(format: Format) -> &'static str {
+        match format {
+            Format::Yaml => "yaml",
+            Format::Toml => "toml",
+        }
+    }
+
+    fn set(object: &Object, key: &str, value: &JsValue) {
+        let _ = Reflect::set(object, &JsValue::from_str(key), value);
+    }
+
+    /// The editor and the callbacks it holds (kept alive as long as the editor).
+    pub struct CodeEditor {
+        handle: Handle,
+        _closures: Vec<Box<dyn std::any::Any>>,
+    }
+
+    pub struct Callbacks {
+        pub on_change: Box<dyn FnMut(String)>,
+        pub on_save: Box<dyn FnMut()>,
+        pub on_test: Box<dyn FnMut()>,
+        /// The strategy as last validated, for completing the document's own names.
+        pub strategy: Box<dyn Fn() -> Option<Strategy>>,
+    }
+
+    impl CodeEditor {
+        pub fn new(
+            parent: &web_sys::HtmlElement,
+            text: &str,
+            format: Format,
+            nonce: Option<String>,
+            read_only: bool,
+            callbacks: Callbacks,
+        ) -> Self {
+            let options = Object::new();
+            set(&options, "doc", &JsValue::from_str(text));
+            set(&options, "format", &JsValue::from_str(format_name(format)));
+            set(
+                &options,
+                "nonce",
+                &nonce.map_or(JsValue::NULL, |n| JsValue::from_str(&n)),
+            );
+            set(&options, "label", &JsValue::from_str("Strategy document"));
+            set(&options, "readOnly", &JsValue::from_bool(read_only));
+
+            let Callbacks {
+                on_change,
+                on_save,
+                on_test,
+                strategy,
+            } = callbacks;
+            let on_change = Closure::<dyn FnMut(String)>::new(on_change);
+            let on_save = Closure::<dyn FnMut()>::new(on_save);
+            let on_test = Closure::<dyn FnMut()>::new(on_test);
+            let complete = Closure::<dyn FnMut(String, u32, bool) -> JsValue>::new(
+                move |text: String, position: u32, _explicit: bool| {
+                    let offset = byte_offset(&text, position);
+                    let Some(completions) = assist::complete(&text, offset, strategy().as_ref())
+                    else {
+                        return JsValue::NULL;
+                    };
+                    let result = Object::new();
+                    set(
+                        &result,
+                        "from",
+                        &JsValue::from(utf16_offset(&text, completions.from)),
+                    );
+                    let options = Array::new();
+                    for item in completions.items {
+                        let option = Object::new();
+                        set(&option, "label", &JsValue::from_str(&item.label));
+                        set(&option, "type", &JsValue::from_str(item.kind));
+                        set(&option, "detail", &JsValue::from_str(&item.detail));
+                        set(&option, "info", &JsValue::from_str(&item.info));
+                        set(&option, "apply", &JsValue::from_str(&item.apply));
+                        options.push(&option);
+                    }
+                    set(&result, "options", &options);
+                    result.into()
+                },
+            );
+            let hover = Closure::<dyn FnMut(String, u32) -> JsValue>::new(
+                move |text: String, position: u32| {
+                    assist::hover(&text, byte_offset(&text, position))
+                        .map_or(JsValue::NULL, |help| JsValue::from_str(&help))
+                },
+            );
+            let functions = Object::new();
+            set(&functions, "onChange", on_change.as_ref());
+            set(&functions, "onSave", on_save.as_ref());
+            set(&functions, "onTest", on_test.as_ref());
+            set(&functions, "complete", complete.as_ref());
+            set(&functions, "hover", hover.as_ref());
+            let handle = create_editor(parent, &options, &functions);
+            CodeEditor {
+                handle,
+                _closures: vec![
+                    Box::new(on_change),
+                    Box::new(on_save),
+                    Box::new(on_test),
+                    Box::new(complete),
+                    Box::new(hover),
+                ],
+            }
+        }
+
+        pub fn text(&self) -> String {
+            self.handle.get_text()
+        }
+
+        /// Rewrites the document as one undoable step (builder edits, discarding changes).
+        pub fn replace_text(&self, text: &str) {
+            self.handle.replace_text(text);
+        }
+
+        pub fn set_format(&self, format: Format) {
+            self.handle.set_format(format_name(format));
+        }
+
+        /// Underlines each diagnostic at its span in `text` (the text they were found in).
+        pub fn show_diagnostics(&self, text: &str, diagnostics: &[Diagnostic]) {
+            let list = Array::new();
+            for diagnostic in diagnostics {
+                let item = Object::new();
+                set(
+                    &item,
+                    "from",
+                    &JsValue::from(utf16_offset(text, diagnostic.span.start)),
+                );
+                set(
+                    &item,
+                    "to",
+                    &JsValue::from(utf16_offset(text, diagnostic.span.end)),
+                );
+                set(
+                    &item,
+                    "severity",
+                    &JsValue::from_str(diagnostic.severity.label()),
+                );
+                set(&item, "message", &JsValue::from_str(&diagnostic.message));
+                set(&item, "source", &JsValue::from_str(&diagnostic.code));
+                set(&item, "fixes", &Array::new());
+                list.push(&item);
+            }
+            self.handle.set_diagnostics(&list);
+        }
+
+        /// Moves the cursor to byte `offset` of `text` and focuses the editor.
+        pub fn go_to(&self, text: &str, offset: usize) {
+            self.handle.go_to(utf16_offset(text, offset));
+        }
+    }
+
+    impl Drop for CodeEditor {
+        fn drop(&mut self) {
+            self.handle.destroy();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_convert_between_bytes_and_utf16_units() {
+        let text = "a€b😀c";
+        assert_eq!(utf16_offset(text, 0), 0);
+        assert_eq!(utf16_offset(text, 1), 1);
+        assert_eq!(utf16_offset(text, 4), 2); // after the euro sign (3 bytes, 1 unit)
+        assert_eq!(utf16_offset(text, 9), 5); // after the emoji (4 bytes, 2 units)
+        assert_eq!(byte_offset(text, 2), 4);
+        assert_eq!(byte_offset(text, 5), 9);
+        assert_eq!(byte_offset(text, 99), text.len());
+    }
+}

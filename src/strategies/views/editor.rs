@@ -1,0 +1,778 @@
+//! `/strategies/new` and `/strategies/:id/edit`: the editor. The server renders a working
+//! form (the document in a `<textarea name="strategy[content]">`, its format, Save, Save as
+//! draft and Test syntax), with the document's problems listed by line, so the page works
+//! without JavaScript. Hydration upgrades the textarea to CodeMirror: every keystroke is
+//! checked by the server (replies are numbered, a late reply for older text is dropped),
+//! diagnostics are underlined at their spans, the problems list moves the cursor, sections
+//! show a check when valid, and saving happens in place.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::{details::condition_label, set_error_status, strategy_id_param, ErrorMessage};
+use crate::{
+    error::AppError,
+    language::{
+        syntax_test::{syntax_test_of, SyntaxReport},
+        validate, Diagnostic, Format, Severity,
+    },
+    strategies::{
+        open_editor,
+        templates::{Template, TEMPLATES},
+        EditorStart, StrategyStatus,
+    },
+};
+
+#[component]
+pub fn NewStrategyPage() -> impl IntoView {
+    let query = use_query_map();
+    let start = Resource::new(|| (), |_| open_editor(None));
+    view! {
+        <Title text="New strategy" />
+        <Suspense fallback=|| view! { <p class="loading">"Opening the editor…"</p> }>
+            {move || Suspend::new(async move {
+                let (template, format) = {
+                    let query = query.read_untracked();
+                    let template = query.get("template").and_then(|key| Template::find(&key)).unwrap_or(&TEMPLATES[0]);
+                    let format = match query.get("format").as_deref() {
+                        Some("toml") => Format::Toml,
+                        _ => Format::Yaml,
+                    };
+                    (template, format)
+                };
+                match start.await {
+                    Ok(start) => view! {
+                        <TemplatePicker current=template.key format />
+                        <Editor start template_text=template.text(format).to_string() format />
+                    }.into_any(),
+                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn EditStrategyPage() -> impl IntoView {
+    let id = strategy_id_param();
+    let start = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => open_editor(Some(id)).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Opening the editor…"</p> }>
+            {move || Suspend::new(async move {
+                match start.await {
+                    Ok(start) => {
+                        let format = start.document.as_ref().map_or(Format::Yaml, |d| d.format);
+                        view! { <Editor start template_text=String::new() format /> }.into_any()
+                    }
+                    Err(error) => {
+                        set_error_status(&error);
+                        view! { <ErrorMessage error /> }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The templates a new strategy can start from, as links (they work without JavaScript).
+#[component]
+fn TemplatePicker(current: &'static str, format: Format) -> impl IntoView {
+    let format_name = |format: Format| match format {
+        Format::Yaml => "yaml",
+        Format::Toml => "toml",
+    };
+    view! {
+        <nav class="template-picker" aria-label="Start from a template">
+            <span>"Start from:"</span>
+            {TEMPLATES.iter().map(|template| view! {
+                <a
+                    href=format!("/strategies/new?template={}&format={}", template.key, format_name(format))
+                    aria-current=(template.key == current).then_some("page")
+                    title=template.summary
+                    rel="external"
+                >{template.title}</a>
+            }).collect_view()}
+            <span class="separator" aria-hidden="true">"·"</span>
+            <span>"Notation:"</span>
+            {[Format::Yaml, Format::Toml].into_iter().map(|notation| view! {
+                <a
+                    href=format!("/strategies/new?template={current}&format={}", format_name(notation))
+                    aria-current=(notation == format).then_some("page")
+                    rel="external"
+                >{format_name(notation).to_uppercase()}</a>
+            }).collect_view()}
+        </nav>
+    }
+}
+
+/// The sections of a document that show a check when valid.
+const SECTIONS: [(&str, &str, &[&str]); 7] = [
+    (
+        "Basics",
+        "name, pair, timeframe",
+        &[
+            "name",
+            "description",
+            "trading_pair",
+            "timeframe",
+            "strategy_id",
+            "version",
+            "document",
+        ],
+    ),
+    (
+        "Indicators",
+        "what is computed from prices",
+        &["indicators"],
+    ),
+    ("Entry", "when to buy", &["entry_conditions"]),
+    ("Exit", "when to sell", &["exit_conditions"]),
+    ("Stops", "when to get out early", &["stop_conditions"]),
+    ("Sizing", "how much to buy", &["position_sizing"]),
+    ("Risk", "limits on losses", &["risk_parameters"]),
+];
+
+fn problems_in(diagnostics: &[Diagnostic], paths: &[&str]) -> usize {
+    diagnostics
+        .iter()
+        .filter(|d| d.severity != Severity::Info)
+        .filter(|d| {
+            let root = d.path.split(['.', '[']).next().unwrap_or("");
+            paths.contains(&root) || (d.path.is_empty() && paths.contains(&"document"))
+        })
+        .count()
+}
+
+fn format_value(format: Format) -> &'static str {
+    match format {
+        Format::Yaml => "yaml",
+        Format::Toml => "toml",
+    }
+}
+
+/// Where the `name` field is written, for a name clash found by the server.
+fn name_line(text: &str) -> u32 {
+    text.lines()
+        .position(|line| {
+            let line = line.trim_start();
+            line.starts_with("name:") || line.starts_with("name =") || line.starts_with("name=")
+        })
+        .map_or(1, |index| index as u32 + 1)
+}
+
+#[component]
+fn Editor(start: EditorStart, template_text: String, format: Format) -> impl IntoView {
+    let EditorStart { document, returned } = start;
+    let returned_format = returned.as_ref().map(|r| {
+        if r.format == "toml" {
+            Format::Toml
+        } else {
+            Format::Yaml
+        }
+    });
+    let initial_format = returned_format.unwrap_or(format);
+    let saved_text = document
+        .as_ref()
+        .map(|d| d.content.clone())
+        .unwrap_or(template_text);
+    let initial_text = returned
+        .as_ref()
+        .map(|r| r.content.clone())
+        .unwrap_or_else(|| saved_text.clone());
+    let status = document
+        .as_ref()
+        .map_or(StrategyStatus::Draft, |d| d.status);
+    let read_only = status.edit_refusal();
+
+    let id = RwSignal::new(document.as_ref().map(|d| d.id));
+    let version = RwSignal::new(document.as_ref().map(|d| d.version));
+    let lock_version = RwSignal::new(
+        returned
+            .as_ref()
+            .and_then(|r| r.lock_version)
+            .or(document.as_ref().map(|d| d.lock_version)),
+    );
+    let title = document.as_ref().map_or_else(
+        || "New strategy".to_string(),
+        |d| format!("Edit {}", d.name),
+    );
+    let text = RwSignal::new(initial_text.clone());
+    let saved = RwSignal::new(saved_text);
+    let format = RwSignal::new(initial_format);
+    // Checked where the page is rendered (server or browser), so problems show without
+    // JavaScript; keystrokes are then checked by the server.
+    let validation = RwSignal::new(validate(&initial_text, initial_format));
+    let checked_text = RwSignal::new(initial_text.clone());
+    let name_taken = RwSignal::new(false);
+    let alert = RwSignal::new(
+        returned
+            .as_ref()
+            .map(|r| r.message.clone())
+            .filter(|m| !m.is_empty()),
+    );
+    let report: RwSignal<Option<SyntaxReport>> =
+        RwSignal::new(returned.as_ref().filter(|r| r.message.is_empty()).map(|r| {
+            let validation = validate(&r.content, initial_format);
+            syntax_test_of(&r.content, &validation)
+        }));
+    let status_line = RwSignal::new(match (&document, &returned) {
+        (_, Some(_)) => "Not saved: your text is below.".to_string(),
+        (Some(document), None) => format!("Version {} is saved.", document.version),
+        (None, None) => "Not saved yet.".to_string(),
+    });
+    let enhanced = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+
+    let action = move || match id.get() {
+        Some(id) => format!("/strategies/{id}"),
+        None => "/strategies".to_string(),
+    };
+    let diagnostics = move || {
+        let mut list = validation.with(|v| v.diagnostics.clone());
+        if name_taken.get() {
+            let line = checked_text.with(|t| name_line(t));
+            list.insert(
+                0,
+                Diagnostic {
+                    code: "E050".into(),
+                    severity: Severity::Error,
+                    message: "You already have a strategy with this name; choose another.".into(),
+                    path: "name".into(),
+                    span: crate::language::Span {
+                        line,
+                        column: 1,
+                        end_line: line,
+                        end_column: 1,
+                        ..Default::default()
+                    },
+                },
+            );
+        }
+        list
+    };
+
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (version, text, saved, busy);
+    #[cfg(feature = "hydrate")]
+    let editor_host = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    let code_editor = hydrate_only::mount(
+        editor_host,
+        hydrate_only::EditorSignals {
+            id,
+            version,
+            lock_version,
+            text,
+            saved,
+            format,
+            validation,
+            checked_text,
+            name_taken,
+            alert,
+            report,
+            status_line,
+            busy,
+        },
+        enhanced,
+        read_only.is_some(),
+    );
+
+    let jump = move |offset: usize| {
+        #[cfg(feature = "hydrate")]
+        code_editor.go_to(offset);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = offset;
+    };
+
+    view! {
+        <Title text=title.clone() />
+        <section class="editor-page">
+            <header class="page-header">
+                <h1>{title}</h1>
+                {move || id.get().map(|id| view! { <a class="button" href=format!("/strategies/{id}")>"Strategy page"</a> })}
+            </header>
+            {read_only.map(|reason| view! { <p class="form-alert" role="alert">{reason}</p> })}
+            <form class="editor-form" method="post" action=action>
+                <input type="hidden" name="strategy[lock_version]" value=move || lock_version.get().map(|v| v.to_string()).unwrap_or_default() />
+                <div class="editor-toolbar" role="toolbar" aria-label="Document actions">
+                    <label class="format-field">
+                        "Notation "
+                        <select name="strategy[format]" on:change=move |event| {
+                            let wanted = if event_target_value(&event) == "toml" { Format::Toml } else { Format::Yaml };
+                            #[cfg(feature = "hydrate")]
+                            code_editor.switch_format(wanted);
+                            #[cfg(not(feature = "hydrate"))]
+                            let _ = wanted;
+                        }>
+                            <option value="yaml" selected=move || format.get() == Format::Yaml>"YAML"</option>
+                            <option value="toml" selected=move || format.get() == Format::Toml>"TOML"</option>
+                        </select>
+                    </label>
+                    <button type="submit" name="strategy[action]" value="save" class="primary" disabled=move || busy.get() || read_only.is_some()
+                        on:click=move |event| {
+                            #[cfg(feature = "hydrate")]
+                            if enhanced.get_untracked() {
+                                event.prevent_default();
+                                code_editor.save(false);
+                            }
+                            #[cfg(not(feature = "hydrate"))]
+                            let _ = event;
+                        }>"Save"</button>
+                    <button type="submit" name="strategy[action]" value="draft" disabled=move || busy.get() || read_only.is_some()
+                        on:click=move |event| {
+                            #[cfg(feature = "hydrate")]
+                            if enhanced.get_untracked() {
+                                event.prevent_default();
+                                code_editor.save(true);
+                            }
+                            #[cfg(not(feature = "hydrate"))]
+                            let _ = event;
+                        }>"Save as draft"</button>
+                    <button type="submit" name="strategy[action]" value="test"
+                        on:click=move |event| {
+                            #[cfg(feature = "hydrate")]
+                            if enhanced.get_untracked() {
+                                event.prevent_default();
+                                code_editor.test_syntax();
+                            }
+                            #[cfg(not(feature = "hydrate"))]
+                            let _ = event;
+                        }>"Test syntax"</button>
+                    <button type="reset" disabled=move || read_only.is_some()
+                        on:click=move |event| {
+                            #[cfg(feature = "hydrate")]
+                            if enhanced.get_untracked() {
+                                event.prevent_default();
+                                code_editor.discard();
+                            }
+                            #[cfg(not(feature = "hydrate"))]
+                            let _ = event;
+                        }>"Discard changes"</button>
+                    <p class="status-line" role="status">{move || status_line.get()}</p>
+                </div>
+                {move || alert.get().map(|message| view! { <p class="form-alert" role="alert">{message}</p> })}
+                <div class="editor-layout">
+                    <div class="code-pane">
+                        <textarea
+                            id="strategy-content"
+                            name="strategy[content]"
+                            aria-label="Strategy document"
+                            spellcheck="false"
+                            rows="30"
+                            readonly=read_only.is_some()
+                            hidden=move || enhanced.get()
+                        >{initial_text.clone()}</textarea>
+                        {
+                            #[cfg(feature = "hydrate")]
+                            { view! { <div class="code-editor" node_ref=editor_host hidden=move || !enhanced.get()></div> } }
+                            #[cfg(not(feature = "hydrate"))]
+                            { view! { <div class="code-editor" hidden=true></div> } }
+                        }
+                    </div>
+                    <aside class="editor-side" aria-label="Checks">
+                        <section aria-labelledby="sections-heading">
+                            <h2 id="sections-heading">"Sections"</h2>
+                            <ul class="section-checks">
+                                {SECTIONS.iter().map(|(label, hint, paths)| {
+                                    let count = move || problems_in(&diagnostics(), paths);
+                                    view! {
+                                        <li class=move || if count() == 0 { "section valid" } else { "section invalid" }>
+                                            <span class="section-mark" aria-hidden="true">{move || if count() == 0 { "✓" } else { "!" }}</span>
+                                            <span class="section-name" title=*hint>{*label}</span>
+                                            <span class="section-state">{move || match count() {
+                                                0 => "valid".to_string(),
+                                                1 => "1 problem".to_string(),
+                                                n => format!("{n} problems"),
+                                            }}</span>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        </section>
+                        <section aria-labelledby="problems-heading">
+                            <h2 id="problems-heading">"Problems"</h2>
+                            {move || {
+                                let list = diagnostics();
+                                if list.is_empty() {
+                                    return view! { <p class="all-clear">"No problems: the document is valid."</p> }.into_any();
+                                }
+                                view! {
+                                    <ul class="problems" aria-label="Problems">
+                                        {list.into_iter().map(|d| {
+                                            let offset = d.span.start;
+                                            let position = format!("{}:{}", d.span.line, d.span.column);
+                                            view! {
+                                                <li class=format!("problem severity-{}", d.severity.label())>
+                                                    <button type="button" class="problem-button" on:click=move |_| jump(offset)>
+                                                        <span class="position">{position}</span>
+                                                        " "
+                                                        <span class="severity">{d.severity.label()}</span>
+                                                        " "
+                                                        <span class="message">{d.message}</span>
+                                                        " "
+                                                        <code class="code">{d.code}</code>
+                                                    </button>
+                                                </li>
+                                            }
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any()
+                            }}
+                        </section>
+                        {move || report.get().map(|report| view! { <SyntaxPanel report /> })}
+                    </aside>
+                </div>
+                <input type="hidden" name="strategy[format]" value=move || format_value(format.get()) disabled=true />
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn SyntaxPanel(report: SyntaxReport) -> impl IntoView {
+    let warnings: Vec<Diagnostic> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity != Severity::Info)
+        .cloned()
+        .collect();
+    view! {
+        <section class="syntax-report" aria-labelledby="syntax-heading">
+            <h2 id="syntax-heading">"Syntax test"</h2>
+            {match report.summary {
+                Some(summary) => view! {
+                    <p>{format!("{} on {} {}; {} bars of warm-up.", summary.name, summary.trading_pair, summary.timeframe.unwrap_or_default(), summary.warm_up_bars)}</p>
+                    <ul>
+                        {summary.indicators.into_iter().map(|i| view! { <li><code>{i.name}</code>{format!(" {} ({})", i.title, i.parameters.join(", "))}</li> }).collect_view()}
+                    </ul>
+                    <dl>
+                        {summary.conditions.into_iter().map(|c| view! { <dt>{condition_label(&c.field)}</dt><dd><code>{c.canonical}</code></dd> }).collect_view()}
+                    </dl>
+                }.into_any(),
+                None => view! { <p>"The document cannot be read as a strategy yet."</p> }.into_any(),
+            }}
+            {if warnings.is_empty() {
+                view! { <p class="all-clear">"No logic problems found."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="logic-warnings">
+                        {warnings.into_iter().map(|d| view! { <li>{format!("{}:{} {}", d.span.line, d.span.column, d.message)}</li> }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// What only the browser does: the code editor, checks on every keystroke, saving in place.
+#[cfg(feature = "hydrate")]
+mod hydrate_only {
+    use leptos::{prelude::*, task::spawn_local};
+    use uuid::Uuid;
+
+    use super::super::code_editor::{Callbacks, CodeEditor};
+    use crate::{
+        error::AppError,
+        language::{
+            syntax_test::{syntax_test_of, SyntaxReport},
+            validate, write_document, Format, Validation,
+        },
+        strategies::{check_strategy, save_strategy},
+    };
+
+    /// The editor page's state that the browser side reads and writes.
+    #[derive(Clone, Copy)]
+    pub struct EditorSignals {
+        pub id: RwSignal<Option<Uuid>>,
+        pub version: RwSignal<Option<i32>>,
+        pub lock_version: RwSignal<Option<i32>>,
+        pub text: RwSignal<String>,
+        /// The text of the newest committed version (what Discard goes back to).
+        pub saved: RwSignal<String>,
+        pub format: RwSignal<Format>,
+        pub validation: RwSignal<Validation>,
+        /// The text `validation` was made for (its spans point into it).
+        pub checked_text: RwSignal<String>,
+        pub name_taken: RwSignal<bool>,
+        pub alert: RwSignal<Option<String>>,
+        pub report: RwSignal<Option<SyntaxReport>>,
+        pub status_line: RwSignal<String>,
+        pub busy: RwSignal<bool>,
+    }
+
+    /// The code editor (once created after hydration) and the page's state.
+    #[derive(Clone, Copy)]
+    pub struct Workbench {
+        editor: StoredValue<Option<CodeEditor>, LocalStorage>,
+        signals: EditorSignals,
+        /// The number of the newest check sent: a reply to an older one is dropped.
+        latest_check: StoredValue<u64>,
+    }
+
+    pub fn mount(
+        host: NodeRef<leptos::html::Div>,
+        signals: EditorSignals,
+        enhanced: RwSignal<bool>,
+        read_only: bool,
+    ) -> Workbench {
+        let workbench = Workbench {
+            editor: StoredValue::new_local(None),
+            signals,
+            latest_check: StoredValue::new(0),
+        };
+        Effect::new(move |_| {
+            let Some(element) = host.get() else { return };
+            if workbench.editor.with_value(Option::is_some) {
+                return;
+            }
+            let nonce = use_context::<leptos::nonce::Nonce>().map(|n| n.to_string());
+            let editor = CodeEditor::new(
+                &element,
+                &signals.text.get_untracked(),
+                signals.format.get_untracked(),
+                nonce,
+                read_only,
+                Callbacks {
+                    on_change: Box::new(move |content: String| workbench.changed(content)),
+                    on_save: Box::new(move || workbench.save(false)),
+                    on_test: Box::new(move || workbench.test_syntax()),
+                    strategy: Box::new(move || {
+                        signals.validation.with_untracked(|v| v.strategy.clone())
+                    }),
+                },
+            );
+            workbench.editor.set_value(Some(editor));
+            enhanced.set(true);
+            workbench.warn_before_leaving();
+        });
+        // Every new validation is drawn in the editor, against the text it was made for.
+        Effect::new(move |_| {
+            let diagnostics = signals.validation.with(|v| v.diagnostics.clone());
+            let checked = signals.checked_text.get();
+            if enhanced.get() {
+                workbench.editor.with_value(|editor| {
+                    if let Some(editor) = editor {
+                        editor.show_diagnostics(&checked, &diagnostics);
+                    }
+                });
+            }
+        });
+        workbench
+    }
+
+    fn saved_line(version: Option<i32>) -> String {
+        match version {
+            Some(version) => format!("Version {version} is saved."),
+            None => "Not saved yet.".into(),
+        }
+    }
+
+    fn clock() -> String {
+        let now = js_sys::Date::new_0();
+        format!(
+            "{:02}:{:02}:{:02}",
+            now.get_hours(),
+            now.get_minutes(),
+            now.get_seconds()
+        )
+    }
+
+    impl Workbench {
+        fn changed(self, content: String) {
+            let signals = self.signals;
+            signals.text.set(content.clone());
+            let dirty = signals.saved.with_untracked(|saved| *saved != content);
+            signals.status_line.set(if dirty {
+                "Unsaved changes.".into()
+            } else {
+                saved_line(signals.version.get_untracked())
+            });
+            self.check(content);
+        }
+
+        /// Sends the text to the server's validator; only the newest reply is shown.
+        fn check(self, content: String) {
+            let sequence = self.latest_check.get_value() + 1;
+            self.latest_check.set_value(sequence);
+            let signals = self.signals;
+            spawn_local(async move {
+                let reply = check_strategy(
+                    sequence,
+                    signals.id.get_untracked(),
+                    content.clone(),
+                    signals.format.get_untracked(),
+                )
+                .await;
+                if self.latest_check.get_value() != sequence {
+                    return;
+                }
+                match reply {
+                    Ok(reply) => {
+                        signals.checked_text.set(content);
+                        signals.name_taken.set(reply.name_taken);
+                        signals.validation.set(reply.validation);
+                    }
+                    Err(AppError::Unauthenticated) => signals.alert.set(Some(
+                        "Your session has ended: log in again in another tab, then save.".into(),
+                    )),
+                    // Offline or a server hiccup: the next keystroke checks again.
+                    Err(_) => {}
+                }
+            });
+        }
+
+        fn current_text(self) -> String {
+            self.editor
+                .with_value(|editor| editor.as_ref().map(CodeEditor::text))
+                .unwrap_or_else(|| self.signals.text.get_untracked())
+        }
+
+        pub fn go_to(self, offset: usize) {
+            let checked = self.signals.checked_text.get_untracked();
+            self.editor.with_value(|editor| {
+                if let Some(editor) = editor {
+                    editor.go_to(&checked, offset);
+                }
+            });
+        }
+
+        /// Asks the browser to confirm leaving while the text differs from the saved version.
+        fn warn_before_leaving(self) {
+            let signals = self.signals;
+            let handle = window_event_listener(leptos::ev::beforeunload, move |event| {
+                let dirty = signals
+                    .text
+                    .with_untracked(|text| signals.saved.with_untracked(|saved| saved != text));
+                if dirty {
+                    event.prevent_default();
+                    event.set_return_value("You have unsaved changes.");
+                }
+            });
+            on_cleanup(move || handle.remove());
+        }
+
+        pub fn save(self, draft: bool) {
+            let signals = self.signals;
+            if signals.busy.get_untracked() {
+                return;
+            }
+            let content = self.current_text();
+            signals.busy.set(true);
+            signals.alert.set(None);
+            signals.status_line.set("Saving…".into());
+            spawn_local(async move {
+                let outcome = save_strategy(
+                    signals.id.get_untracked(),
+                    content.clone(),
+                    signals.format.get_untracked(),
+                    signals.lock_version.get_untracked(),
+                    draft,
+                )
+                .await;
+                signals.busy.set(false);
+                match outcome {
+                    Ok(saved) => {
+                        let created = signals.id.get_untracked().is_none();
+                        signals.id.set(Some(saved.id));
+                        signals.version.set(Some(saved.version));
+                        signals.lock_version.set(Some(saved.lock_version));
+                        signals.saved.set(content);
+                        signals.status_line.set(format!(
+                            "Saved {} (version {}).",
+                            clock(),
+                            saved.version
+                        ));
+                        if created {
+                            // The page is now this strategy's editor; a reload opens the same.
+                            if let Ok(history) = window().history() {
+                                let _ = history.replace_state_with_url(
+                                    &leptos::wasm_bindgen::JsValue::NULL,
+                                    "",
+                                    Some(&format!("/strategies/{}/edit", saved.id)),
+                                );
+                            }
+                        }
+                    }
+                    Err(error) => {
+                        signals.status_line.set("Not saved.".into());
+                        let message = match &error {
+                            AppError::Conflict { current_version, .. } => format!(
+                                "Not saved: this strategy was changed in another window (it is now at version {}). Your text is still here; copy it, then reload to see the other change.",
+                                current_version.unwrap_or_default()
+                            ),
+                            AppError::Transport { .. } => "Not saved: the server could not be reached. Your text is still here; try again.".into(),
+                            other => format!("Not saved: {other}"),
+                        };
+                        signals.alert.set(Some(message));
+                    }
+                }
+            });
+        }
+
+        pub fn test_syntax(self) {
+            let signals = self.signals;
+            let content = self.current_text();
+            let validation = validate(&content, signals.format.get_untracked());
+            signals
+                .report
+                .set(Some(syntax_test_of(&content, &validation)));
+        }
+
+        pub fn discard(self) {
+            let signals = self.signals;
+            let saved = signals.saved.get_untracked();
+            self.editor.with_value(|editor| {
+                if let Some(editor) = editor {
+                    editor.replace_text(&saved);
+                }
+            });
+            signals.text.set(saved.clone());
+            signals.alert.set(None);
+            signals
+                .status_line
+                .set(saved_line(signals.version.get_untracked()));
+            self.check(saved);
+        }
+
+        /// Converts the document to the other notation (a valid document only: the writer
+        /// needs the whole model). Comments do not survive a conversion.
+        pub fn switch_format(self, wanted: Format) {
+            let signals = self.signals;
+            let current = signals.format.get_untracked();
+            if wanted == current {
+                return;
+            }
+            let content = self.current_text();
+            let converted = match validate(&content, current).into_valid() {
+                Ok(strategy) => write_document(&strategy, wanted),
+                Err(_) => {
+                    signals.alert.set(Some(
+                        "Fix the errors before switching notation: only a valid document can be converted.".into(),
+                    ));
+                    // Puts the select back on the current notation.
+                    signals.format.set(wanted);
+                    signals.format.set(current);
+                    return;
+                }
+            };
+            signals.format.set(wanted);
+            self.editor.with_value(|editor| {
+                if let Some(editor) = editor {
+                    editor.set_format(wanted);
+                    editor.replace_text(&converted);
+                }
+            });
+            signals.alert.set(None);
+            self.changed(converted);
+        }
+    }
+}

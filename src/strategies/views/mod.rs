@@ -1,0 +1,86 @@
+//! The strategy pages: the list, the editor, the strategy page and its versions, and the
+//! small pieces they share (status badge, times, error message, notices).
+
+mod code_editor;
+mod details;
+mod editor;
+mod list;
+mod versions;
+
+pub use details::StrategyPage;
+pub use editor::{EditStrategyPage, NewStrategyPage};
+pub use list::StrategiesPage;
+pub use versions::{VersionPage, VersionsPage};
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use uuid::Uuid;
+
+use super::StrategyStatus;
+use crate::error::AppError;
+
+/// The short notices a redirect names by code (`?notice=saved`).
+pub fn notice_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "saved" => "Saved.",
+        "duplicated" => "Duplicated: this is the new copy, a draft.",
+        "deleted" => "Strategy deleted.",
+        "restored" => "The old version is restored as the newest version.",
+        "archived" => "Archived. It is read-only until you restore it to draft.",
+        "draft" => "Restored to draft: you can edit it again.",
+        "inactive" => "Deactivated: you can edit it again.",
+        "active" => "Activated.",
+        _ => return None,
+    })
+}
+
+#[component]
+pub fn StatusBadge(status: StrategyStatus) -> impl IntoView {
+    view! {
+        <span class=format!("status-badge status-{}", status.as_str())>{status.label()}</span>
+    }
+}
+
+/// A time as the server and the browser both print it (UTC, so hydration agrees).
+pub fn format_time(time: DateTime<Utc>) -> String {
+    time.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+#[component]
+pub fn ErrorMessage(error: AppError) -> impl IntoView {
+    let heading = match error {
+        AppError::NotFound => "Strategy not found",
+        AppError::Unauthenticated => "Please log in",
+        _ => "Something went wrong",
+    };
+    let detail = match error {
+        AppError::NotFound => {
+            "There is no strategy at this address, or it is not yours.".to_string()
+        }
+        other => other.to_string(),
+    };
+    view! {
+        <section class="panel narrow error-panel" role="alert">
+            <h1>{heading}</h1>
+            <p>{detail}</p>
+            <p><a href="/strategies">"Back to your strategies"</a></p>
+        </section>
+    }
+}
+
+/// The `:id` of the current route, if it is a strategy id.
+pub fn strategy_id_param() -> Memo<Option<Uuid>> {
+    let params = use_params_map();
+    Memo::new(move |_| params.read().get("id").and_then(|id| id.parse().ok()))
+}
+
+/// Gives a page's response the status of its error (a 404 stays a 404 for curl and crawlers).
+pub fn set_error_status(error: &AppError) {
+    #[cfg(feature = "ssr")]
+    if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+        options.set_status(error.http_status());
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = error;
+}

@@ -1,0 +1,225 @@
+//! `/strategies/:id/versions`: every version with its author and time; any two compared side
+//! by side and as a list of changes in trading terms; any old version restored as the newest.
+//! `/strategies/:id/versions/:n`: one version's text.
+
+use leptos::{form::ActionForm, prelude::*};
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::{format_time, set_error_status, strategy_id_param, ErrorMessage};
+use crate::{
+    error::AppError,
+    strategies::{
+        compare_versions, load_overview, strategy_version, LineChange, RestoreVersion,
+        StrategyOverview, VersionComparison,
+    },
+    web::forms::{form_action, FormAlert},
+};
+
+#[component]
+pub fn VersionsPage() -> impl IntoView {
+    let id = strategy_id_param();
+    let query = use_query_map();
+    let overview = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => load_overview(id).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
+    let picked = Memo::new(move |_| {
+        let query = query.read();
+        let number = |name: &str| query.get(name).and_then(|v| v.parse::<i32>().ok());
+        (number("from"), number("to"))
+    });
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading the versions…"</p> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(overview) => view! { <Versions overview picked /> }.into_any(),
+                    Err(error) => {
+                        set_error_status(&error);
+                        view! { <ErrorMessage error /> }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Versions(overview: StrategyOverview, picked: Memo<(Option<i32>, Option<i32>)>) -> impl IntoView {
+    let document = overview.document.clone();
+    let id = document.id;
+    let newest = document.version;
+    let (picked_from, picked_to) = picked.get_untracked();
+    let to = picked_to.unwrap_or(newest);
+    let from = picked_from.unwrap_or((to - 1).max(1));
+    let comparison = Resource::new(
+        move || (from, to),
+        move |(from, to)| compare_versions(id, from, to),
+    );
+    let (restore, restore_error) = form_action!(RestoreVersion);
+    let editable = document.status.edit_refusal().is_none();
+    let numbers: Vec<i32> = overview.versions.iter().map(|v| v.number).collect();
+    let options = move |selected: i32| {
+        numbers
+            .iter()
+            .copied()
+            .map(|number| view! { <option value=number selected=number == selected>{format!("Version {number}")}</option> })
+            .collect_view()
+    };
+    view! {
+        <Title text=format!("Versions of {}", document.name) />
+        <section class="versions">
+            <header class="page-header">
+                <h1>{format!("Versions of {}", document.name)}</h1>
+                <a class="button" href=format!("/strategies/{id}")>"Back to the strategy"</a>
+            </header>
+            <FormAlert error=restore_error />
+            <table class="version-table">
+                <thead><tr><th scope="col">"Version"</th><th scope="col">"Saved"</th><th scope="col">"By"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                <tbody>
+                    {overview.versions.iter().map(|version| {
+                        let number = version.number;
+                        view! {
+                            <tr>
+                                <th scope="row"><a href=format!("/strategies/{id}/versions/{number}")>{format!("Version {number}")}</a>
+                                    {(number == newest).then_some(" (current)")}</th>
+                                <td>{format_time(version.saved_at)}</td>
+                                <td>{version.author.clone().unwrap_or_else(|| "a deleted account".into())}</td>
+                                <td>
+                                    {(editable && number != newest).then(|| view! {
+                                        <ActionForm action=restore attr:class="inline-form">
+                                            <input type="hidden" name="id" value=id.to_string() />
+                                            <input type="hidden" name="number" value=number />
+                                            <input type="hidden" name="lock_version" value=document.lock_version />
+                                            <button type="submit" class="link-button" aria-label=format!("Restore version {number}")>"Restore"</button>
+                                        </ActionForm>
+                                    })}
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+
+            <form class="compare-form" method="get" aria-label="Compare versions">
+                <div class="field">
+                    <label for="compare-from">"Compare"</label>
+                    <select id="compare-from" name="from">{options(from)}</select>
+                </div>
+                <div class="field">
+                    <label for="compare-to">"with"</label>
+                    <select id="compare-to" name="to">{options(to)}</select>
+                </div>
+                <button type="submit">"Compare"</button>
+            </form>
+
+            <Suspense fallback=|| view! { <p class="loading">"Comparing…"</p> }>
+                {move || Suspend::new(async move {
+                    match comparison.await {
+                        Ok(comparison) => view! { <Comparison comparison /> }.into_any(),
+                        Err(error) => view! { <p class="form-alert" role="alert">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn Comparison(comparison: VersionComparison) -> impl IntoView {
+    let (from, to) = (comparison.from.number, comparison.to.number);
+    view! {
+        <section class="comparison" aria-labelledby="changes-heading">
+            <h2 id="changes-heading">{format!("Changes from version {from} to version {to}")}</h2>
+            {match comparison.changes {
+                Some(changes) if changes.is_empty() => view! { <p>"The two versions describe the same strategy."</p> }.into_any(),
+                Some(changes) => view! {
+                    <ul class="change-list" aria-label="Changes">
+                        {changes.into_iter().map(|change| view! { <li><code>{change.to_string()}</code></li> }).collect_view()}
+                    </ul>
+                }.into_any(),
+                None => view! { <p class="hint">"One of the versions has errors, so only the text is compared."</p> }.into_any(),
+            }}
+            <table class="diff" aria-label=format!("Text of version {from} beside version {to}")>
+                <thead><tr>
+                    <th scope="col" colspan="2">{format!("Version {from}")}</th>
+                    <th scope="col" colspan="2">{format!("Version {to}")}</th>
+                </tr></thead>
+                <tbody>
+                    {comparison.rows.into_iter().map(|row| {
+                        let (left, right) = match row.change {
+                            LineChange::Same => (Some(row.text.clone()), Some(row.text)),
+                            LineChange::Removed => (Some(row.text), None),
+                            LineChange::Added => (None, Some(row.text)),
+                        };
+                        let class = match row.change {
+                            LineChange::Same => "same",
+                            LineChange::Removed => "removed",
+                            LineChange::Added => "added",
+                        };
+                        view! {
+                            <tr class=class>
+                                <td class="line-number">{row.old_number.filter(|_| left.is_some())}</td>
+                                <td class="old"><code>{left.map(|t| if row.change == LineChange::Removed { format!("- {t}") } else { format!("  {t}") })}</code></td>
+                                <td class="line-number">{row.new_number.filter(|_| right.is_some())}</td>
+                                <td class="new"><code>{right.map(|t| if row.change == LineChange::Added { format!("+ {t}") } else { format!("  {t}") })}</code></td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+#[component]
+pub fn VersionPage() -> impl IntoView {
+    let id = strategy_id_param();
+    let params = use_params_map();
+    let number = Memo::new(move |_| {
+        params
+            .read()
+            .get("number")
+            .and_then(|n| n.parse::<i32>().ok())
+    });
+    let version = Resource::new(
+        move || (id.get(), number.get()),
+        |(id, number)| async move {
+            match (id, number) {
+                (Some(id), Some(number)) => strategy_version(id, number).await,
+                _ => Err(AppError::NotFound),
+            }
+        },
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading the version…"</p> }>
+            {move || Suspend::new(async move {
+                match version.await {
+                    Ok(version) => {
+                        let id = id.get_untracked().map(|id| id.to_string()).unwrap_or_default();
+                        view! {
+                            <Title text=format!("Version {}", version.info.number) />
+                            <section class="version-text">
+                                <header class="page-header">
+                                    <h1>{format!("Version {}", version.info.number)}</h1>
+                                    <a class="button" href=format!("/strategies/{id}/versions")>"All versions"</a>
+                                </header>
+                                <p class="meta">{format!("Saved {} by {}", format_time(version.info.saved_at), version.info.author.unwrap_or_else(|| "a deleted account".into()))}</p>
+                                <pre class="document" aria-label="Strategy document"><code>{version.content}</code></pre>
+                            </section>
+                        }.into_any()
+                    }
+                    Err(error) => {
+                        set_error_status(&error);
+                        view! { <ErrorMessage error /> }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
