@@ -4,7 +4,7 @@
 //! on hover. Pure and position-based, so it answers in the browser without a round trip.
 //! Offsets are byte offsets into the document.
 
-use super::indicators::{indicator_spec_by_alias, IndicatorSpec, INDICATORS};
+use super::indicators::{indicator_spec, indicator_spec_by_alias, IndicatorSpec, INDICATORS};
 use super::model::Strategy;
 use super::names::{PositionVariable, PriceField, FUNCTIONS};
 
@@ -33,6 +33,11 @@ enum Context<'a> {
     Parameter { indicator_type: Option<&'a str> },
     Condition,
     Other,
+}
+
+/// The spec of a type as written (its name or an alias).
+fn spec_of(written: &str) -> Option<&'static IndicatorSpec> {
+    indicator_spec(written).or_else(|| indicator_spec_by_alias(written))
 }
 
 fn is_word_char(c: char) -> bool {
@@ -164,7 +169,7 @@ pub fn complete(text: &str, offset: usize, strategy: Option<&Strategy>) -> Optio
     let items: Vec<CompletionItem> = match context(text, offset) {
         Context::IndicatorType => INDICATORS.iter().map(indicator_item).collect(),
         Context::Parameter { indicator_type } => {
-            let spec = indicator_type.and_then(indicator_spec_by_alias)?;
+            let spec = indicator_type.and_then(spec_of)?;
             spec.parameters
                 .iter()
                 .map(|parameter| CompletionItem {
@@ -182,7 +187,13 @@ pub fn complete(text: &str, offset: usize, strategy: Option<&Strategy>) -> Optio
     let lowered = word.to_ascii_lowercase();
     let items: Vec<_> = items
         .into_iter()
-        .filter(|item| item.label.starts_with(&lowered) || lowered.is_empty())
+        .filter(|item| {
+            item.label.to_ascii_lowercase().starts_with(&lowered)
+                || spec_of(&item.label).is_some_and(|spec| {
+                    item.kind == "type"
+                        && spec.aliases.iter().any(|alias| alias.starts_with(&lowered))
+                })
+        })
         .collect();
     (!items.is_empty()).then_some(Completions { from, items })
 }
@@ -193,7 +204,7 @@ fn condition_vocabulary(strategy: Option<&Strategy>) -> Vec<CompletionItem> {
         .map(|s| s.indicators.as_slice())
         .unwrap_or_default()
     {
-        let Some(spec) = indicator_spec_by_alias(&indicator.indicator_type) else {
+        let Some(spec) = spec_of(&indicator.indicator_type) else {
             continue;
         };
         if spec.is_multi_output() {
@@ -326,15 +337,16 @@ pub fn hover(text: &str, offset: usize) -> Option<String> {
     if word.is_empty() {
         return None;
     }
-    if let Some(spec) = indicator_spec_by_alias(word) {
+    if let Some(spec) = spec_of(word) {
         if matches!(context(text, start), Context::IndicatorType) {
             return Some(format!("{}: {}", spec.title, spec.help));
         }
     }
     if let Context::Parameter { indicator_type } = context(text, start) {
-        let parameter = indicator_type
-            .and_then(indicator_spec_by_alias)
-            .and_then(|spec| spec.parameter_by_alias(word));
+        let parameter = indicator_type.and_then(spec_of).and_then(|spec| {
+            spec.parameter(word)
+                .or_else(|| spec.parameter_by_alias(word))
+        });
         if let Some(parameter) = parameter {
             return Some(format!(
                 "{}: {} ({})",
@@ -413,7 +425,7 @@ mod tests {
         assert!(
             hover(YAML, at)
                 .unwrap()
-                .starts_with("Relative Strength Index"),
+                .starts_with("Relative strength index"),
             "{:?}",
             hover(YAML, at)
         );

@@ -141,22 +141,25 @@ const SECTIONS: [(&str, &str, &[&str]); 7] = [
     ("Risk", "limits on losses", &["risk_parameters"]),
 ];
 
+/// The problems (not notes) in the sections named by `paths`. A problem outside every
+/// section (an unknown top-level field, a syntax error) counts under Basics ("document").
 fn problems_in(diagnostics: &[Diagnostic], paths: &[&str]) -> usize {
+    let section_of = |path: &str| {
+        let root = path.split(['.', '[']).next().unwrap_or("");
+        if SECTIONS
+            .iter()
+            .any(|(_, _, section)| section.contains(&root))
+        {
+            root.to_string()
+        } else {
+            "document".to_string()
+        }
+    };
     diagnostics
         .iter()
         .filter(|d| d.severity != Severity::Info)
-        .filter(|d| {
-            let root = d.path.split(['.', '[']).next().unwrap_or("");
-            paths.contains(&root) || (d.path.is_empty() && paths.contains(&"document"))
-        })
+        .filter(|d| paths.contains(&section_of(&d.path).as_str()))
         .count()
-}
-
-fn format_value(format: Format) -> &'static str {
-    match format {
-        Format::Yaml => "yaml",
-        Format::Toml => "toml",
-    }
 }
 
 /// Where the `name` field is written, for a name clash found by the server.
@@ -419,7 +422,7 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                                                         " "
                                                         <span class="message">{d.message}</span>
                                                         " "
-                                                        <code class="code">{d.code}</code>
+                                                        <code class="diagnostic-code">{d.code}</code>
                                                     </button>
                                                 </li>
                                             }
@@ -431,7 +434,6 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                         {move || report.get().map(|report| view! { <SyntaxPanel report /> })}
                     </aside>
                 </div>
-                <input type="hidden" name="strategy[format]" value=move || format_value(format.get()) disabled=true />
             </form>
         </section>
     }
@@ -774,5 +776,33 @@ mod hydrate_only {
             signals.alert.set(None);
             self.changed(converted);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basics(text: &str) -> usize {
+        problems_in(&validate(text, Format::Yaml).diagnostics, SECTIONS[0].2)
+    }
+
+    #[test]
+    fn a_problem_outside_every_section_counts_under_basics() {
+        let template = TEMPLATES[0].text(Format::Yaml);
+        assert_eq!(basics(template), 0);
+        let misspelt = format!("{template}entry_condition: \"close > 1\"\n");
+        assert_eq!(basics(&misspelt), 1);
+        let indicators = problems_in(
+            &validate(&misspelt, Format::Yaml).diagnostics,
+            SECTIONS[1].2,
+        );
+        assert_eq!(indicators, 0);
+    }
+
+    #[test]
+    fn a_name_clash_points_at_the_name_line() {
+        assert_eq!(name_line("# comment\nname: \"X\"\n"), 2);
+        assert_eq!(name_line("description = \"d\"\nname = \"X\"\n"), 2);
     }
 }

@@ -153,7 +153,7 @@ fn StrategyRow(item: StrategyListItem) -> impl IntoView {
             <td>{item.trading_pair}</td>
             <td>{item.timeframe}</td>
             <td><time datetime=item.updated_at.to_rfc3339()>{format_time(item.updated_at)}</time></td>
-            <td class="row-actions">
+            <td><div class="row-actions">
                 <a href=format!("/strategies/{id}")>"Open"<span class="visually-hidden">{format!(" {name}")}</span></a>
                 {editable.then(|| view! {
                     <a href=format!("/strategies/{id}/edit") rel="external">"Edit"<span class="visually-hidden">{edit_label}</span></a>
@@ -170,7 +170,7 @@ fn StrategyRow(item: StrategyListItem) -> impl IntoView {
                     </ActionForm>
                 })}
                 {move || archive_error.get().map(|error| view! { <p class="form-alert" role="alert">{error.to_string()}</p> })}
-            </td>
+            </div></td>
         </tr>
     }
 }

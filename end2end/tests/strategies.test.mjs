@@ -1,0 +1,155 @@
+// The strategy workbench in a real browser, as a trader uses it: start from a template, make
+// a mistake and see it underlined and listed, fix it and see the section turn valid, complete
+// an indicator output, save, edit and save again, compare and restore versions, duplicate,
+// archive and restore, be refused activation without a backtest; and without JavaScript,
+// create and save through the plain form.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { launchBrowser, openPage, waitForHydration } from './browser.mjs';
+
+const PASSWORD = 'correct horse battery staple';
+let browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function signedUp(options) {
+  const { context, page, problems } = await openPage(browser, options);
+  const email = `trader-${randomUUID()}@example.com`;
+  await page.goto('/users/register');
+  if (options?.javaScript !== false) await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel(/^Password/).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create an account' }).click();
+  await page.waitForURL('**/strategies**');
+  return { context, page, problems };
+}
+
+async function openEditor(page, path) {
+  await page.goto(path);
+  await waitForHydration(page);
+  const editor = page.getByRole('textbox', { name: 'Strategy document' });
+  await editor.waitFor();
+  return editor;
+}
+
+test('a trader writes, fixes, saves, compares, restores, duplicates and archives a strategy', async () => {
+  const { context, page, problems } = await signedUp();
+  const editor = await openEditor(page, '/strategies/new?template=ma_cross');
+  const problemsList = page.getByRole('list', { name: 'Problems' });
+
+  // A misspelt field: underlined at its span, listed with its line and column.
+  await editor.click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('entry_condition: "close > 1"');
+  await page.locator('.cm-lintRange-error').first().waitFor();
+  const item = problemsList.getByRole('listitem').first();
+  await item.waitFor();
+  assert.match(await item.innerText(), /^\d+:1\s+ERROR\s+unknown field `entry_condition`; did you mean `entry_conditions`\?/i);
+  const basics = page.locator('.section', { hasText: 'Basics' });
+  assert.match(await basics.innerText(), /1 problem/);
+  // The problems list moves the cursor to the problem.
+  await item.getByRole('button').click();
+
+  // Fixing it turns the section valid again.
+  await editor.click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.press('Shift+Home');
+  await page.keyboard.press('Backspace');
+  await page.getByText('No problems: the document is valid.').waitFor();
+  assert.match(await basics.innerText(), /valid/);
+
+  // Completion inside a condition offers the document's indicators.
+  const text = await editor.innerText();
+  assert.ok(text.includes('crosses_below(ema_fast, sma_slow)'));
+  await page.locator('.cm-line', { hasText: 'crosses_below(ema_fast, sma_slow)' }).click();
+  await page.keyboard.press('End');
+  await page.keyboard.press('ArrowLeft'); // inside the closing quote
+  await page.keyboard.type(' OR close < sma_sl');
+  const option = page.getByRole('option', { name: /sma_slow/ });
+  await option.first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.getByText('No problems: the document is valid.').waitFor();
+  assert.ok((await editor.innerText()).includes('close < sma_slow"'));
+
+  // Save: version 1, the address becomes the strategy's editor.
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: /Saved \d\d:\d\d:\d\d \(version 1\)/ }).waitFor();
+  await page.waitForURL(/\/strategies\/[0-9a-f-]+\/edit$/);
+  const id = page.url().split('/')[4];
+
+  // Edit and save again: version 2.
+  await page.locator('.cm-line', { hasText: 'period: 20' }).click();
+  await page.keyboard.press('End');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.type('21');
+  await page.keyboard.press('Control+s');
+  await page.getByRole('status').filter({ hasText: /\(version 2\)/ }).waitFor();
+
+  // Compare the two versions: the change in trading terms and the lines.
+  await page.goto(`/strategies/${id}/versions?from=1&to=2`);
+  await waitForHydration(page);
+  const changes = page.getByRole('list', { name: 'Changes' });
+  assert.match(await changes.innerText(), /ema_fast\.period 20 -> 21/);
+  assert.ok(await page.locator('tr.removed').count() >= 1);
+
+  // Restore version 1 as version 3.
+  await page.getByRole('button', { name: 'Restore version 1' }).click();
+  await page.waitForURL(/notice=restored/);
+  await page.locator('th', { hasText: 'Version 3' }).filter({ hasText: '(current)' }).waitFor();
+
+  // Duplicate, then archive the copy and restore it.
+  await page.goto(`/strategies/${id}`);
+  await waitForHydration(page);
+  await page.getByRole('button', { name: 'Duplicate' }).click();
+  await page.waitForURL(/notice=duplicated/);
+  await page.getByRole('heading', { name: 'MA cross - Copy' }).waitFor();
+  await page.getByRole('button', { name: 'Archive' }).click();
+  await page.waitForURL(/notice=archived/);
+  await page.getByText('This strategy is archived and read-only').waitFor();
+  await page.getByRole('button', { name: 'Restore to draft' }).click();
+  await page.waitForURL(/notice=draft/);
+
+  // Activation is refused until a backtest of the current version exists.
+  await page.getByRole('button', { name: 'Activate' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Run a backtest of version 1 first.' }).waitFor();
+
+  // Both strategies are in the list.
+  await page.goto('/strategies?sort=name_asc');
+  await page.getByRole('link', { name: 'MA cross', exact: true }).waitFor();
+  await page.getByRole('link', { name: 'MA cross - Copy', exact: true }).waitFor();
+
+  // The refused activation answered 409, which the browser logs; nothing else may go wrong.
+  assert.deepEqual(problems.filter((p) => !p.includes('status of 409')), []);
+  await context.close();
+});
+
+test('without JavaScript the editor is a form that creates and saves a strategy', async () => {
+  const { context, page } = await signedUp({ javaScript: false });
+  await page.goto('/strategies/new?template=blank');
+  const textarea = page.getByRole('textbox', { name: 'Strategy document' });
+  const original = await textarea.inputValue();
+  await textarea.fill(original.replace('My strategy', 'Plain form'));
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.waitForURL(/\/strategies\/[0-9a-f-]+\?notice=saved$/);
+  await page.getByRole('heading', { name: 'Plain form' }).waitFor();
+
+  // A mistake comes back on the page with its line, and the text is kept.
+  await page.getByRole('link', { name: 'Edit' }).click();
+  await textarea.fill((await textarea.inputValue()).replace('timeframe: "1d"', 'timeframe: "2d"'));
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.waitForURL(/\/edit$/);
+  await page.getByRole('alert').filter({ hasText: 'Save as draft' }).waitFor();
+  assert.ok((await textarea.inputValue()).includes('timeframe: "2d"'));
+  const problemsList = page.getByRole('list', { name: 'Problems' });
+  assert.match(await problemsList.innerText(), /^\d+:\d+/);
+  await page.getByRole('button', { name: 'Save as draft' }).click();
+  await page.waitForURL(/\?notice=saved$/);
+  await page.getByText('Version 2').first().waitFor();
+  await context.close();
+});
