@@ -9,7 +9,7 @@ use leptos_router::{
 
 use crate::{
     accounts::views::{
-        ConfirmAccountPage, ConfirmEmailChangePage, LogInPage, RegisterPage,
+        CheckEmailPage, ConfirmAccountPage, ConfirmEmailChangePage, LogInPage, RegisterPage,
         RequestPasswordResetPage, ResendConfirmationPage, ResetPasswordPage, SettingsPage,
     },
     site::{
@@ -65,6 +65,7 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=|| view! { <NotFound /> }>
                         <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                         <Route path=path!("/users/register") view=RegisterPage ssr=SsrMode::Async />
+                        <Route path=path!("/users/check-email") view=CheckEmailPage ssr=SsrMode::Async />
                         <Route path=path!("/users/log-in") view=LogInPage ssr=SsrMode::Async />
                         <Route path=path!("/users/confirm") view=ResendConfirmationPage ssr=SsrMode::Async />
                         <Route path=path!("/users/confirm/:token") view=ConfirmAccountPage ssr=SsrMode::Async />

@@ -1,7 +1,7 @@
 //! Typed settings read once from the environment (names as the deployment runbook has them).
 //! A missing or malformed required setting stops start-up with one line that names it.
 
-use std::fmt;
+use std::{fmt, net::IpAddr};
 
 pub use crate::secrets::Secret;
 
@@ -50,8 +50,59 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Logs are also appended to this file (the runbook tails /var/log/trading_strategy/prod.log).
     pub log_file: Option<std::path::PathBuf>,
-    /// Marks cookies `Secure` (and `__Host-`); off only for plain-http local runs.
+    /// Marks cookies `Secure` (and `__Host-`); off only for plain-http local runs (never in
+    /// production).
     pub cookie_secure: bool,
+    /// The reverse proxies whose `X-Forwarded-For` entries are believed (`TRUSTED_PROXIES`:
+    /// addresses or CIDR ranges, none by default).
+    pub trusted_proxies: Vec<IpRange>,
+    /// Serves `/dev/mailbox` (to loopback clients only) when `DEV_MAILBOX=true`; never in
+    /// production.
+    pub dev_mailbox: bool,
+}
+
+/// An address or a CIDR range (`10.0.0.0/8`, `::1`, `fd00::/8`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpRange {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    pub fn parse(text: &str) -> Option<Self> {
+        let (address, prefix) = match text.split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (text, None),
+        };
+        let network: IpAddr = address.trim().parse().ok()?;
+        let width = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(prefix) => prefix.trim().parse::<u8>().ok().filter(|p| *p <= width)?,
+            None => width,
+        };
+        Some(IpRange { network, prefix })
+    }
+
+    pub fn contains(&self, address: IpAddr) -> bool {
+        fn masked(bits: u128, width: u32, prefix: u8) -> u128 {
+            if prefix == 0 {
+                0
+            } else {
+                bits >> (width - u32::from(prefix))
+            }
+        }
+        match (self.network, address.to_canonical()) {
+            (IpAddr::V4(network), IpAddr::V4(address)) => {
+                masked(u32::from(network).into(), 32, self.prefix)
+                    == masked(u32::from(address).into(), 32, self.prefix)
+            }
+            (IpAddr::V6(network), IpAddr::V6(address)) => {
+                masked(u128::from(network), 128, self.prefix)
+                    == masked(u128::from(address), 128, self.prefix)
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Why the settings could not be read; `Display` is the one line printed at start-up.
@@ -197,6 +248,38 @@ impl Settings {
             Some(value) => parse_bool("COOKIE_SECURE", &value)?,
             None => production,
         };
+        if production && !cookie_secure {
+            return Err(ConfigError {
+                name: "COOKIE_SECURE",
+                problem: "cannot be turned off in production".into(),
+            });
+        }
+        let trusted_proxies = match read("TRUSTED_PROXIES") {
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|entry| !entry.is_empty())
+                .map(|entry| {
+                    IpRange::parse(entry).ok_or_else(|| ConfigError {
+                        name: "TRUSTED_PROXIES",
+                        problem: format!(
+                            "`{entry}` is not an address or a CIDR range (such as 127.0.0.1 or 10.0.0.0/8)"
+                        ),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+        let dev_mailbox = match read("DEV_MAILBOX") {
+            Some(value) => parse_bool("DEV_MAILBOX", &value)?,
+            None => false,
+        };
+        if production && dev_mailbox {
+            return Err(ConfigError {
+                name: "DEV_MAILBOX",
+                problem: "cannot be turned on in production".into(),
+            });
+        }
 
         Ok(Settings {
             environment,
@@ -214,6 +297,8 @@ impl Settings {
             log_format,
             log_file: read("LOG_FILE").map(std::path::PathBuf::from),
             cookie_secure,
+            trusted_proxies,
+            dev_mailbox,
         })
     }
 
@@ -384,6 +469,8 @@ mod tests {
         assert_eq!(s.port, None);
         assert!(!s.cookie_secure);
         assert!(s.smtp.is_none());
+        assert!(s.trusted_proxies.is_empty());
+        assert!(!s.dev_mailbox);
     }
 
     #[test]
@@ -527,5 +614,35 @@ mod tests {
             ("SMTP_STARTTLS", "false"),
         ];
         assert_eq!(settings(&pairs).unwrap_err().name, "SMTP_STARTTLS");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_cidr_ranges() {
+        let s = settings(&[
+            DB,
+            ("TRUSTED_PROXIES", "127.0.0.1, ::1,10.0.0.0/8 ,fd00::/8"),
+        ])
+        .unwrap();
+        let trusted = |ip: &str| {
+            s.trusted_proxies
+                .iter()
+                .any(|r| r.contains(ip.parse().unwrap()))
+        };
+        assert!(trusted("127.0.0.1"));
+        assert!(!trusted("127.0.0.2"));
+        assert!(trusted("::1"));
+        assert!(trusted("10.200.3.4"));
+        assert!(!trusted("11.0.0.1"));
+        assert!(trusted("fd12::1"));
+        assert!(trusted("::ffff:10.1.1.1"));
+        assert_eq!(
+            settings(&[DB, ("TRUSTED_PROXIES", "10.0.0.0/33")])
+                .unwrap_err()
+                .name,
+            "TRUSTED_PROXIES"
+        );
+        assert!(IpRange::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
     }
 }

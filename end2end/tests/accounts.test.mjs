@@ -1,6 +1,7 @@
 // Accounts in a real browser, with mail read from the SMTP server (MailDev) the test command
-// started: register, confirm through the mailed link, log out, log in, reset the password
-// through the mail, change the password in settings and see the other browser logged out.
+// started: register, confirm (and so sign in) through the mailed link, log out, log in, reset
+// the password through the mail, change the password in settings and see the other browser
+// logged out; the list of active sessions in settings and revoking one.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -57,29 +58,34 @@ async function logIn(page, email, password) {
   await page.waitForURL('**/strategies');
 }
 
-test('a user registers, confirms by mail, logs out and in, resets the password by mail, and a password change logs the other browser out', async () => {
-  const email = uniqueEmail();
-  const { context, page, problems } = await openPage(browser);
-
-  // Register.
+// Registers `email` (which leads to "check your email", not signed in), then follows the mailed
+// link, which confirms the account and signs in.
+async function registerAndConfirm(page, email) {
   await page.goto('/users/register');
   await hydrated(page);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel(/^Password/).fill(PASSWORD);
   await page.getByRole('button', { name: 'Create an account' }).click();
-  await page.waitForURL('**/strategies?notice=registered');
-  await page.getByRole('heading', { name: 'Your strategies' }).waitFor();
-  assert.equal(await page.getByTestId('account-email').innerText(), email);
-  await page.getByTestId('unconfirmed-banner').waitFor();
+  await page.waitForURL('**/users/check-email');
+  await page.getByRole('heading', { name: 'Check your email to continue' }).waitFor();
+  assert.equal(await page.getByTestId('account-email').count(), 0, 'registration does not sign in');
 
-  // Confirm through the mailed link.
   const confirmation = await mailTo(email, 'Confirm your email');
   await page.goto(linkIn(confirmation));
   await hydrated(page);
   await page.getByRole('button', { name: 'Confirm my account' }).click();
   await page.waitForURL('**/strategies?notice=confirmed');
   await page.getByText('Your email is confirmed').waitFor();
+  assert.equal(await page.getByTestId('account-email').innerText(), email);
   assert.equal(await page.getByTestId('unconfirmed-banner').count(), 0);
+}
+
+test('a user registers, confirms by mail, logs out and in, resets the password by mail, and a password change logs the other browser out', async () => {
+  const email = uniqueEmail();
+  const { context, page, problems } = await openPage(browser);
+
+  // Register: not signed in yet, asked to check the mail.
+  await registerAndConfirm(page, email);
 
   // Log out, then log in again.
   await page.getByRole('button', { name: 'Log out' }).click();
@@ -151,9 +157,8 @@ test('with JavaScript off, registering and a refused login still work as plain f
   await page.getByLabel('Email').fill(email);
   await page.getByLabel(/^Password/).fill(PASSWORD);
   await page.getByRole('button', { name: 'Create an account' }).click();
-  await page.waitForURL('**/strategies?notice=registered');
-  await page.getByRole('button', { name: 'Log out' }).click();
-  await page.waitForURL('**/?notice=logged-out');
+  await page.waitForURL('**/users/check-email');
+  await page.getByRole('heading', { name: 'Check your email to continue' }).waitFor();
 
   await page.goto('/users/log-in');
   await page.getByLabel('Email').fill(email);
@@ -161,4 +166,34 @@ test('with JavaScript off, registering and a refused login still work as plain f
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByText('Invalid email or password').waitFor();
   await context.close();
+});
+
+test('settings list the active sessions, and one click revokes another browser\'s', async () => {
+  const email = uniqueEmail();
+  const first = await openPage(browser);
+  await registerAndConfirm(first.page, email);
+  const second = await openPage(browser);
+  await logIn(second.page, email, PASSWORD);
+
+  await first.page.goto('/users/settings');
+  await hydrated(first.page);
+  const sessions = first.page.getByTestId('active-session');
+  await first.page.getByRole('heading', { name: 'Active sessions' }).waitFor();
+  assert.equal(await sessions.count(), 2);
+  await first.page.getByText('(this session)').waitFor();
+  assert.match(await sessions.first().innerText(), /Chrome on Linux · 127\.0\.0\.1 · last seen \d{4}-\d{2}-\d{2}/);
+  await first.page.getByRole('button', { name: /^Revoke the session/ }).click();
+  await first.page.waitForURL('**/users/settings?notice=session-revoked');
+  await first.page.getByText('That session has ended.').waitFor();
+  assert.equal(await sessions.count(), 1);
+  assert.equal(await first.page.getByTestId('account-email').innerText(), email, 'this browser stays logged in');
+
+  await second.page.goto('/strategies');
+  await second.page.waitForURL('**/users/log-in?return_to=%2Fstrategies');
+  assert.equal(await first.page.getByRole('button', { name: 'Log out everywhere else' }).count(), 1);
+
+  assert.deepEqual(first.problems, []);
+  assert.deepEqual(second.problems, []);
+  await second.context.close();
+  await first.context.close();
 });

@@ -25,6 +25,13 @@ async function signedUp(options) {
   await page.getByLabel('Email').fill(email);
   await page.getByLabel(/^Password/).fill(PASSWORD);
   await page.getByRole('button', { name: 'Create an account' }).click();
+  await page.waitForURL('**/users/check-email');
+  // An unconfirmed account may log in with its password.
+  await page.goto('/users/log-in');
+  if (options?.javaScript !== false) await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
   await page.waitForURL('**/strategies**');
   return { context, page, problems };
 }

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::{Account, UserForm};
+use super::{Account, ActiveSession, UserForm};
 use crate::{error::AppError, web::Navigation};
 
 #[cfg(feature = "ssr")]
@@ -76,4 +76,19 @@ pub async fn change_password(
     current_password: String,
 ) -> Result<Navigation, AppError> {
     respond(flows::change_password(user, current_password).await)
+}
+
+#[server(prefix = "/users", endpoint = "settings/sessions")]
+pub async fn active_sessions() -> Result<Vec<ActiveSession>, AppError> {
+    respond(flows::active_sessions().await)
+}
+
+#[server(prefix = "/users", endpoint = "settings/sessions/revoke")]
+pub async fn revoke_session(id: String) -> Result<Navigation, AppError> {
+    respond(flows::revoke_session(id).await)
+}
+
+#[server(prefix = "/users", endpoint = "settings/sessions/log-out-others")]
+pub async fn log_out_everywhere_else() -> Result<Navigation, AppError> {
+    respond(flows::log_out_everywhere_else().await)
 }

@@ -22,6 +22,24 @@ pub struct Account {
     pub confirmed: bool,
 }
 
+/// Where registration leads, whether or not the email was already registered.
+pub const CHECK_EMAIL_PATH: &str = "/users/check-email";
+
+/// One signed-in session of the account, as the settings page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveSession {
+    /// Names the session to its owner (for revoking it); not the session's secret id.
+    pub id: String,
+    /// Browser and system, read from the user agent ("Firefox on Linux").
+    pub device: String,
+    /// The address it signed in from.
+    pub address: String,
+    /// When it was last used (UTC).
+    pub last_seen: String,
+    /// The session this page is seen in.
+    pub current: bool,
+}
+
 /// The `user[...]` fields of every account form (each form sends the ones it has).
 #[derive(Clone, Default, Serialize, Deserialize)]
 pub struct UserForm {
@@ -59,7 +77,6 @@ pub fn safe_return_to(requested: Option<&str>) -> String {
 /// Short notices that a redirect names by code (`?notice=...`), so no text travels in URLs.
 pub fn notice_text(code: &str) -> Option<&'static str> {
     Some(match code {
-        "registered" => "Account created. We sent a link to your email to confirm it.",
         "confirmation-sent" => {
             "If your email is in our system and it has not been confirmed yet, you will receive an email with instructions shortly."
         }
@@ -70,6 +87,8 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "email-changed" => "Email changed successfully.",
         "password-changed" => "Password updated successfully. Your other sessions have ended.",
         "logged-out" => "Logged out successfully.",
+        "session-revoked" => "That session has ended.",
+        "logged-out-elsewhere" => "You are logged out everywhere else.",
         _ => return None,
     })
 }

@@ -7,8 +7,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    Account, ChangeEmail, ChangePassword, ConfirmAccount, ConfirmEmailChange, LogIn, LogOut,
-    Register, RequestPasswordReset, ResendConfirmation, ResetPassword, HOME_OF_SIGNED_IN,
+    Account, ActiveSession, ChangeEmail, ChangePassword, ConfirmAccount, ConfirmEmailChange,
+    LogIn, LogOut, LogOutEverywhereElse, Register, RequestPasswordReset, ResendConfirmation,
+    ResetPassword, RevokeSession, HOME_OF_SIGNED_IN,
 };
 use crate::{
     error::AppError,
@@ -29,6 +30,22 @@ pub fn RegisterPage() -> impl IntoView {
                 <Field id="register-password" label="Password (12 to 72 characters)" name="user[password]" field="password" kind="password" autocomplete="new-password" error />
                 <button type="submit" disabled=move || action.pending().get()>"Create an account"</button>
             </ActionForm>
+        </section>
+    }
+}
+
+/// Where registration leads, whether or not the email was registered already.
+#[component]
+pub fn CheckEmailPage() -> impl IntoView {
+    view! {
+        <Title text="Check your email" />
+        <section class="account-form">
+            <h1>"Check your email to continue"</h1>
+            <p>"We sent a message to the address you gave. Follow its link to confirm your account and log in."</p>
+            <p>
+                "Nothing arrived? " <a href="/users/confirm">"Send the link again"</a>
+                " · Already confirmed? " <a href="/users/log-in" rel="external">"Log in"</a>
+            </p>
         </section>
     }
 }
@@ -184,7 +201,61 @@ pub fn SettingsPage() -> impl IntoView {
                 <Field id="settings-password-current-password" label="Current password" name="current_password" field="current_password" kind="password" autocomplete="current-password" error=password_error />
                 <button type="submit" disabled=move || password_action.pending().get()>"Change password"</button>
             </ActionForm>
+            <ActiveSessions />
         </section>
+    }
+}
+
+/// The account's signed-in sessions, each but this one with a button that ends it, and a
+/// button that ends them all but this one.
+#[component]
+fn ActiveSessions() -> impl IntoView {
+    let sessions = Resource::new(|| (), |_| super::active_sessions());
+    let (revoke, revoke_error) = form_action!(RevokeSession);
+    let (others, others_error) = form_action!(LogOutEverywhereElse);
+    let row = move |session: ActiveSession| {
+        let label = format!(
+            "Revoke the session of {} from {}",
+            session.device, session.address
+        );
+        view! {
+            <li data-testid="active-session">
+                <span class="session-device">{session.device}</span>
+                " · " <span class="session-address">{session.address}</span>
+                " · last seen " <span class="session-last-seen">{session.last_seen}</span>
+                {if session.current {
+                    view! { " " <strong>"(this session)"</strong> }.into_any()
+                } else {
+                    view! {
+                        <ActionForm action=revoke attr:class="inline-form">
+                            <input type="hidden" name="id" value=session.id />
+                            <button type="submit" class="link-button" aria-label=label>"Revoke"</button>
+                        </ActionForm>
+                    }.into_any()
+                }}
+            </li>
+        }
+    };
+    view! {
+        <h2>"Active sessions"</h2>
+        <p>"Where your account is logged in now."</p>
+        <FormAlert error=revoke_error />
+        <Suspense fallback=|| view! { <p>"Loading the sessions..."</p> }>
+            {move || Suspend::new(async move {
+                match sessions.await {
+                    Ok(list) => view! {
+                        <ul class="sessions" data-testid="active-sessions">
+                            {list.into_iter().map(row).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(error) => view! { <p class="form-alert" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <ActionForm action=others attr:data-testid="log-out-everywhere-else">
+            <FormAlert error=others_error />
+            <button type="submit" disabled=move || others.pending().get()>"Log out everywhere else"</button>
+        </ActionForm>
     }
 }
 

@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             request_security::require_same_origin,
         ))
+        .layer(middleware::from_fn(rate_limited_form_post_page))
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))
         .layer(middleware::from_fn(refuse_oversized_bodies))
         .layer(middleware::from_fn_with_state(
@@ -96,6 +97,41 @@ async fn refuse_oversized_bodies(request: Request, next: Next) -> Response {
         .into_response();
     }
     next.run(request).await
+}
+
+/// A plain HTML form post (no JavaScript) that hit a rate limit gets a page with the same
+/// sentence, status 429 and `Retry-After` as the hydrated page gets, rather than the JSON
+/// error (or a redirect back to the form, which would hide the wait).
+async fn rate_limited_form_post_page(request: Request, next: Next) -> Response {
+    let browser_form = request.method() == axum::http::Method::POST
+        && request
+            .headers()
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+    let response = next.run(request).await;
+    if !browser_form || response.status() != StatusCode::TOO_MANY_REQUESTS {
+        return response;
+    }
+    let retry_after_secs: u64 = response
+        .headers()
+        .get(axum::http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let sentence = crate::error::AppError::RateLimited { retry_after_secs }.to_string();
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>Too many attempts · Trading Strategy Platform</title></head><body><main>\
+         <h1>Too many attempts</h1><p role=\"alert\">{sentence}</p>\
+         <p><a href=\"/\">Home</a></p></main></body></html>"
+    );
+    let mut answer = (StatusCode::TOO_MANY_REQUESTS, axum::response::Html(page)).into_response();
+    answer.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from(retry_after_secs),
+    );
+    answer
 }
 
 /// `{"status":"ok"}` when a database round trip succeeds, 503 with the reason otherwise.

@@ -3,7 +3,7 @@
 //! Policy whose nonce the hydration scripts carry, nosniff, no framing, Referrer-Policy, HSTS
 //! over TLS).
 
-use crate::{error::AppError, secrets::random_url_safe, state::AppState};
+use crate::{accounts, error::AppError, secrets::random_url_safe, state::AppState};
 use axum::{
     extract::{Request, State},
     http::{header, HeaderMap, HeaderValue, Method},
@@ -25,9 +25,12 @@ fn origin_of(url: &str) -> Option<String> {
 }
 
 /// Whether a state-changing request comes from a page of ours. Browsers send `Sec-Fetch-Site`
-/// and `Origin` on every POST; a request with neither is not from a browser (curl, the
-/// runbook's smoke test) and cannot carry a victim's cookies by a browser's doing.
-pub fn is_same_origin(headers: &HeaderMap, public_url: &str) -> bool {
+/// and `Origin` on every POST; a request with none of `Sec-Fetch-Site`, `Origin` and
+/// `Referer` is not from a browser (curl, the runbook's smoke test), and passes only without
+/// a session cookie: a request that carries one and no sign of where it came from is refused
+/// (an old browser or a plug-in that strips them could otherwise be led to post for a
+/// signed-in victim).
+pub fn is_same_origin(headers: &HeaderMap, public_url: &str, session_cookie: &str) -> bool {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = text("sec-fetch-site") {
         if site != "same-origin" && site != "none" {
@@ -41,7 +44,16 @@ pub fn is_same_origin(headers: &HeaderMap, public_url: &str) -> bool {
     if let Some(referer) = text("referer") {
         return origin_of(referer).is_some() && origin_of(referer) == ours;
     }
-    true
+    headers.contains_key("sec-fetch-site") || !carries_cookie(headers, session_cookie)
+}
+
+fn carries_cookie(headers: &HeaderMap, name: &str) -> bool {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .any(|pair| pair.trim().split('=').next() == Some(name))
 }
 
 pub async fn require_same_origin(
@@ -50,7 +62,11 @@ pub async fn require_same_origin(
     next: Next,
 ) -> Response {
     if changes_state(request.method())
-        && !is_same_origin(request.headers(), &state.settings.public_url)
+        && !is_same_origin(
+            request.headers(),
+            &state.settings.public_url,
+            accounts::ssr::sessions::cookie_name(&state.settings),
+        )
     {
         tracing::warn!(method = %request.method(), "refused a cross-origin request");
         return AppError::Forbidden {
@@ -66,12 +82,24 @@ pub async fn require_same_origin(
 #[derive(Clone, Debug)]
 pub struct CspNonce(pub String);
 
-pub fn content_security_policy(nonce: &str) -> String {
+/// This origin's websocket origin (`ws://` for `http://`, `wss://` for `https://`): the only
+/// socket a page may open besides `'self'`.
+fn websocket_origin(public_url: &str) -> String {
+    let origin = origin_of(public_url).unwrap_or_default();
+    match origin.split_once("://") {
+        Some(("https", rest)) => format!("wss://{rest}"),
+        Some((_, rest)) => format!("ws://{rest}"),
+        None => String::new(),
+    }
+}
+
+pub fn content_security_policy(nonce: &str, public_url: &str) -> String {
     // `wasm-unsafe-eval` lets the page compile its own WASM; nothing else runs unless it
     // carries the nonce. Styles come from our stylesheet (Leptos sets a few inline).
+    let websocket = websocket_origin(public_url);
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' {websocket}; \
          frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
     )
 }
@@ -85,7 +113,9 @@ pub async fn add_security_headers(
     request.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&content_security_policy(&nonce)) {
+    if let Ok(value) =
+        HeaderValue::from_str(&content_security_policy(&nonce, &state.settings.public_url))
+    {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
     headers.insert(
@@ -135,40 +165,64 @@ mod tests {
     fn a_request_from_our_pages_passes() {
         assert!(is_same_origin(
             &headers(&[("sec-fetch-site", "same-origin"), ("origin", OURS)]),
-            OURS
+            OURS,
+            "session"
         ));
         assert!(is_same_origin(
             &headers(&[("referer", "https://trade.example.com/users/log-in")]),
-            OURS
+            OURS,
+            "session"
         ));
         assert!(
-            is_same_origin(&headers(&[]), OURS),
+            is_same_origin(&headers(&[]), OURS, "session"),
             "a client that is not a browser"
         );
+        assert!(
+            !is_same_origin(
+                &headers(&[("cookie", "theme=dark; session=abc")]),
+                OURS,
+                "session"
+            ),
+            "a session cookie with no sign of where the request came from"
+        );
+        assert!(is_same_origin(
+            &headers(&[("cookie", "sessionx=abc")]),
+            OURS,
+            "session"
+        ));
     }
 
     #[test]
     fn a_request_from_another_site_is_refused() {
         assert!(!is_same_origin(
             &headers(&[("sec-fetch-site", "cross-site")]),
-            OURS
+            OURS,
+            "session"
         ));
         assert!(!is_same_origin(
             &headers(&[("sec-fetch-site", "same-site")]),
-            OURS
+            OURS,
+            "session"
         ));
         assert!(!is_same_origin(
             &headers(&[("origin", "https://evil.example")]),
-            OURS
+            OURS,
+            "session"
         ));
-        assert!(!is_same_origin(&headers(&[("origin", "null")]), OURS));
+        assert!(!is_same_origin(
+            &headers(&[("origin", "null")]),
+            OURS,
+            "session"
+        ));
         assert!(!is_same_origin(
             &headers(&[("origin", "http://trade.example.com")]),
-            OURS
+            OURS,
+            "session"
         ));
         assert!(!is_same_origin(
             &headers(&[("referer", "https://trade.example.com.evil.example/")]),
-            OURS
+            OURS,
+            "session"
         ));
     }
 }

@@ -14,7 +14,7 @@ use axum::{
 use tower_sessions::Session;
 
 use super::Navigation;
-use crate::error::AppError;
+use crate::{config::IpRange, error::AppError};
 
 pub async fn session() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>()
@@ -22,9 +22,9 @@ pub async fn session() -> Result<Session, AppError> {
         .map_err(|error| AppError::internal(format!("no session layer: {error}")))
 }
 
-/// The client's address, for rate limits and logs: the TCP peer, or, when the peer is a proxy
-/// on this host or the private network (the deployment's reverse proxy), the address that
-/// proxy appended to `X-Forwarded-For`. A public peer cannot choose its address this way.
+/// The client's address, for rate limits and logs: the TCP peer, or, when the peer is one of
+/// the `TRUSTED_PROXIES`, the address that the proxies appended to `X-Forwarded-For` (see
+/// [`client_address`]). Without trusted proxies no client can choose its address this way.
 pub async fn client_ip() -> Option<IpAddr> {
     let peer = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
         .await
@@ -38,21 +38,44 @@ pub async fn client_ip() -> Option<IpAddr> {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         });
-    Some(client_address(peer, forwarded_for.as_deref()))
+    let trusted = leptos::prelude::use_context::<crate::state::AppState>()
+        .map(|state| state.settings.trusted_proxies.clone())
+        .unwrap_or_default();
+    Some(client_address(peer, forwarded_for.as_deref(), &trusted))
 }
 
-pub fn client_address(peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
-    let peer_is_our_proxy = match peer {
-        IpAddr::V4(address) => address.is_loopback() || address.is_private(),
-        IpAddr::V6(address) => address.is_loopback() || (address.segments()[0] & 0xfe00) == 0xfc00,
-    };
-    let appended_by_proxy = forwarded_for
-        .and_then(|list| list.rsplit(',').next())
-        .and_then(|last| last.trim().parse::<IpAddr>().ok());
-    match appended_by_proxy {
-        Some(client) if peer_is_our_proxy => client,
-        _ => peer,
+/// The client behind `peer`: walking `X-Forwarded-For` from its end (each proxy appends the
+/// address it heard from), the first address that is not a trusted proxy. A peer that is not
+/// trusted is the client itself, whatever the header says.
+pub fn client_address(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpRange]) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|range| range.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
     }
+    let mut client = peer;
+    for entry in forwarded_for.unwrap_or_default().rsplit(',') {
+        match entry.trim().parse::<IpAddr>() {
+            Ok(address) => {
+                client = address;
+                if !is_trusted(address) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+/// The browser's `User-Agent`, as it sent it (for the list of active sessions).
+pub fn user_agent() -> Option<String> {
+    leptos::prelude::use_context::<axum::http::request::Parts>().and_then(|parts| {
+        parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|agent| agent.chars().take(512).collect())
+    })
 }
 
 /// Who sent the request a server function serves, read from its `Accept` header: the one
@@ -99,10 +122,13 @@ pub fn navigate(to: impl Into<String>) -> Navigation {
 
 /// Gives a failed server function's response the error's status (server functions answer
 /// 500 for every error unless told otherwise). A plain HTML form post keeps its redirect
-/// back to the form (which carries the error), so its status stays.
+/// back to the form (which carries the error), so its status stays; except when it hit a rate
+/// limit: then it gets the 429 and `Retry-After` that the hydrated page gets (the HTTP stack
+/// turns that answer into a page for the browser).
 pub fn respond<T>(outcome: Result<T, AppError>) -> Result<T, AppError> {
     outcome.inspect_err(|error| {
-        if requester() == Requester::BrowserForm {
+        let rate_limited = matches!(error, AppError::RateLimited { .. });
+        if requester() == Requester::BrowserForm && !rate_limited {
             return;
         }
         if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
@@ -121,30 +147,41 @@ pub fn display_ip(ip: Option<IpAddr>) -> String {
 #[cfg(test)]
 mod tests {
     use super::client_address;
+    use crate::config::IpRange;
 
-    #[test]
-    fn the_client_behind_our_proxy_is_the_address_the_proxy_appended() {
-        let proxy = "127.0.0.1".parse().unwrap();
-        assert_eq!(
-            client_address(proxy, Some("203.0.113.9")).to_string(),
-            "203.0.113.9"
-        );
-        // Whatever the client sent itself comes first; our proxy's entry is the last one.
-        assert_eq!(
-            client_address(proxy, Some("6.6.6.6, 203.0.113.9")).to_string(),
-            "203.0.113.9"
-        );
-        assert_eq!(
-            client_address("10.0.0.5".parse().unwrap(), Some("198.51.100.1")).to_string(),
-            "198.51.100.1"
-        );
-        assert_eq!(client_address(proxy, Some("garbage")), proxy);
-        assert_eq!(client_address(proxy, None), proxy);
+    fn ip(text: &str) -> std::net::IpAddr {
+        text.parse().unwrap()
     }
 
     #[test]
-    fn a_public_peer_cannot_choose_its_address() {
-        let public = "198.51.100.7".parse().unwrap();
-        assert_eq!(client_address(public, Some("203.0.113.9")), public);
+    fn the_client_behind_a_trusted_proxy_is_the_last_untrusted_address_it_reports() {
+        let trusted = [
+            IpRange::parse("127.0.0.1").unwrap(),
+            IpRange::parse("10.0.0.0/8").unwrap(),
+        ];
+        let proxy = ip("127.0.0.1");
+        assert_eq!(
+            client_address(proxy, Some("203.0.113.9"), &trusted),
+            ip("203.0.113.9")
+        );
+        // Whatever the client sent itself comes first; our proxies' entries are the last ones.
+        assert_eq!(
+            client_address(proxy, Some("6.6.6.6, 203.0.113.9, 10.1.2.3"), &trusted),
+            ip("203.0.113.9")
+        );
+        assert_eq!(client_address(proxy, Some("garbage"), &trusted), proxy);
+        assert_eq!(client_address(proxy, None, &trusted), proxy);
+    }
+
+    #[test]
+    fn without_trusted_proxies_no_peer_can_choose_its_address() {
+        for peer in ["127.0.0.1", "10.0.0.5", "198.51.100.7"] {
+            assert_eq!(client_address(ip(peer), Some("203.0.113.9"), &[]), ip(peer));
+        }
+        let trusted = [IpRange::parse("127.0.0.1").unwrap()];
+        assert_eq!(
+            client_address(ip("10.0.0.5"), Some("203.0.113.9"), &trusted),
+            ip("10.0.0.5")
+        );
     }
 }

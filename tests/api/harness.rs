@@ -420,11 +420,20 @@ impl TestApp {
         }
     }
 
-    /// A browser signed in to a new account (registered, not confirmed).
+    /// A browser signed in to a new account (registered, not confirmed). Registration does not
+    /// sign in, so the browser then logs in with the password (an unconfirmed account may);
+    /// the rate-limit counters that this set-up touched are cleared, so that a test counts only
+    /// its own attempts.
     pub async fn signed_up(&self, email: &str) -> Browser {
         let browser = self.browser();
         let response = browser.register(email, PASSWORD).await;
         assert_eq!(response.status(), 200, "{:?}", response.text().await);
+        let response = browser.log_in(email, PASSWORD, false).await;
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+        sqlx::query("DELETE FROM rate_limits")
+            .execute(&self.pool)
+            .await
+            .unwrap();
         browser
     }
 

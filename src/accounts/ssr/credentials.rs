@@ -7,8 +7,10 @@ pub const MAX_EMAIL_CHARS: usize = 160;
 pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_CHARS: usize = 72;
 
-/// A trimmed address of at most 160 characters with one `@` and no spaces. Comparison is the
-/// database's business (citext), so the case is kept as typed.
+/// A trimmed address of at most 160 characters with one `@` and no spaces, that `lettre` reads
+/// as exactly this address (no display name, no angle brackets, no control characters), so
+/// what we store is what mail goes to. Comparison is the database's business (citext), so the
+/// case is kept as typed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Email(String);
 
@@ -34,6 +36,13 @@ impl Email {
         };
         if !well_formed {
             return Err("Email must have the @ sign and no spaces".into());
+        }
+        let read_as_one_address = !email.contains(|c: char| c.is_control() || c == '<' || c == '>')
+            && email
+                .parse::<lettre::Address>()
+                .is_ok_and(|address| AsRef::<str>::as_ref(&address) == email);
+        if !read_as_one_address {
+            return Err("Email must be a plain address such as name@example.com".into());
         }
         Ok(Email(email.to_string()))
     }
@@ -106,7 +115,8 @@ impl fmt::Debug for Password {
     }
 }
 
-/// The 30,000 most common passwords (see the header of the file for its source).
+/// Common passwords from breached-password corpora, only those of 12 to 72 characters (the
+/// only ones a valid password could be); the header of the file names its source.
 static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
     include_str!("common_passwords.txt")
         .lines()
@@ -149,13 +159,24 @@ mod tests {
             "@example.com",
             "a b@example.com",
             "a@b@c",
+            "Ann <ann@example.com>",
+            "<ann@example.com>",
+            "ann@example.com\0",
+            "an\u{7}n@example.com",
+            "ann@exa\u{0}mple.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
         }
-        let longest = format!("{}@example.com", "a".repeat(160 - 12));
+        // The longest local part mail allows (64), and a domain whose labels fit too.
+        let longest = format!(
+            "{}@{}.{}.example.com",
+            "a".repeat(64),
+            "b".repeat(40),
+            "c".repeat(42)
+        );
         assert_eq!(longest.chars().count(), 160);
         assert!(Email::parse(&longest).is_ok());
-        assert!(Email::parse(&format!("a{longest}")).is_err());
+        assert!(Email::parse(&format!("{longest}m")).is_err());
     }
 
     #[test]

@@ -6,13 +6,15 @@ use super::{
     credentials::{Email, Password},
     mail,
     password_hashing::{self, Verification},
-    rate_limits::{self, LimitedAction},
+    rate_limits::{self, Account as Counted, LimitedAction},
     repository::{self, UserRecord},
     sessions,
     tokens::{EncodedToken, IssuedToken, TokenPurpose},
 };
 use crate::{
-    accounts::{safe_return_to, Account, UserForm, HOME_OF_SIGNED_IN},
+    accounts::{
+        safe_return_to, Account, ActiveSession, UserForm, CHECK_EMAIL_PATH, HOME_OF_SIGNED_IN,
+    },
     error::{AppError, FieldError},
     state::AppState,
     web::{
@@ -93,6 +95,9 @@ fn after_the_answer(
     );
 }
 
+/// Registration answers the same, after the same work (one argon2 hash), whether or not the
+/// email is registered: a new address gets its account and a confirmation link, a registered
+/// one a note to its owner. Neither signs in; the link does.
 pub async fn register(user: UserForm) -> Result<Navigation, AppError> {
     let state = AppState::from_context()?;
     let ip = cx::client_ip().await;
@@ -101,7 +106,7 @@ pub async fn register(user: UserForm) -> Result<Navigation, AppError> {
         &state.pool,
         LimitedAction::Register,
         ip,
-        email.as_ref().ok(),
+        email.as_ref().ok().map(Counted::Email),
     )
     .await?;
     let mut errors = Vec::new();
@@ -122,23 +127,57 @@ pub async fn register(user: UserForm) -> Result<Navigation, AppError> {
     let (Some(email), Some(password)) = (email, password) else {
         return Err(AppError::validation(errors));
     };
-    if repository::email_is_taken(&state.pool, &email).await? {
-        return Err(AppError::field("email", "Email has already been taken"));
-    }
     let hashed = password_hashing::hash_password(password).await?;
-    let user_id = repository::insert_user(&state.pool, &email, &hashed).await?;
-    tracing::info!(%user_id, ip = %display_ip(ip), "account registered");
-    send_confirmation(&state, user_id, email.as_str()).await?;
-    let session = cx::session().await?;
-    sessions::sign_in(&session, &state.pool, user_id, false).await?;
-    Ok(navigate(format!("{HOME_OF_SIGNED_IN}?notice=registered")))
+    match repository::insert_user_unless_taken(&state.pool, &email, &hashed).await? {
+        Some(user_id) => {
+            tracing::info!(%user_id, ip = %display_ip(ip), "account registered");
+            after_the_answer("confirmation mail", async move {
+                send_confirmation(&state, user_id, email.as_str()).await
+            });
+        }
+        None => {
+            tracing::info!(email = %email.masked(), ip = %display_ip(ip), "registration with a registered email");
+            after_the_answer("registration notice", async move {
+                notify_owner_of_registration_attempt(&state, &email).await
+            });
+        }
+    }
+    Ok(navigate(CHECK_EMAIL_PATH))
+}
+
+async fn notify_owner_of_registration_attempt(
+    state: &AppState,
+    email: &Email,
+) -> Result<(), AppError> {
+    let Some(owner) = repository::find_user_by_email(&state.pool, email).await? else {
+        return Ok(());
+    };
+    if !rate_limits::mail_allowed(&state.pool, "registration_notice", &owner.email).await? {
+        return Ok(());
+    }
+    let base = &state.settings.public_url;
+    mail::queue(
+        state,
+        mail::already_registered_notice(
+            &owner.email,
+            &format!("{base}/users/log-in"),
+            &format!("{base}/users/reset-password"),
+        ),
+    )
+    .await
 }
 
 pub async fn log_in(user: UserForm, return_to: Option<String>) -> Result<Navigation, AppError> {
     let state = AppState::from_context()?;
     let ip = cx::client_ip().await;
     let email = Email::parse(&user.email).ok();
-    rate_limits::count_attempt(&state.pool, LimitedAction::LogIn, ip, email.as_ref()).await?;
+    rate_limits::count_attempt(
+        &state.pool,
+        LimitedAction::LogIn,
+        ip,
+        email.as_ref().map(Counted::Email),
+    )
+    .await?;
     let record = match &email {
         Some(email) => repository::find_user_by_email(&state.pool, email).await?,
         None => None,
@@ -249,10 +288,18 @@ pub async fn confirm_account(token: String) -> Result<Navigation, AppError> {
         "The confirmation link is invalid or it has expired.",
     )
     .await?;
-    repository::confirm_user(&mut transaction, found.user.id).await?;
+    let user_id = found.user.id;
+    // Whoever registered the address before its owner confirmed it keeps nothing: the first
+    // confirmation ends every session and token the account had.
+    if repository::confirm_user(&mut transaction, user_id).await? {
+        repository::end_every_token_and_session(&mut transaction, user_id, None).await?;
+    }
     transaction.commit().await?;
-    tracing::info!(user_id = %found.user.id, ip = %display_ip(ip), "email confirmed");
-    after_link(&state, HOME_OF_SIGNED_IN, "confirmed").await
+    tracing::info!(%user_id, ip = %display_ip(ip), "email confirmed");
+    let session = cx::session().await?;
+    sessions::sign_in(&session, &state.pool, user_id, false).await?;
+    tracing::info!(%user_id, ip = %display_ip(ip), "signed in by the confirmation link");
+    Ok(navigate(format!("{HOME_OF_SIGNED_IN}?notice=confirmed")))
 }
 
 pub async fn resend_confirmation(user: Option<UserForm>) -> Result<Navigation, AppError> {
@@ -267,7 +314,7 @@ pub async fn resend_confirmation(user: Option<UserForm>) -> Result<Navigation, A
                 &state.pool,
                 LimitedAction::Confirmation,
                 ip,
-                email.as_ref(),
+                email.as_ref().map(Counted::Email),
             )
             .await?;
             (Some(record), HOME_OF_SIGNED_IN)
@@ -275,8 +322,13 @@ pub async fn resend_confirmation(user: Option<UserForm>) -> Result<Navigation, A
         None => {
             let email = Email::parse(&user.unwrap_or_default().email)
                 .map_err(|m| AppError::field("email", m))?;
-            rate_limits::count_attempt(&state.pool, LimitedAction::Confirmation, ip, Some(&email))
-                .await?;
+            rate_limits::count_attempt(
+                &state.pool,
+                LimitedAction::Confirmation,
+                ip,
+                Some(Counted::Email(&email)),
+            )
+            .await?;
             (
                 repository::find_user_by_email(&state.pool, &email).await?,
                 "/users/log-in",
@@ -285,7 +337,10 @@ pub async fn resend_confirmation(user: Option<UserForm>) -> Result<Navigation, A
     };
     if let Some(record) = record.filter(|r| r.confirmed_at.is_none()) {
         after_the_answer("confirmation mail", async move {
-            send_confirmation(&state, record.id, &record.email).await
+            if rate_limits::mail_allowed(&state.pool, "confirmation", &record.email).await? {
+                send_confirmation(&state, record.id, &record.email).await?;
+            }
+            Ok(())
         });
     }
     Ok(navigate(format!("{back_to}?notice=confirmation-sent")))
@@ -295,10 +350,19 @@ pub async fn request_password_reset(user: UserForm) -> Result<Navigation, AppErr
     let state = AppState::from_context()?;
     let ip = cx::client_ip().await;
     let email = Email::parse(&user.email).map_err(|message| AppError::field("email", message))?;
-    rate_limits::count_attempt(&state.pool, LimitedAction::ResetPassword, ip, Some(&email)).await?;
+    rate_limits::count_attempt(
+        &state.pool,
+        LimitedAction::ResetPassword,
+        ip,
+        Some(Counted::Email(&email)),
+    )
+    .await?;
     if let Some(record) = repository::find_user_by_email(&state.pool, &email).await? {
         tracing::info!(user_id = %record.id, ip = %display_ip(ip), "password reset requested");
         after_the_answer("password reset mail", async move {
+            if !rate_limits::mail_allowed(&state.pool, "reset_password", &record.email).await? {
+                return Ok(());
+            }
             let token = IssuedToken::generate();
             repository::insert_token(
                 &state.pool,
@@ -338,17 +402,34 @@ pub async fn reset_password(token: String, user: UserForm) -> Result<Navigation,
     rate_limits::count_attempt(&state.pool, LimitedAction::ResetPassword, ip, None).await?;
     let invalid = || form_error("The reset password link is invalid or it has expired.");
     let digest = EncodedToken::new(token).digest().ok_or_else(invalid)?;
-    let password = new_password(&user)?;
-    let hashed = password_hashing::hash_password(password).await?;
+    // The token first: a made-up one costs a lookup, never an argon2 hash.
     let mut transaction = state.pool.begin().await?;
     let found =
         repository::find_emailed_token(&mut transaction, &digest, &TokenPurpose::ResetPassword)
             .await?
             .ok_or_else(invalid)?;
+    let password = new_password(&user)?;
+    let hashed = password_hashing::hash_password(password).await?;
     repository::replace_password(&mut transaction, found.user.id, &hashed, None).await?;
     transaction.commit().await?;
     tracing::info!(user_id = %found.user.id, ip = %display_ip(ip), "password reset; every session ended");
     Ok(navigate("/users/log-in?notice=password-reset"))
+}
+
+/// Counts a settings form that asks for the current password, per client and per account,
+/// before the password is checked: a stolen session cannot guess it without limit.
+async fn count_reauthentication(
+    state: &AppState,
+    ip: Option<std::net::IpAddr>,
+    record: &UserRecord,
+) -> Result<(), AppError> {
+    rate_limits::count_attempt(
+        &state.pool,
+        LimitedAction::Reauthenticate,
+        ip,
+        Some(Counted::User(record.id)),
+    )
+    .await
 }
 
 async fn check_current_password(
@@ -373,6 +454,7 @@ pub async fn change_email(
     let state = AppState::from_context()?;
     let ip = cx::client_ip().await;
     let record = signed_in_user(&state).await?;
+    count_reauthentication(&state, ip, &record).await?;
     let email = Email::parse(&user.email).map_err(|message| AppError::field("email", message))?;
     if email.canonical() == record.email.to_lowercase() {
         return Err(AppError::field("email", "That is already your email"));
@@ -381,6 +463,7 @@ pub async fn change_email(
     if repository::email_is_taken(&state.pool, &email).await? {
         return Err(AppError::field("email", "Email has already been taken"));
     }
+    rate_limits::count_email_change_mail(&state.pool, record.id).await?;
     let token = IssuedToken::generate();
     let purpose = TokenPurpose::ChangeEmail {
         current_email: record.email.clone(),
@@ -418,8 +501,15 @@ pub async fn confirm_email_change(token: String) -> Result<Navigation, AppError>
     let (mut transaction, found) = take_emailed_token(&state, ip, token, &purpose, message).await?;
     let new_email = found.sent_to.clone().ok_or_else(|| form_error(message))?;
     repository::change_email(&mut transaction, found.user.id, &new_email).await?;
+    // Every other session ends; this browser's stays if it is signed in to this account.
+    let session = cx::session().await?;
+    let keep = match sessions::current_user(&session, &state.pool).await? {
+        Some(user) if user.id == found.user.id => sessions::session_id(&session),
+        _ => None,
+    };
+    repository::end_other_sessions(&mut transaction, found.user.id, keep.as_deref()).await?;
     transaction.commit().await?;
-    tracing::info!(user_id = %found.user.id, ip = %display_ip(ip), "email changed");
+    tracing::info!(user_id = %found.user.id, ip = %display_ip(ip), "email changed; other sessions ended");
     after_link(&state, "/users/settings", "email-changed").await
 }
 
@@ -430,6 +520,7 @@ pub async fn change_password(
     let state = AppState::from_context()?;
     let ip = cx::client_ip().await;
     let record = signed_in_user(&state).await?;
+    count_reauthentication(&state, ip, &record).await?;
     let password = new_password(&user)?;
     check_current_password(&record, current_password).await?;
     let hashed = password_hashing::hash_password(password).await?;
@@ -449,4 +540,53 @@ pub async fn change_password(
     sessions::sign_in(&session, &state.pool, record.id, remember).await?;
     tracing::info!(user_id = %record.id, ip = %display_ip(ip), "password changed; other sessions ended");
     Ok(navigate("/users/settings?notice=password-changed"))
+}
+
+pub async fn active_sessions() -> Result<Vec<ActiveSession>, AppError> {
+    let state = AppState::from_context()?;
+    let record = signed_in_user(&state).await?;
+    let this = sessions::session_id(&cx::session().await?);
+    let rows = repository::list_sessions(&state.pool, record.id).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ActiveSession {
+            id: row.token_id.to_string(),
+            device: sessions::describe_device(row.user_agent.as_deref()),
+            address: row.ip_address.unwrap_or_else(|| "unknown".into()),
+            last_seen: row
+                .last_seen_at
+                .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default(),
+            current: this.as_deref() == Some(row.session_id.as_str()),
+        })
+        .collect())
+}
+
+/// Ends one other session of the signed-in account. Anything else (this session, another
+/// account's, a made-up id) answers 404.
+pub async fn revoke_session(id: String) -> Result<Navigation, AppError> {
+    let state = AppState::from_context()?;
+    let ip = cx::client_ip().await;
+    let record = signed_in_user(&state).await?;
+    let token_id = Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)?;
+    let this = sessions::session_id(&cx::session().await?);
+    let mut transaction = state.pool.begin().await?;
+    if !repository::revoke_session(&mut transaction, record.id, token_id, this.as_deref()).await? {
+        return Err(AppError::NotFound);
+    }
+    transaction.commit().await?;
+    tracing::info!(user_id = %record.id, ip = %display_ip(ip), "one session revoked");
+    Ok(navigate("/users/settings?notice=session-revoked"))
+}
+
+pub async fn log_out_everywhere_else() -> Result<Navigation, AppError> {
+    let state = AppState::from_context()?;
+    let ip = cx::client_ip().await;
+    let record = signed_in_user(&state).await?;
+    let this = sessions::session_id(&cx::session().await?);
+    let mut transaction = state.pool.begin().await?;
+    repository::end_other_sessions(&mut transaction, record.id, this.as_deref()).await?;
+    transaction.commit().await?;
+    tracing::info!(user_id = %record.id, ip = %display_ip(ip), "logged out everywhere else");
+    Ok(navigate("/users/settings?notice=logged-out-elsewhere"))
 }

@@ -67,6 +67,29 @@ pub fn confirmation_mail(to: &str, url: &str) -> Mail {
     )
 }
 
+/// To the owner of an address that someone tried to register again: no link that acts, only
+/// where to go.
+pub fn already_registered_notice(to: &str, log_in_url: &str, reset_url: &str) -> Mail {
+    let lead = "Someone tried to register a Trading Strategy Platform account with your email. \
+                You already have an account: log in, or reset your password if you forgot it.";
+    let closing = "If this wasn't you, you can ignore this; nothing changed.";
+    Mail {
+        to: to.into(),
+        subject: "Someone tried to register with your email".into(),
+        text: format!(
+            "Hi {to},\n\n{lead}\n\nLog in: {log_in_url}\nReset your password: {reset_url}\n\n{closing}\n"
+        ),
+        html: format!(
+            "<p>Hi {}</p><p>{}</p><p><a href=\"{}\">Log in</a> · <a href=\"{}\">Reset your password</a></p><p>{}</p>",
+            escape_html(to),
+            escape_html(lead),
+            escape_html(log_in_url),
+            escape_html(reset_url),
+            escape_html(closing)
+        ),
+    }
+}
+
 pub fn reset_password_mail(to: &str, url: &str) -> Mail {
     mail_with_link(
         to,

@@ -18,7 +18,7 @@ use super::{
     repository::{self, UserRecord},
     tokens::{EncodedToken, IssuedToken, TokenPurpose},
 };
-use crate::{config::Settings, error::AppError};
+use crate::{config::Settings, error::AppError, web::server_context};
 
 const TOKEN_KEY: &str = "user_token";
 const REMEMBER_KEY: &str = "remember_me";
@@ -82,7 +82,7 @@ pub async fn sign_in(
 ) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
     let token = IssuedToken::generate();
-    repository::insert_token(
+    let token_id = repository::insert_token(
         pool,
         user_id,
         &token.digest,
@@ -111,7 +111,16 @@ pub async fn sign_in(
     // Saved now rather than after the response, so that the row exists to record its owner.
     session.save().await.map_err(session_error)?;
     if let Some(id) = session.id() {
-        repository::attach_session(pool, &id.to_string(), user_id).await?;
+        let ip = server_context::client_ip().await.map(|ip| ip.to_string());
+        repository::attach_session(
+            pool,
+            &id.to_string(),
+            user_id,
+            token_id,
+            server_context::user_agent().as_deref(),
+            ip.as_deref(),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -158,6 +167,9 @@ pub async fn current_user(
                     .insert(LAST_SEEN_KEY, now)
                     .await
                     .map_err(session_error)?;
+                if let Some(id) = session.id() {
+                    repository::touch_session(pool, &id.to_string()).await?;
+                }
             }
         }
         None => session.flush().await.map_err(session_error)?,
@@ -191,4 +203,72 @@ pub async fn is_remembered(session: &Session) -> bool {
         .ok()
         .flatten()
         .unwrap_or(false)
+}
+
+/// A short name for the browser and system a `User-Agent` describes ("Firefox on Linux"),
+/// for the list of active sessions.
+pub fn describe_device(user_agent: Option<&str>) -> String {
+    let Some(agent) = user_agent.filter(|a| !a.trim().is_empty()) else {
+        return "Unknown device".into();
+    };
+    let has = |needle: &str| agent.contains(needle);
+    let browser = if has("Edg/") {
+        "Edge"
+    } else if has("OPR/") || has("Opera") {
+        "Opera"
+    } else if has("Firefox/") {
+        "Firefox"
+    } else if has("HeadlessChrome/") || has("Chrome/") || has("Chromium/") {
+        "Chrome"
+    } else if has("Safari/") {
+        "Safari"
+    } else if agent.starts_with("curl/") {
+        "curl"
+    } else {
+        "Unknown browser"
+    };
+    let system = if has("Android") {
+        Some("Android")
+    } else if has("iPhone") || has("iPad") {
+        Some("iOS")
+    } else if has("Windows") {
+        Some("Windows")
+    } else if has("Mac OS X") || has("Macintosh") {
+        Some("macOS")
+    } else if has("CrOS") {
+        Some("ChromeOS")
+    } else if has("Linux") || has("X11") {
+        Some("Linux")
+    } else {
+        None
+    };
+    match system {
+        Some(system) => format!("{browser} on {system}"),
+        None => browser.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_device;
+
+    #[test]
+    fn a_user_agent_reads_as_browser_on_system() {
+        assert_eq!(
+            describe_device(Some(
+                "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+            )),
+            "Firefox on Linux"
+        );
+        assert_eq!(
+            describe_device(Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0")),
+            "Edge on Windows"
+        );
+        assert_eq!(
+            describe_device(Some("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")),
+            "Safari on iOS"
+        );
+        assert_eq!(describe_device(Some("curl/8.5.0")), "curl");
+        assert_eq!(describe_device(None), "Unknown device");
+    }
 }

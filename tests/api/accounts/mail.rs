@@ -53,3 +53,40 @@ async fn delivered_mail_leaves_no_link_behind_in_the_database() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn mail_given_up_on_loses_its_body_and_its_link() {
+    // Nothing listens on port 9: every attempt fails at once.
+    let app = spawn_app_with(&[
+        ("SMTP_HOST", "127.0.0.1"),
+        ("SMTP_PORT", "9"),
+        ("SMTP_STARTTLS", "false"),
+    ])
+    .await;
+    app.browser()
+        .register(&unique_email(), crate::harness::PASSWORD)
+        .await;
+    wait_until(
+        &app,
+        "SELECT count(*) FROM mail_outbox",
+        "the mail was queued",
+    )
+    .await;
+    // Seven attempts behind it; the next one is the last.
+    sqlx::query("UPDATE mail_outbox SET attempts = 7, next_attempt_at = now() AT TIME ZONE 'utc'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    wait_until(
+        &app,
+        "SELECT count(*) FROM mail_outbox WHERE failed_at IS NOT NULL",
+        "the mail was given up on",
+    )
+    .await;
+    let (text, html): (String, String) =
+        sqlx::query_as("SELECT text_body, html_body FROM mail_outbox")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!((text.as_str(), html.as_str()), ("", ""));
+}

@@ -1,7 +1,9 @@
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use trading_strategy::accounts::ssr::events::SignedOutEverywhere;
 
-use crate::harness::{mail_to, spawn_app_with_mail, unique_email, NEW_PASSWORD, PASSWORD};
+use crate::harness::{
+    error_of, mail_to, spawn_app, spawn_app_with_mail, unique_email, NEW_PASSWORD, PASSWORD,
+};
 
 #[tokio::test]
 async fn asking_for_a_reset_answers_the_same_whether_or_not_the_email_exists() {
@@ -183,5 +185,62 @@ async fn the_banners_resend_button_sends_a_new_link_to_a_signed_in_unconfirmed_u
     assert!(
         !page.contains("unconfirmed-banner"),
         "the banner goes once confirmed"
+    );
+}
+
+#[tokio::test]
+async fn a_reset_with_a_made_up_token_is_refused_before_any_password_hashing() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    app.signed_up(&email).await;
+    let browser = app.browser();
+    // 32 bytes that no one was sent: the link's message, not the short password's, because the
+    // token is looked up first.
+    let made_up = "A".repeat(43);
+    let reset = |password: &'static str| {
+        let browser = &browser;
+        let made_up = made_up.clone();
+        async move {
+            browser
+                .call(
+                    "/users/reset-password/update",
+                    &[
+                        ("token", made_up.as_str()),
+                        ("user[password]", password),
+                        ("user[password_confirmation]", password),
+                    ],
+                )
+                .await
+        }
+    };
+    let response = reset("short").await;
+    assert_eq!(response.status(), 422);
+    let error = error_of(response).await;
+    assert!(
+        error
+            .to_string()
+            .contains("link is invalid or it has expired"),
+        "{error}"
+    );
+    // And it takes far less than one argon2 verification (a failed log-in).
+    let mut reset_took = Duration::MAX;
+    let mut log_in_took = Duration::MAX;
+    for _ in 0..3 {
+        let started = Instant::now();
+        assert_eq!(reset(NEW_PASSWORD).await.status(), 422);
+        reset_took = reset_took.min(started.elapsed());
+        let started = Instant::now();
+        assert_eq!(
+            browser
+                .log_in(&email, "not the password at all", false)
+                .await
+                .status(),
+            422
+        );
+        log_in_took = log_in_took.min(started.elapsed());
+    }
+    assert!(
+        reset_took * 2 < log_in_took,
+        "a made-up token took {reset_took:?}, one hash {log_in_took:?}"
     );
 }

@@ -42,6 +42,7 @@ async fn current_user_with_cookie(app: &crate::harness::TestApp, cookie_value: &
         .client
         .post(app.url("/users/current"))
         .header("accept", "application/json")
+        .header("origin", app.origin())
         .header("cookie", format!("session={cookie_value}"))
         .send()
         .await
@@ -60,7 +61,9 @@ async fn the_cookie_is_http_only_and_same_site_lax_and_secure_with_the_host_pref
 {
     let app = spawn_app().await;
     let email = unique_email();
-    let response = app.browser().register(&email, PASSWORD).await;
+    let browser = app.browser();
+    browser.register(&email, PASSWORD).await;
+    let response = browser.log_in(&email, PASSWORD, false).await;
     let cookie = session_cookie(&response).expect("a session cookie");
     assert!(cookie.starts_with("session="), "{cookie}");
     assert!(
@@ -69,7 +72,9 @@ async fn the_cookie_is_http_only_and_same_site_lax_and_secure_with_the_host_pref
     assert!(!cookie.contains("Secure"), "plain http local run: {cookie}");
 
     let secure = spawn_app_with(&[("COOKIE_SECURE", "true")]).await;
-    let response = secure.browser().register(&email, PASSWORD).await;
+    let browser = secure.browser();
+    browser.register(&email, PASSWORD).await;
+    let response = browser.log_in(&email, PASSWORD, false).await;
     let cookie = session_cookie(&response).expect("a session cookie");
     assert!(cookie.starts_with("__Host-session="), "{cookie}");
     assert!(cookie.contains("Secure") && cookie.contains("HttpOnly") && !cookie.contains("Domain"));

@@ -69,6 +69,8 @@ pub async fn mark_mail_sent(connection: &mut PgConnection, id: i64) -> Result<()
     Ok(())
 }
 
+/// Records a failed attempt; with no `retry_in` the mail is given up on, and loses its bodies
+/// (and the token link in them) like a sent one.
 #[tracing::instrument(skip_all)]
 pub async fn mark_mail_attempt_failed(
     connection: &mut PgConnection,
@@ -79,7 +81,9 @@ pub async fn mark_mail_attempt_failed(
     sqlx::query!(
         "UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2,
                 next_attempt_at = (now() AT TIME ZONE 'utc') + make_interval(secs => $3),
-                failed_at = CASE WHEN $4 THEN now() AT TIME ZONE 'utc' ELSE NULL END
+                failed_at = CASE WHEN $4 THEN now() AT TIME ZONE 'utc' ELSE NULL END,
+                text_body = CASE WHEN $4 THEN '' ELSE text_body END,
+                html_body = CASE WHEN $4 THEN '' ELSE html_body END
          WHERE id = $1",
         id,
         error,

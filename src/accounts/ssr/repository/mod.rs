@@ -25,7 +25,7 @@ fn seconds(duration: Duration) -> f64 {
 }
 
 /// Deletes what can no longer be used: expired sessions, tokens past the longest lifetime,
-/// finished rate-limit windows. Returns the number of session rows deleted.
+/// finished rate-limit windows (the longest lasts a day). Returns the number of session rows deleted.
 #[tracing::instrument(skip_all)]
 pub async fn delete_expired_rows(pool: &PgPool) -> Result<u64, AppError> {
     let sessions = sqlx::query!("DELETE FROM sessions WHERE expiry_date < now()")
@@ -38,7 +38,7 @@ pub async fn delete_expired_rows(pool: &PgPool) -> Result<u64, AppError> {
     )
     .execute(pool)
     .await?;
-    sqlx::query!("DELETE FROM rate_limits WHERE window_started_at < (now() AT TIME ZONE 'utc') - interval '1 hour'")
+    sqlx::query!("DELETE FROM rate_limits WHERE window_started_at < (now() AT TIME ZONE 'utc') - interval '25 hours'")
         .execute(pool)
         .await?;
     Ok(sessions)

@@ -19,18 +19,18 @@ pub async fn insert_token(
     digest: &[u8],
     purpose: &TokenPurpose,
     sent_to: Option<&str>,
-) -> Result<(), AppError> {
-    sqlx::query!(
+) -> Result<Uuid, AppError> {
+    Ok(sqlx::query_scalar!(
         "INSERT INTO users_tokens (user_id, token, context, sent_to, inserted_at)
-         VALUES ($1, $2, $3, $4, now() AT TIME ZONE 'utc')",
+         VALUES ($1, $2, $3, $4, now() AT TIME ZONE 'utc')
+         RETURNING id",
         user_id,
         digest,
         purpose.context(),
         sent_to
     )
-    .execute(executor)
-    .await?;
-    Ok(())
+    .fetch_one(executor)
+    .await?)
 }
 
 /// The user whose live session token has this digest.

@@ -38,22 +38,24 @@ fn email_taken_or(error: sqlx::Error) -> AppError {
     }
 }
 
+/// Creates the account, or does nothing when the email is taken (`None`): registration
+/// answers the same either way.
 #[tracing::instrument(skip_all)]
-pub async fn insert_user(
+pub async fn insert_user_unless_taken(
     pool: &PgPool,
     email: &Email,
     hashed_password: &str,
-) -> Result<Uuid, AppError> {
-    sqlx::query_scalar!(
+) -> Result<Option<Uuid>, AppError> {
+    Ok(sqlx::query_scalar!(
         "INSERT INTO users (email, hashed_password, inserted_at, updated_at)
          VALUES ($1::text, $2, now() AT TIME ZONE 'utc', now() AT TIME ZONE 'utc')
+         ON CONFLICT (email) DO NOTHING
          RETURNING id",
         email.as_str(),
         hashed_password
     )
-    .fetch_one(pool)
-    .await
-    .map_err(email_taken_or)
+    .fetch_optional(pool)
+    .await?)
 }
 
 #[tracing::instrument(skip_all)]
@@ -97,16 +99,19 @@ pub async fn update_password_hash(
     Ok(())
 }
 
-/// Marks the account confirmed and spends every confirmation token it has.
+/// Marks the account confirmed and spends every confirmation token it has; true when this was
+/// its first confirmation.
 #[tracing::instrument(skip_all)]
-pub async fn confirm_user(connection: &mut PgConnection, user_id: Uuid) -> Result<(), AppError> {
-    sqlx::query!(
+pub async fn confirm_user(connection: &mut PgConnection, user_id: Uuid) -> Result<bool, AppError> {
+    let first = sqlx::query!(
         "UPDATE users SET confirmed_at = now() AT TIME ZONE 'utc', updated_at = now() AT TIME ZONE 'utc'
          WHERE id = $1 AND confirmed_at IS NULL",
         user_id
     )
     .execute(&mut *connection)
-    .await?;
+    .await?
+    .rows_affected()
+        == 1;
     sqlx::query!(
         "DELETE FROM users_tokens WHERE user_id = $1 AND context = $2",
         user_id,
@@ -114,7 +119,7 @@ pub async fn confirm_user(connection: &mut PgConnection, user_id: Uuid) -> Resul
     )
     .execute(&mut *connection)
     .await?;
-    Ok(())
+    Ok(first)
 }
 
 /// Moves the account to `new_email` (which the link proved the user reads) and spends every
@@ -160,6 +165,17 @@ pub async fn replace_password(
     )
     .execute(&mut *connection)
     .await?;
+    end_every_token_and_session(connection, user_id, keep_session).await
+}
+
+/// Deletes every token of the user and every session row but `keep_session`, and (through
+/// `NOTIFY`, on every server) closes the user's websockets.
+#[tracing::instrument(skip_all)]
+pub async fn end_every_token_and_session(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+    keep_session: Option<&str>,
+) -> Result<(), AppError> {
     sqlx::query!("DELETE FROM users_tokens WHERE user_id = $1", user_id)
         .execute(&mut *connection)
         .await?;
