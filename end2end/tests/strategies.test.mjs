@@ -160,3 +160,44 @@ test('without JavaScript the editor is a form that creates and saves a strategy'
   await page.getByText('Version 2').first().waitFor();
   await context.close();
 });
+
+test('a trader builds a strategy from the blank template with the builder alone', async () => {
+  const { context, page, problems } = await signedUp();
+  const editor = await openEditor(page, '/strategies/new?template=blank');
+  await page.getByRole('button', { name: 'Builder' }).click();
+
+  // An indicator from the registry, named for its type and default period.
+  await page.getByRole('combobox', { name: /New indicator/ }).selectOption('rsi');
+  await page.getByRole('button', { name: 'Add indicator' }).click();
+  await page.locator('.cm-content', { hasText: 'name: rsi_14' }).waitFor();
+  await page.getByRole('group', { name: /rsi_14/ }).waitFor();
+
+  // A parameter changed through its input.
+  const period = page.getByRole('spinbutton', { name: 'period of sma_20' });
+  await period.fill('50');
+  await period.press('Tab');
+  await page.locator('.cm-content', { hasText: 'period: 50' }).waitFor();
+
+  // A clause composed from operands and an operator, joined with AND.
+  await page.getByRole('combobox', { name: 'Entry clause: left operand' }).selectOption('rsi_14');
+  await page.getByRole('combobox', { name: 'Entry clause: comparison' }).selectOption('<');
+  await page.getByRole('combobox', { name: 'Entry clause: right operand' }).fill('30');
+  await page.getByRole('button', { name: 'Add to Entry' }).click();
+  await page.locator('.cm-content', { hasText: 'close > sma_20 AND rsi_14 < 30' }).waitFor();
+  const clauses = page.getByRole('list', { name: 'Entry clauses' });
+  await clauses.getByText('rsi_14 < 30').waitFor();
+
+  // Each builder change is one step of the editor's undo history.
+  await editor.click();
+  await page.keyboard.press('Control+z');
+  await page.locator('.cm-content', { hasText: 'rsi_14 < 30' }).waitFor({ state: 'detached' });
+  await page.keyboard.press('Control+Shift+z');
+  await page.locator('.cm-content', { hasText: 'close > sma_20 AND rsi_14 < 30' }).waitFor();
+
+  await page.getByRole('button', { name: 'Checks' }).click();
+  await page.getByText('No problems: the document is valid.').waitFor();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: /\(version 1\)/ }).waitFor();
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    Account, ActiveSession, ChangeEmail, ChangePassword, ConfirmAccount, ConfirmEmailChange,
-    LogIn, LogOut, LogOutEverywhereElse, Register, RequestPasswordReset, ResendConfirmation,
+    Account, ActiveSession, ChangeEmail, ChangePassword, ConfirmAccount, ConfirmEmailChange, LogIn,
+    LogOut, LogOutEverywhereElse, Register, RequestPasswordReset, ResendConfirmation,
     ResetPassword, RevokeSession, HOME_OF_SIGNED_IN,
 };
 use crate::{

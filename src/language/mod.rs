@@ -36,7 +36,9 @@ pub mod writer;
 pub mod check_command;
 
 pub use changes::{describe_changes, Change};
-pub use edit::{apply_edit, ConditionField, Connective, Edit, EditError, EditValue};
+pub use edit::{
+    apply_edit, condition_clauses, ConditionField, Connective, Edit, EditError, EditValue,
+};
 pub use model::{Diagnostic, Format, Severity, Span, Strategy};
 pub use syntax_test::{syntax_test, SyntaxReport};
 

@@ -14,7 +14,7 @@ mod parameters;
 mod splice;
 
 use super::document::{parse_document, Node};
-use super::expression::BinaryOp;
+use super::expression::{print_expression, BinaryOp, Expr};
 use super::indicators::{ParameterValue, Source};
 use super::model::Format;
 use super::span::Positions;
@@ -393,4 +393,19 @@ impl From<&ParameterValue> for EditValue {
             ParameterValue::Choice(choice) => EditValue::Text(choice.clone()),
         }
     }
+}
+
+/// The clauses of a condition's outer AND/OR chain as the builder lists them (their indexes
+/// are what `ReplaceClause` and `RemoveClause` name), with the connective that joins them.
+pub fn condition_clauses(condition: &Expr) -> (Option<Connective>, Vec<String>) {
+    let (operator, clauses) = Editor::outer_clauses(condition);
+    let connective = operator.map(|operator| {
+        if operator == BinaryOp::And {
+            Connective::And
+        } else {
+            Connective::Or
+        }
+    });
+    let texts = clauses.iter().map(print_expression).collect();
+    (connective, texts)
 }

@@ -10,7 +10,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{details::condition_label, set_error_status, strategy_id_param, ErrorMessage};
+use super::{
+    builder::Builder, details::condition_label, set_error_status, strategy_id_param, ErrorMessage,
+};
 use crate::{
     error::AppError,
     language::{
@@ -112,6 +114,13 @@ fn TemplatePicker(current: &'static str, format: Format) -> impl IntoView {
             }).collect_view()}
         </nav>
     }
+}
+
+/// What the side panel shows: the checks (sections, problems, syntax test) or the builder.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SideTab {
+    Checks,
+    Builder,
 }
 
 /// The sections of a document that show a check when valid.
@@ -234,6 +243,9 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
     });
     let enhanced = RwSignal::new(false);
     let busy = RwSignal::new(false);
+    let side_tab = RwSignal::new(SideTab::Checks);
+    // A memo: the builder redraws only when the strategy itself changed, not on every reply.
+    let strategy = Signal::from(Memo::new(move |_| validation.with(|v| v.strategy.clone())));
 
     let action = move || match id.get() {
         Some(id) => format!("/strategies/{id}"),
@@ -288,6 +300,13 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
         enhanced,
         read_only.is_some(),
     );
+
+    let apply = Callback::new(move |edit: crate::language::Edit| {
+        #[cfg(feature = "hydrate")]
+        code_editor.apply(edit);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = edit;
+    });
 
     let jump = move |offset: usize| {
         #[cfg(feature = "hydrate")]
@@ -381,7 +400,17 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                             { view! { <div class="code-editor" hidden=true></div> } }
                         }
                     </div>
-                    <aside class="editor-side" aria-label="Checks">
+                    <aside class="editor-side" aria-label="Checks and builder">
+                        <div class="side-tabs" role="group" aria-label="Side panel">
+                            <button type="button" aria-pressed=move || (side_tab.get() == SideTab::Checks).to_string()
+                                on:click=move |_| side_tab.set(SideTab::Checks)>"Checks"</button>
+                            <button type="button" aria-pressed=move || (side_tab.get() == SideTab::Builder).to_string()
+                                on:click=move |_| side_tab.set(SideTab::Builder)>"Builder"</button>
+                        </div>
+                        {move || (side_tab.get() == SideTab::Builder).then(|| view! {
+                            <Builder strategy apply read_only=read_only.is_some() />
+                        })}
+                        <div class="checks" hidden=move || side_tab.get() != SideTab::Checks>
                         <section aria-labelledby="sections-heading">
                             <h2 id="sections-heading">"Sections"</h2>
                             <ul class="section-checks">
@@ -432,6 +461,7 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                             }}
                         </section>
                         {move || report.get().map(|report| view! { <SyntaxPanel report /> })}
+                        </div>
                     </aside>
                 </div>
             </form>
@@ -718,6 +748,32 @@ mod hydrate_only {
                     }
                 }
             });
+        }
+
+        /// A builder change: the edit API rewrites the smallest stretch of the text, which
+        /// reaches the code editor as one undoable step.
+        pub fn apply(self, edit: crate::language::Edit) {
+            let signals = self.signals;
+            let content = self.current_text();
+            match crate::language::apply_edit(&content, signals.format.get_untracked(), &edit) {
+                Ok(edited) => {
+                    self.editor.with_value(|editor| {
+                        if let Some(editor) = editor {
+                            editor.replace_text(&edited);
+                        }
+                    });
+                    signals.alert.set(None);
+                    // The builder shows the change at once; the server's check follows.
+                    signals
+                        .validation
+                        .set(validate(&edited, signals.format.get_untracked()));
+                    signals.checked_text.set(edited.clone());
+                    self.changed(edited);
+                }
+                Err(error) => signals.alert.set(Some(format!(
+                    "The builder could not make that change: {error}."
+                ))),
+            }
         }
 
         pub fn test_syntax(self) {

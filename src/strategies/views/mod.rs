@@ -1,6 +1,7 @@
 //! The strategy pages: the list, the editor, the strategy page and its versions, and the
 //! small pieces they share (status badge, times, error message, notices).
 
+mod builder;
 mod code_editor;
 mod details;
 mod editor;
