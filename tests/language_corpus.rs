@@ -3,6 +3,8 @@
 //! (`name.yaml.expected`). `UPDATE_GOLDEN=1 cargo test --test language_corpus` rewrites the
 //! golden files; review each change by eye before committing it.
 //!
+//! A diagnostic's fixes follow it, one line each: `  fix line:col-line:col label: "replacement"`.
+//!
 //! `valid/` documents have no diagnostics at all; `warnings/` ones have no errors and at least
 //! the warning or note their name starts with; `invalid/` ones have the error their name
 //! starts with.
@@ -54,6 +56,14 @@ fn render(report: &SyntaxReport) -> String {
             diagnostic.path,
             diagnostic.message
         );
+        for fix in &diagnostic.fixes {
+            let span = fix.span;
+            let _ = writeln!(
+                out,
+                "  fix {}:{}-{}:{} {}: {:?}",
+                span.line, span.column, span.end_line, span.end_column, fix.label, fix.replacement
+            );
+        }
     }
     if let Some(summary) = &report.summary {
         let _ = writeln!(out, "--- summary");
