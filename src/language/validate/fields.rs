@@ -5,7 +5,7 @@
 use super::{Validator, TOP_LEVEL_FIELDS};
 use crate::language::document::{Node, ScalarKind};
 use crate::language::expression::{ConditionKind, NameTable};
-use crate::language::model::{Strategy, Timeframe};
+use crate::language::model::{Format, Strategy, Timeframe};
 use crate::language::suggestion::closest;
 
 const REQUIRED_FIELDS: [&str; 8] = [
@@ -21,6 +21,9 @@ const REQUIRED_FIELDS: [&str; 8] = [
 
 impl Validator<'_, '_> {
     pub(super) fn strategy(&mut self, root: &Node) -> Strategy {
+        if self.format == Format::Toml {
+            self.report_misplaced_toml_keys(root);
+        }
         let entries = self.known_entries(root, &TOP_LEVEL_FIELDS, "", &|key| {
             let lower = key.to_ascii_lowercase();
             if lower != key && TOP_LEVEL_FIELDS.contains(&lower.as_str()) {

@@ -8,6 +8,7 @@
 mod conditions;
 mod fields;
 mod indicators;
+mod misplaced;
 mod parameters;
 mod risk;
 mod sizing;
@@ -95,6 +96,9 @@ pub fn validate(text: &str, format: Format) -> Validation {
         positions: &positions,
         diagnostics: parsed.diagnostics,
         report_missing: !syntax_failed,
+        format,
+        misplaced: Vec::new(),
+        misplaced_fields: Vec::new(),
     };
     let strategy = match &parsed.root {
         Some(root) if root.as_map().is_some() => Some(validator.strategy(root)),
@@ -135,6 +139,11 @@ struct Validator<'a, 'text> {
     diagnostics: Vec<Diagnostic>,
     /// After a syntax error the tree stops early; "missing field" would then be noise.
     report_missing: bool,
+    format: Format,
+    /// Key spans of top-level fields found inside a TOML table, already reported (E017).
+    misplaced: Vec<Span>,
+    /// Their names, when the top level lacks them: not "missing", only misplaced.
+    misplaced_fields: Vec<String>,
 }
 
 impl Validator<'_, '_> {
@@ -211,6 +220,9 @@ impl Validator<'_, '_> {
         };
         let mut kept = Vec::new();
         for entry in entries {
+            if self.is_misplaced(entry) {
+                continue;
+            }
             if known.contains(&entry.key.as_str()) {
                 kept.push(entry);
                 continue;
@@ -243,7 +255,8 @@ impl Validator<'_, '_> {
             return;
         }
         for field in required {
-            if !entries.iter().any(|entry| entry.key == *field) {
+            let misplaced = path.is_empty() && self.misplaced_fields.iter().any(|key| key == field);
+            if !misplaced && !entries.iter().any(|entry| entry.key == *field) {
                 let place = if path.is_empty() {
                     "the document".to_string()
                 } else {

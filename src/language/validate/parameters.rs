@@ -55,6 +55,9 @@ impl Validator<'_, '_> {
         let mut given: Vec<(&str, &str, Span)> = Vec::new();
         let mut spans: BTreeMap<&str, Span> = BTreeMap::new();
         for parameter_entry in entries {
+            if self.is_misplaced(parameter_entry) {
+                continue;
+            }
             let key = parameter_entry.key.as_str();
             let parameter_path = format!("{parameters_path}.{key}");
             let parameter = match spec.parameter(key) {
