@@ -3,6 +3,8 @@
 //! (`name.yaml.expected`). `UPDATE_GOLDEN=1 cargo test --test language_corpus` rewrites the
 //! golden files; review each change by eye before committing it.
 //!
+//! A diagnostic's fixes follow it, one line each: `  fix line:col-line:col label: "replacement"`.
+//!
 //! `valid/` documents have no diagnostics at all; `warnings/` ones have no errors and at least
 //! the warning or note their name starts with; `invalid/` ones have the error their name
 //! starts with.
@@ -10,7 +12,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use trading_strategy::language::model::{Format, Severity};
+use trading_strategy::language::model::{Diagnostic, Format, Severity};
 use trading_strategy::language::syntax_test;
 use trading_strategy::language::syntax_test::SyntaxReport;
 
@@ -54,6 +56,14 @@ fn render(report: &SyntaxReport) -> String {
             diagnostic.path,
             diagnostic.message
         );
+        for fix in &diagnostic.fixes {
+            let span = fix.span;
+            let _ = writeln!(
+                out,
+                "  fix {}:{}-{}:{} {}: {:?}",
+                span.line, span.column, span.end_line, span.end_column, fix.label, fix.replacement
+            );
+        }
     }
     if let Some(summary) = &report.summary {
         let _ = writeln!(out, "--- summary");
@@ -167,4 +177,54 @@ fn documents_with_warnings_have_no_errors_and_report_their_warning() {
         }
     });
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+fn syntax_errors(report: &SyntaxReport) -> usize {
+    report
+        .diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic.code == "E001")
+        .count()
+}
+
+/// The same diagnostic in another report: same code, at the same place or saying the same.
+fn still_reported(diagnostic: &Diagnostic, report: &SyntaxReport) -> bool {
+    report.diagnostics.iter().any(|other| {
+        other.code == diagnostic.code
+            && (other.span.start == diagnostic.span.start || other.message == diagnostic.message)
+    })
+}
+
+#[test]
+fn every_fix_in_the_corpus_removes_its_diagnostic_and_adds_no_syntax_error() {
+    let mut failures = Vec::new();
+    let mut fixes_tried = 0;
+    for kind in ["valid", "invalid", "warnings"] {
+        for (path, format) in documents(kind) {
+            let text = std::fs::read_to_string(&path).expect("readable corpus document");
+            let report = syntax_test(&text, format);
+            let name = path.display();
+            for diagnostic in &report.diagnostics {
+                for fix in &diagnostic.fixes {
+                    fixes_tried += 1;
+                    let fixed = fix.apply(&text);
+                    let after = syntax_test(&fixed, format);
+                    if still_reported(diagnostic, &after) {
+                        failures.push(format!(
+                            "{name}: `{}` left {} {} in place",
+                            fix.label, diagnostic.code, diagnostic.message
+                        ));
+                    }
+                    if syntax_errors(&after) > syntax_errors(&report) {
+                        failures.push(format!(
+                            "{name}: `{}` made a syntax error:\n{fixed}",
+                            fix.label
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(fixes_tried >= 20, "only {fixes_tried} fixes in the corpus");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

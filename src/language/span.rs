@@ -1,5 +1,6 @@
 //! Places in a document's text and the diagnostics that point at them: `Span`, the
-//! `Positions` table that turns byte offsets into spans, and `Diagnostic` with its `Severity`.
+//! `Positions` table that turns byte offsets into spans, and `Diagnostic` with its `Severity`
+//! and the quick `Fix`es it offers.
 //! It is a leaf: every other part of the engine reports through it, so it needs none of them.
 
 use serde::{Deserialize, Serialize};
@@ -37,7 +38,8 @@ impl Severity {
 }
 
 /// One problem (or note) about a document. `code` is stable and documented in docs/LANGUAGE.md;
-/// `path` names the place in the model (`indicators[2].parameters.period`).
+/// `path` names the place in the model (`indicators[2].parameters.period`). `fixes` are the
+/// edits that resolve it, when the message already names the exact correct text.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Diagnostic {
     pub code: String,
@@ -45,11 +47,84 @@ pub struct Diagnostic {
     pub message: String,
     pub path: String,
     pub span: Span,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<Fix>,
+}
+
+/// A quick fix: replace the bytes of `span` in the document with `replacement`. `label` says
+/// what it does, short and imperative ("Replace with `entry_conditions`").
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Fix {
+    pub label: String,
+    pub span: Span,
+    pub replacement: String,
+}
+
+impl Fix {
+    /// The fix that replaces `span` with `replacement`, labelled "Replace with `...`".
+    pub fn replace(span: Span, replacement: impl Into<String>) -> Fix {
+        let replacement = replacement.into();
+        Fix {
+            label: format!("Replace with `{}`", replacement.trim()),
+            span,
+            replacement,
+        }
+    }
+
+    /// The document with this fix applied; the text unchanged when the span does not fit it.
+    pub fn apply(&self, document: &str) -> String {
+        let (start, end) = (self.span.start, self.span.end);
+        if start > end
+            || end > document.len()
+            || !document.is_char_boundary(start)
+            || !document.is_char_boundary(end)
+        {
+            return document.to_string();
+        }
+        let mut fixed = String::with_capacity(document.len() + self.replacement.len());
+        fixed.push_str(&document[..start]);
+        fixed.push_str(&self.replacement);
+        fixed.push_str(&document[end..]);
+        fixed
+    }
 }
 
 impl Diagnostic {
+    /// A diagnostic without fixes.
+    pub fn new(code: &str, severity: Severity, message: String, path: String, span: Span) -> Self {
+        Diagnostic {
+            code: code.to_string(),
+            severity,
+            message,
+            path,
+            span,
+            fixes: Vec::new(),
+        }
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+
+    /// The same diagnostic offering one more fix.
+    pub fn with_fix(
+        mut self,
+        label: impl Into<String>,
+        span: Span,
+        replacement: impl Into<String>,
+    ) -> Self {
+        self.fixes.push(Fix {
+            label: label.into(),
+            span,
+            replacement: replacement.into(),
+        });
+        self
+    }
+
+    /// The same diagnostic offering these fixes too (an `Option<Fix>` gives none or one).
+    pub fn with_fixes(mut self, fixes: impl IntoIterator<Item = Fix>) -> Self {
+        self.fixes.extend(fixes);
+        self
     }
 }
 

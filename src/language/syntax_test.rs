@@ -123,13 +123,13 @@ struct Findings<'a> {
 
 impl Findings<'_> {
     fn warn(&mut self, code: &str, message: String, path: &str, span: Span) {
-        self.diagnostics.push(Diagnostic {
-            code: code.to_string(),
-            severity: Severity::Warning,
+        self.diagnostics.push(Diagnostic::new(
+            code,
+            Severity::Warning,
             message,
-            path: path.to_string(),
+            path.to_string(),
             span,
-        });
+        ));
     }
 
     fn value_span(&self, path: &str) -> Span {

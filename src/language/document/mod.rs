@@ -285,11 +285,11 @@ pub(crate) fn syntax_error(
     end: usize,
     message: String,
 ) -> Diagnostic {
-    Diagnostic {
-        code: "E001".to_string(),
-        severity: Severity::Error,
+    Diagnostic::new(
+        "E001",
+        Severity::Error,
         message,
-        path: String::new(),
-        span: positions.span(start, end),
-    }
+        String::new(),
+        positions.span(start, end),
+    )
 }

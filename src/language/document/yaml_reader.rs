@@ -207,15 +207,13 @@ fn attach(
             }
             Some((key, key_span)) => {
                 if entries.iter().any(|entry| entry.key == key) {
-                    diagnostics.push(Diagnostic {
-                        code: "E004".to_string(),
-                        severity: Severity::Error,
-                        message: format!(
-                            "`{key}` appears twice in the same table; keep one of them"
-                        ),
-                        path: String::new(),
-                        span: key_span,
-                    });
+                    diagnostics.push(Diagnostic::new(
+                        "E004",
+                        Severity::Error,
+                        format!("`{key}` appears twice in the same table; keep one of them"),
+                        String::new(),
+                        key_span,
+                    ));
                     return;
                 }
                 entries.push(Entry {
@@ -229,13 +227,13 @@ fn attach(
 }
 
 fn unsupported(span: Span, message: &str) -> Diagnostic {
-    Diagnostic {
-        code: "E003".to_string(),
-        severity: Severity::Error,
-        message: message.to_string(),
-        path: String::new(),
+    Diagnostic::new(
+        "E003",
+        Severity::Error,
+        message.to_string(),
+        String::new(),
         span,
-    }
+    )
 }
 
 fn scalar_node(text: String, style: YamlStyle, span: Span) -> Node {

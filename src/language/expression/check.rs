@@ -5,8 +5,8 @@ use super::printer::print_expression;
 use super::tree::{BinaryOp, Expr, ExprKind, UnaryOp, MAX_LOOKBACK};
 use crate::language::indicators::IndicatorSpec;
 use crate::language::names::{is_identifier, PositionVariable, PriceField, FUNCTIONS};
-use crate::language::span::{Diagnostic, Severity};
-use crate::language::suggestion::unknown_name;
+use crate::language::span::{Diagnostic, Fix, Severity, Span};
+use crate::language::suggestion::{closest, unknown_name};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExpressionType {
@@ -111,18 +111,25 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn push(&mut self, code: &str, severity: Severity, message: String, expr: &Expr) {
-        self.diagnostics.push(Diagnostic {
-            code: code.to_string(),
+    fn push(
+        &mut self,
+        code: &str,
+        severity: Severity,
+        message: String,
+        expr: &Expr,
+    ) -> &mut Diagnostic {
+        self.diagnostics.push(Diagnostic::new(
+            code,
             severity,
             message,
-            path: String::new(),
-            span: expr.span,
-        });
+            String::new(),
+            expr.span,
+        ));
+        self.diagnostics.last_mut().expect("just pushed")
     }
 
-    fn error(&mut self, code: &str, message: String, expr: &Expr) {
-        self.push(code, Severity::Error, message, expr);
+    fn error(&mut self, code: &str, message: String, expr: &Expr) -> &mut Diagnostic {
+        self.push(code, Severity::Error, message, expr)
     }
 
     /// The type of `expr`, or `None` when an error below already explains the problem.
@@ -194,16 +201,10 @@ impl Checker<'_> {
                     for (side, side_type) in [(lhs, left), (rhs, right)] {
                         if side_type != ExpressionType::Boolean {
                             let printed = print_expression(side);
-                            self.diagnostics.push(Diagnostic {
-                                code: "E044".to_string(),
-                                severity: Severity::Error,
-                                message: format!(
+                            self.diagnostics.push(Diagnostic::new("E044", Severity::Error, format!(
                                     "{} joins true/false conditions, but `{printed}` is a number; compare it, e.g. `{printed} > 0`",
                                     op.symbol()
-                                ),
-                                path: String::new(),
-                                span: side.span,
-                            });
+                                ), String::new(), side.span));
                         }
                     }
                     return (left == ExpressionType::Boolean && right == ExpressionType::Boolean)
@@ -221,13 +222,13 @@ impl Checker<'_> {
                             "`{}` needs numbers on both sides, but `{printed}` is a true/false condition",
                             op.symbol()
                         );
-                        self.diagnostics.push(Diagnostic {
-                            code: "E044".to_string(),
-                            severity: Severity::Error,
+                        self.diagnostics.push(Diagnostic::new(
+                            "E044",
+                            Severity::Error,
                             message,
-                            path: String::new(),
-                            span: side.span,
-                        });
+                            String::new(),
+                            side.span,
+                        ));
                         return None;
                     }
                 }
@@ -248,13 +249,13 @@ impl Checker<'_> {
                         names.iter().copied(),
                         &format!("the functions are {}", names.join(", ")),
                     );
-                    self.diagnostics.push(Diagnostic {
-                        code: "E048".to_string(),
-                        severity: Severity::Error,
-                        message,
-                        path: String::new(),
-                        span,
+                    let fix = closest(&typed, names.iter().copied()).map(|suggestion| {
+                        Fix::replace(leading_name_span(span, &typed), suggestion)
                     });
+                    self.diagnostics.push(
+                        Diagnostic::new("E048", Severity::Error, message, String::new(), span)
+                            .with_fixes(fix),
+                    );
                     for arg in args.iter_mut() {
                         self.check(arg);
                     }
@@ -270,16 +271,10 @@ impl Checker<'_> {
                         _ => format!("{name}(close, sma_20)"),
                     };
                     let count = args.len();
-                    self.diagnostics.push(Diagnostic {
-                        code: "E048".to_string(),
-                        severity: Severity::Error,
-                        message: format!(
+                    self.diagnostics.push(Diagnostic::new("E048", Severity::Error, format!(
                             "`{name}` takes {arity} argument{} but is given {count}, e.g. `{example}`",
                             if *arity == 1 { "" } else { "s" }
-                        ),
-                        path: String::new(),
-                        span,
-                    });
+                        ), String::new(), span));
                     for arg in args.iter_mut() {
                         self.check(arg);
                     }
@@ -291,15 +286,9 @@ impl Checker<'_> {
                     if window {
                         let whole = matches!(arg.kind, ExprKind::Number { value } if value.fract() == 0.0 && (1.0..=f64::from(MAX_LOOKBACK)).contains(&value));
                         if !whole {
-                            self.diagnostics.push(Diagnostic {
-                                code: "E048".to_string(),
-                                severity: Severity::Error,
-                                message: format!(
+                            self.diagnostics.push(Diagnostic::new("E048", Severity::Error, format!(
                                     "the window of `{name}` is a whole number of bars from 1 to {MAX_LOOKBACK}, e.g. `{name}(high, 20)`"
-                                ),
-                                path: String::new(),
-                                span: arg.span,
-                            });
+                                ), String::new(), arg.span));
                             fine = false;
                         }
                         continue;
@@ -308,15 +297,9 @@ impl Checker<'_> {
                         Some(ExpressionType::Numeric) => {}
                         Some(ExpressionType::Boolean) => {
                             let printed = print_expression(arg);
-                            self.diagnostics.push(Diagnostic {
-                                code: "E044".to_string(),
-                                severity: Severity::Error,
-                                message: format!(
+                            self.diagnostics.push(Diagnostic::new("E044", Severity::Error, format!(
                                     "`{name}` takes numbers, but `{printed}` is a true/false condition"
-                                ),
-                                path: String::new(),
-                                span: arg.span,
-                            });
+                                ), String::new(), arg.span));
                             fine = false;
                         }
                         None => fine = false,
@@ -342,12 +325,15 @@ impl Checker<'_> {
         let Some(spec) = self.names.spec(&name) else {
             if output.is_none() {
                 if let Some((indicator, canonical_output)) = self.underscore_alias(&name) {
+                    let canonical = format!("{indicator}.{canonical_output}");
                     self.push(
                         "I004",
                         Severity::Info,
-                        format!("`{name}` is read as `{indicator}.{canonical_output}`; write `{indicator}.{canonical_output}`"),
+                        format!("`{name}` is read as `{canonical}`; write `{canonical}`"),
                         expr,
-                    );
+                    )
+                    .fixes
+                    .push(Fix::replace(expr.span, canonical));
                     expr.kind = ExprKind::Indicator {
                         name: indicator,
                         output: Some(canonical_output),
@@ -370,7 +356,9 @@ impl Checker<'_> {
                 candidates.iter().map(String::as_str),
                 &format!("define an indicator named `{name}` under indicators, or use a price (close, open, high, low, volume, hl2, hlc3, ohlc4)"),
             );
-            self.error("E042", message, expr);
+            let fix = closest(&written, candidates.iter().map(String::as_str))
+                .map(|suggestion| Fix::replace(expr.span, suggestion));
+            self.error("E042", message, expr).fixes.extend(fix);
             return None;
         };
         match output {
@@ -396,7 +384,9 @@ impl Checker<'_> {
                     "E043",
                     format!("`{name}` has a single value; write `{name}` without `.{output}`"),
                     expr,
-                );
+                )
+                .fixes
+                .push(Fix::replace(expr.span, name));
                 None
             }
             Some(output) => {
@@ -412,7 +402,12 @@ impl Checker<'_> {
                             canonical.name, canonical.name
                         ),
                         expr,
-                    );
+                    )
+                    .fixes
+                    .push(Fix::replace(
+                        expr.span,
+                        format!("{name}.{}", canonical.name),
+                    ));
                     expr.kind = ExprKind::Indicator {
                         name,
                         output: Some(canonical.name.to_string()),
@@ -426,7 +421,9 @@ impl Checker<'_> {
                     outputs.iter().copied(),
                     &format!("its outputs are {}", outputs.join(", ")),
                 );
-                self.error("E043", message, expr);
+                let fix = closest(&output, outputs.iter().copied())
+                    .map(|suggestion| Fix::replace(expr.span, format!("{name}.{suggestion}")));
+                self.error("E043", message, expr).fixes.extend(fix);
                 None
             }
         }
@@ -452,5 +449,17 @@ impl Checker<'_> {
         } else {
             None
         }
+    }
+}
+
+/// The span of the name a call starts with (`crosess_above` in `crosess_above(a, b)`): names
+/// are ASCII and written on one line, so it is the call's first `name.len()` bytes.
+fn leading_name_span(call: Span, name: &str) -> Span {
+    let length = name.len().min(call.end.saturating_sub(call.start));
+    Span {
+        end_line: call.line,
+        end_column: call.column + u32::try_from(length).unwrap_or(0),
+        end: call.start + length,
+        ..call
     }
 }

@@ -40,6 +40,8 @@ pub(super) struct LexError {
     pub start: usize,
     pub end: usize,
     pub message: String,
+    /// The operator meant, when the message names it: it replaces `start..end`.
+    pub replacement: Option<&'static str>,
 }
 
 pub(super) fn tokenize(text: &str) -> Result<Vec<Lexeme>, LexError> {
@@ -73,12 +75,14 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<Lexeme>, LexError> {
                     start,
                     end,
                     message: format!("`{written}` is not a number"),
+                    replacement: None,
                 })?;
                 if !value.is_finite() {
                     return Err(LexError {
                         start,
                         end,
                         message: format!("`{written}` is too large a number"),
+                        replacement: None,
                     });
                 }
                 let whole = written.bytes().all(|byte| byte.is_ascii_digit());
@@ -123,6 +127,7 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<Lexeme>, LexError> {
                     start,
                     end: start + 2,
                     message: "`<>` is not an operator; write `!=` for \"not equal\"".to_string(),
+                    replacement: Some("!="),
                 })
             }
             b'<' => (Token::Comparison(BinaryOp::Less), 1),
@@ -135,6 +140,7 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<Lexeme>, LexError> {
                     start,
                     end: start + 2,
                     message: format!("write `{fix}`, with the `=` second"),
+                    replacement: Some(fix),
                 });
             }
             b'=' => {
@@ -142,6 +148,7 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<Lexeme>, LexError> {
                     start,
                     end: start + 1,
                     message: "a single `=` does not compare; write `==`".to_string(),
+                    replacement: Some("=="),
                 })
             }
             b'!' if next == Some(b'=') => (Token::Comparison(BinaryOp::NotEqual), 2),
@@ -149,15 +156,16 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<Lexeme>, LexError> {
             b'&' if next == Some(b'&') => (Token::And, 2),
             b'|' if next == Some(b'|') => (Token::Or, 2),
             b'&' | b'|' => {
-                let fix = if byte == b'&' {
-                    "`&&` or AND"
+                let (fix, operator) = if byte == b'&' {
+                    ("`&&` or AND", "&&")
                 } else {
-                    "`||` or OR"
+                    ("`||` or OR", "||")
                 };
                 return Err(LexError {
                     start,
                     end: start + 1,
                     message: format!("write {fix}"),
+                    replacement: Some(operator),
                 });
             }
             _ => {
@@ -166,6 +174,7 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<Lexeme>, LexError> {
                     start,
                     end: start + character.len_utf8(),
                     message: format!("`{character}` is not part of the condition language"),
+                    replacement: None,
                 });
             }
         };

@@ -4,7 +4,7 @@
 use super::lexer::{tokenize, Lexeme, Token};
 use super::tree::{BinaryOp, Expr, ExprKind, UnaryOp, MAX_LOOKBACK};
 use crate::language::names::{PositionVariable, PriceField};
-use crate::language::span::{Diagnostic, Positions, Severity, Span};
+use crate::language::span::{Diagnostic, Fix, Positions, Severity, Span};
 
 pub struct ParseOutcome {
     pub expression: Option<Expr>,
@@ -56,11 +56,14 @@ pub fn parse_expression(text: &str, offsets: &[usize], positions: &Positions<'_>
         Err(error) => {
             return ParseOutcome {
                 expression: None,
-                diagnostics: vec![diagnostic(
-                    "E040",
-                    error.message,
-                    locate(error.start, error.end),
-                )],
+                diagnostics: vec![{
+                    let span = locate(error.start, error.end);
+                    diagnostic("E040", error.message, span).with_fixes(
+                        error
+                            .replacement
+                            .map(|operator| Fix::replace(span, operator)),
+                    )
+                }],
             }
         }
     }
@@ -88,13 +91,7 @@ pub fn parse_expression(text: &str, offsets: &[usize], positions: &Positions<'_>
 }
 
 fn diagnostic(code: &str, message: String, span: Span) -> Diagnostic {
-    Diagnostic {
-        code: code.to_string(),
-        severity: Severity::Error,
-        message,
-        path: String::new(),
-        span,
-    }
+    Diagnostic::new(code, Severity::Error, message, String::new(), span)
 }
 
 /// Nesting beyond this is refused rather than risk the stack on hostile input.

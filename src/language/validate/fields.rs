@@ -5,7 +5,7 @@
 use super::{Validator, TOP_LEVEL_FIELDS};
 use crate::language::document::{Node, ScalarKind};
 use crate::language::expression::{ConditionKind, NameTable};
-use crate::language::model::{Strategy, Timeframe};
+use crate::language::model::{Format, Strategy, Timeframe};
 use crate::language::suggestion::closest;
 
 const REQUIRED_FIELDS: [&str; 8] = [
@@ -21,6 +21,9 @@ const REQUIRED_FIELDS: [&str; 8] = [
 
 impl Validator<'_, '_> {
     pub(super) fn strategy(&mut self, root: &Node) -> Strategy {
+        if self.format == Format::Toml {
+            self.report_misplaced_toml_keys(root);
+        }
         let entries = self.known_entries(root, &TOP_LEVEL_FIELDS, "", &|key| {
             let lower = key.to_ascii_lowercase();
             if lower != key && TOP_LEVEL_FIELDS.contains(&lower.as_str()) {
@@ -76,18 +79,27 @@ impl Validator<'_, '_> {
             if let Some(pair) = self.text(entry, "trading_pair") {
                 if !is_trading_pair(&pair) {
                     let upper = pair.trim().to_uppercase();
-                    let message = if is_trading_pair(&upper) {
-                        format!("trading pairs are written in capitals: `{upper}`")
+                    let (message, meant) = if is_trading_pair(&upper) {
+                        (
+                            format!("trading pairs are written in capitals: `{upper}`"),
+                            Some(upper),
+                        )
                     } else if let Some(fixed) = pair_with_slash(&upper) {
-                        format!("write the pair as BASE/QUOTE with a `/`: `{fixed}`")
+                        (
+                            format!("write the pair as BASE/QUOTE with a `/`: `{fixed}`"),
+                            Some(fixed),
+                        )
                     } else {
-                        format!("`{pair}` is not a trading pair; write BASE/QUOTE, each 1 to 12 capital letters or digits, e.g. `BTC/USD`")
+                        (format!("`{pair}` is not a trading pair; write BASE/QUOTE, each 1 to 12 capital letters or digits, e.g. `BTC/USD`"), None)
                     };
-                    self.error(
+                    let fix = meant
+                        .and_then(|meant| self.replace_scalar(entry.value.span, &pair, &meant));
+                    self.error_with_fix(
                         "E015",
                         message,
                         "trading_pair".to_string(),
                         entry.value.span,
+                        fix,
                     );
                 }
                 strategy.trading_pair = pair;
@@ -113,7 +125,15 @@ impl Validator<'_, '_> {
                                 names.join(", ")
                             ),
                         };
-                        self.error("E016", message, "timeframe".to_string(), entry.value.span);
+                        let fix = fix
+                            .and_then(|fix| self.replace_scalar(entry.value.span, &written, fix));
+                        self.error_with_fix(
+                            "E016",
+                            message,
+                            "timeframe".to_string(),
+                            entry.value.span,
+                            fix,
+                        );
                     }
                 }
             }

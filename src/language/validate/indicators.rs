@@ -10,8 +10,8 @@ use crate::language::indicators::{
 };
 use crate::language::model::Indicator;
 use crate::language::names::{identifier_from, is_identifier, is_reserved};
-use crate::language::span::{Severity, Span};
-use crate::language::suggestion::unknown_name;
+use crate::language::span::Span;
+use crate::language::suggestion::{closest, unknown_name};
 
 const INDICATOR_FIELDS: [&str; 3] = ["type", "name", "parameters"];
 
@@ -179,29 +179,34 @@ impl Validator<'_, '_> {
             return Some(spec);
         }
         if let Some(spec) = indicator_spec_by_alias(written) {
-            self.push(
+            let fix = self.replace_scalar(span, written, spec.type_name);
+            self.info_with_fix(
                 "I002",
-                Severity::Info,
                 format!(
                     "`{written}` is read as `{}`; write `{}`",
                     spec.type_name, spec.type_name
                 ),
                 path.to_string(),
                 span,
+                fix,
             );
             return Some(spec);
         }
-        let candidates = INDICATORS
-            .iter()
-            .flat_map(|spec| std::iter::once(spec.type_name).chain(spec.aliases.iter().copied()));
+        let candidates = || {
+            INDICATORS.iter().flat_map(|spec| {
+                std::iter::once(spec.type_name).chain(spec.aliases.iter().copied())
+            })
+        };
         let types: Vec<&str> = INDICATORS.iter().map(|spec| spec.type_name).collect();
         let message = unknown_name(
             &format!("unknown indicator type `{written}`"),
             written,
-            candidates,
+            candidates(),
             &format!("the types are {}", types.join(", ")),
         );
-        self.error("E021", message, path.to_string(), span);
+        let fix = closest(written, candidates())
+            .and_then(|suggestion| self.replace_scalar(span, written, suggestion));
+        self.error_with_fix("E021", message, path.to_string(), span, fix);
         None
     }
 }

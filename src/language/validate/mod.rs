@@ -8,6 +8,7 @@
 mod conditions;
 mod fields;
 mod indicators;
+mod misplaced;
 mod parameters;
 mod risk;
 mod sizing;
@@ -16,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use super::document::{parse_document, Entry, Node, ScalarKind, Value};
 use super::model::{Format, Strategy};
-use super::span::{any_error, Diagnostic, Positions, Severity, Span};
-use super::suggestion::unknown_name;
+use super::span::{any_error, Diagnostic, Fix, Positions, Severity, Span};
+use super::suggestion::{closest, unknown_name};
 
 // The naming rules moved to `names`; validation still offers them where they were.
 pub use super::names::{is_identifier, is_reserved};
@@ -95,6 +96,9 @@ pub fn validate(text: &str, format: Format) -> Validation {
         positions: &positions,
         diagnostics: parsed.diagnostics,
         report_missing: !syntax_failed,
+        format,
+        misplaced: Vec::new(),
+        misplaced_fields: Vec::new(),
     };
     let strategy = match &parsed.root {
         Some(root) if root.as_map().is_some() => Some(validator.strategy(root)),
@@ -135,21 +139,72 @@ struct Validator<'a, 'text> {
     diagnostics: Vec<Diagnostic>,
     /// After a syntax error the tree stops early; "missing field" would then be noise.
     report_missing: bool,
+    format: Format,
+    /// Key spans of top-level fields found inside a TOML table, already reported (E017).
+    misplaced: Vec<Span>,
+    /// Their names, when the top level lacks them: not "missing", only misplaced.
+    misplaced_fields: Vec<String>,
 }
 
 impl Validator<'_, '_> {
     fn push(&mut self, code: &str, severity: Severity, message: String, path: String, span: Span) {
-        self.diagnostics.push(Diagnostic {
-            code: code.to_string(),
-            severity,
-            message,
-            path,
-            span,
-        });
+        self.report(Diagnostic::new(code, severity, message, path, span));
     }
 
     fn error(&mut self, code: &str, message: String, path: String, span: Span) {
         self.push(code, Severity::Error, message, path, span);
+    }
+
+    fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// An error that offers `fix` when there is one.
+    fn error_with_fix(
+        &mut self,
+        code: &str,
+        message: String,
+        path: String,
+        span: Span,
+        fix: Option<Fix>,
+    ) {
+        self.report(Diagnostic::new(code, Severity::Error, message, path, span).with_fixes(fix));
+    }
+
+    /// A note that offers `fix` when there is one.
+    fn info_with_fix(
+        &mut self,
+        code: &str,
+        message: String,
+        path: String,
+        span: Span,
+        fix: Option<Fix>,
+    ) {
+        self.report(Diagnostic::new(code, Severity::Info, message, path, span).with_fixes(fix));
+    }
+
+    /// A fix that writes `replacement` in place of a key or a text value (at `span`, decoded as
+    /// `decoded`), inside its quotes when it has them, so the notation stays valid. `None` when
+    /// the text was written with escapes, where a plain splice could break it.
+    fn replace_scalar(&self, span: Span, decoded: &str, replacement: &str) -> Option<Fix> {
+        let source = self.positions.text().get(span.start..span.end)?;
+        if source == decoded {
+            return Some(Fix::replace(span, replacement));
+        }
+        let quoted = source.len() == decoded.len() + 2
+            && (source.starts_with('"') && source.ends_with('"')
+                || source.starts_with('\'') && source.ends_with('\''));
+        (quoted && &source[1..source.len() - 1] == decoded).then(|| {
+            Fix::replace(
+                self.positions.span(span.start + 1, span.end - 1),
+                replacement,
+            )
+        })
+    }
+
+    /// A fix that replaces a whole value (quotes and all) with `replacement`, e.g. a number.
+    fn replace_value(&self, node: &Node, replacement: &str) -> Fix {
+        Fix::replace(node.span, replacement)
     }
 
     /// Reports keys outside `known` (with "did you mean") and returns the known entries.
@@ -165,20 +220,32 @@ impl Validator<'_, '_> {
         };
         let mut kept = Vec::new();
         for entry in entries {
+            if self.is_misplaced(entry) {
+                continue;
+            }
             if known.contains(&entry.key.as_str()) {
                 kept.push(entry);
                 continue;
             }
-            let message = match hint(&entry.key) {
-                Some(message) => message,
-                None => unknown_name(
-                    &format!("unknown field `{}`", entry.key),
-                    &entry.key,
-                    known.iter().copied(),
-                    &format!("the fields here are {}", known.join(", ")),
+            let lowercase = entry.key.to_ascii_lowercase();
+            let (message, suggestion) = match hint(&entry.key) {
+                Some(message) => (
+                    message,
+                    known.iter().copied().find(|field| *field == lowercase),
+                ),
+                None => (
+                    unknown_name(
+                        &format!("unknown field `{}`", entry.key),
+                        &entry.key,
+                        known.iter().copied(),
+                        &format!("the fields here are {}", known.join(", ")),
+                    ),
+                    closest(&entry.key, known.iter().copied()),
                 ),
             };
-            self.error("E011", message, join(path, &entry.key), entry.key_span);
+            let fix =
+                suggestion.and_then(|field| self.replace_scalar(entry.key_span, &entry.key, field));
+            self.error_with_fix("E011", message, join(path, &entry.key), entry.key_span, fix);
         }
         kept
     }
@@ -188,7 +255,8 @@ impl Validator<'_, '_> {
             return;
         }
         for field in required {
-            if !entries.iter().any(|entry| entry.key == *field) {
+            let misplaced = path.is_empty() && self.misplaced_fields.iter().any(|key| key == field);
+            if !misplaced && !entries.iter().any(|entry| entry.key == *field) {
                 let place = if path.is_empty() {
                     "the document".to_string()
                 } else {
@@ -231,24 +299,34 @@ impl Validator<'_, '_> {
             _ => {
                 let found = entry.value.kind_name();
                 let written = scalar.map_or("", |scalar| scalar.text.trim());
-                let message = match written
+                let (message, meant) = match written
                     .strip_suffix('%')
                     .map(|number| number.trim().parse::<f64>())
                 {
-                    Some(Ok(percent)) => format!(
-                        "`{}` must be a number; write {} for {written}",
-                        entry.key,
-                        percent / 100.0
-                    ),
-                    _ if written.parse::<f64>().is_ok() => {
+                    Some(Ok(percent)) => {
+                        let fraction = (percent / 100.0).to_string();
+                        (
+                            format!(
+                                "`{}` must be a number; write {fraction} for {written}",
+                                entry.key
+                            ),
+                            Some(fraction),
+                        )
+                    }
+                    _ if written.parse::<f64>().is_ok() => (
                         format!(
                             "`{}` must be a number, not text; remove the quotes",
                             entry.key
-                        )
-                    }
-                    _ => format!("`{}` must be a number, but it is {found}", entry.key),
+                        ),
+                        Some(written.to_string()),
+                    ),
+                    _ => (
+                        format!("`{}` must be a number, but it is {found}", entry.key),
+                        None,
+                    ),
                 };
-                self.error("E012", message, path.to_string(), entry.value.span);
+                let fix = meant.map(|number| self.replace_value(&entry.value, &number));
+                self.error_with_fix("E012", message, path.to_string(), entry.value.span, fix);
                 None
             }
         }
@@ -265,13 +343,15 @@ impl Validator<'_, '_> {
         if value >= 1.0 && value > max && value <= 100.0 {
             let percent = value * 100.0;
             let meant = value / 100.0;
-            self.error(
+            let fix = self.replace_value(&entry.value, &meant.to_string());
+            self.error_with_fix(
                 "E064",
                 format!(
                     "`{key}` is a fraction: {value} means {percent}%; write {meant} for {value}%"
                 ),
                 path.to_string(),
                 entry.value.span,
+                Some(fix),
             );
         } else {
             let bound = if max == 1.0 {

@@ -10,8 +10,8 @@ use crate::language::expression::NameTable;
 use crate::language::indicators::{IndicatorSpec, ParameterKind, ParameterValue, Source};
 use crate::language::model::Indicator;
 use crate::language::names::PriceField;
-use crate::language::span::{Severity, Span};
-use crate::language::suggestion::{did_you_mean, unknown_name};
+use crate::language::span::Span;
+use crate::language::suggestion::{closest, did_you_mean, unknown_name};
 
 /// A source reference waiting for every indicator to be known.
 pub(super) struct PendingSource {
@@ -55,21 +55,26 @@ impl Validator<'_, '_> {
         let mut given: Vec<(&str, &str, Span)> = Vec::new();
         let mut spans: BTreeMap<&str, Span> = BTreeMap::new();
         for parameter_entry in entries {
+            if self.is_misplaced(parameter_entry) {
+                continue;
+            }
             let key = parameter_entry.key.as_str();
             let parameter_path = format!("{parameters_path}.{key}");
             let parameter = match spec.parameter(key) {
                 Some(parameter) => parameter,
                 None => match spec.parameter_by_alias(key) {
                     Some(parameter) => {
-                        self.push(
+                        let fix =
+                            self.replace_scalar(parameter_entry.key_span, key, parameter.name);
+                        self.info_with_fix(
                             "I001",
-                            Severity::Info,
                             format!(
                                 "`{key}` is read as `{}`; write `{}`",
                                 parameter.name, parameter.name
                             ),
                             parameter_path.clone(),
                             parameter_entry.key_span,
+                            fix,
                         );
                         parameter
                     }
@@ -89,7 +94,16 @@ impl Validator<'_, '_> {
                                 &format!("its parameters are {}", known.join(", ")),
                             )
                         };
-                        self.error("E025", message, parameter_path, parameter_entry.key_span);
+                        let fix = closest(key, known.iter().copied()).and_then(|suggestion| {
+                            self.replace_scalar(parameter_entry.key_span, key, suggestion)
+                        });
+                        self.error_with_fix(
+                            "E025",
+                            message,
+                            parameter_path,
+                            parameter_entry.key_span,
+                            fix,
+                        );
                         continue;
                     }
                 },
@@ -137,7 +151,10 @@ impl Validator<'_, '_> {
                     };
                     if !choices.contains(&written.as_str()) {
                         let suggestion = did_you_mean(&written, choices.iter().copied());
-                        self.error(
+                        let span = parameter_entry.value.span;
+                        let fix = closest(&written, choices.iter().copied())
+                            .and_then(|choice| self.replace_scalar(span, &written, choice));
+                        self.error_with_fix(
                             "E026",
                             format!(
                                 "`{}` must be {}, not `{written}`{suggestion}",
@@ -145,7 +162,8 @@ impl Validator<'_, '_> {
                                 parameter.kind.describe_range()
                             ),
                             parameter_path,
-                            parameter_entry.value.span,
+                            span,
+                            fix,
                         );
                         continue;
                     }
@@ -236,7 +254,9 @@ impl Validator<'_, '_> {
                     candidates.iter().map(String::as_str),
                     "use a price (open, high, low, close, volume, hl2, hlc3, ohlc4) or the name of another indicator",
                 );
-                self.error("E028", message, source.path, source.span);
+                let fix = closest(&written, candidates.iter().map(String::as_str))
+                    .and_then(|name| self.replace_scalar(source.span, &written, name));
+                self.error_with_fix("E028", message, source.path, source.span, fix);
                 continue;
             };
             let output = match (&source.output, spec.is_multi_output()) {
@@ -258,8 +278,10 @@ impl Validator<'_, '_> {
                     );
                     continue;
                 }
-                (Some(_), false) => {
-                    self.error(
+                (Some(output), false) => {
+                    let written = format!("{}.{output}", source.name);
+                    let fix = self.replace_scalar(source.span, &written, &source.name);
+                    self.error_with_fix(
                         "E028",
                         format!(
                             "`{}` has a single value; write `source: {}`",
@@ -267,6 +289,7 @@ impl Validator<'_, '_> {
                         ),
                         source.path,
                         source.span,
+                        fix,
                     );
                     continue;
                 }
@@ -275,9 +298,11 @@ impl Validator<'_, '_> {
                     if spec.output(output).is_some() {
                         Some(output.clone())
                     } else if let Some(canonical) = spec.output_by_alias(output) {
-                        self.push(
+                        let written = format!("{}.{output}", source.name);
+                        let meant = format!("{}.{}", source.name, canonical.name);
+                        let fix = self.replace_scalar(source.span, &written, &meant);
+                        self.info_with_fix(
                             "I003",
-                            Severity::Info,
                             format!(
                                 "`{}.{output}` is read as `{}.{}`; write `{}.{}`",
                                 source.name,
@@ -288,15 +313,23 @@ impl Validator<'_, '_> {
                             ),
                             source.path.clone(),
                             source.span,
+                            fix,
                         );
                         Some(canonical.name.to_string())
                     } else {
-                        let suggestion = did_you_mean(output, spec.outputs.iter().map(|o| o.name));
-                        self.error(
+                        let outputs = || spec.outputs.iter().map(|o| o.name);
+                        let suggestion = did_you_mean(output, outputs());
+                        let written = format!("{}.{output}", source.name);
+                        let fix = closest(output, outputs()).and_then(|meant| {
+                            let meant = format!("{}.{meant}", source.name);
+                            self.replace_scalar(source.span, &written, &meant)
+                        });
+                        self.error_with_fix(
                             "E028",
                             format!("`{}` has no output `{output}`{suggestion}", source.name),
                             source.path,
                             source.span,
+                            fix,
                         );
                         continue;
                     }

@@ -5,7 +5,7 @@ use super::Validator;
 use crate::language::document::Entry;
 use crate::language::model::{PositionSizing, RiskParameters, SizingType};
 use crate::language::span::Severity;
-use crate::language::suggestion::unknown_name;
+use crate::language::suggestion::{closest, unknown_name};
 
 const SIZING_FIELDS: [&str; 5] = [
     "type",
@@ -55,11 +55,15 @@ impl Validator<'_, '_> {
                             names.iter().copied(),
                             &format!("use one of {}", names.join(", ")),
                         );
-                        self.error(
+                        let span = type_entry.value.span;
+                        let fix = closest(&written, names.iter().copied())
+                            .and_then(|name| self.replace_scalar(span, &written, name));
+                        self.error_with_fix(
                             "E060",
                             message,
                             "position_sizing.type".to_string(),
-                            type_entry.value.span,
+                            span,
+                            fix,
                         );
                     }
                 }

@@ -269,6 +269,7 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                         end_column: 1,
                         ..Default::default()
                     },
+                    fixes: Vec::new(),
                 },
             );
         }
