@@ -6,33 +6,51 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { launchBrowser, openPage, waitForHydration } from './browser.mjs';
+import { BASE_URL, launchBrowser, openPage, waitForHydration } from './browser.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 let browser;
+// One account for every test here (sign-ups and log-ins from one address are rate limited):
+// its signed-in cookies are reused by each test's own browser context.
+let signedInState;
+
 before(async () => {
   browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
-
-async function signedUp(options) {
-  const { context, page, problems } = await openPage(browser, options);
+  const { context, page } = await openPage(browser);
   const email = `trader-${randomUUID()}@example.com`;
   await page.goto('/users/register');
-  if (options?.javaScript !== false) await waitForHydration(page);
+  await waitForHydration(page);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel(/^Password/).fill(PASSWORD);
   await page.getByRole('button', { name: 'Create an account' }).click();
   await page.waitForURL('**/users/check-email');
   // An unconfirmed account may log in with its password.
   await page.goto('/users/log-in');
-  if (options?.javaScript !== false) await waitForHydration(page);
+  await waitForHydration(page);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.waitForURL('**/strategies**');
+  signedInState = await context.storageState();
+  await context.close();
+});
+after(async () => {
+  await browser?.close();
+});
+
+// A signed-in browser context that fails the test on any page error or console error.
+async function signedUp({ javaScript = true } = {}) {
+  const context = await browser.newContext({
+    baseURL: BASE_URL,
+    javaScriptEnabled: javaScript,
+    storageState: signedInState,
+  });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
   return { context, page, problems };
 }
 
@@ -60,7 +78,8 @@ test('a trader writes, fixes, saves, compares, restores, duplicates and archives
   const basics = page.locator('.section', { hasText: 'Basics' });
   assert.match(await basics.innerText(), /1 problem/);
   // The problems list moves the cursor to the problem.
-  await item.getByRole('button').click();
+  await item.getByRole('button', { name: /Replace with `entry_conditions`/ }).waitFor();
+  await item.getByRole('button').first().click();
 
   // Fixing it turns the section valid again.
   await editor.click();
@@ -115,7 +134,7 @@ test('a trader writes, fixes, saves, compares, restores, duplicates and archives
   await waitForHydration(page);
   await page.getByRole('button', { name: 'Duplicate' }).click();
   await page.waitForURL(/notice=duplicated/);
-  await page.getByRole('heading', { name: 'MA cross - Copy' }).waitFor();
+  await page.getByRole('heading', { name: /^MA cross - Copy/ }).waitFor();
   await page.getByRole('button', { name: 'Archive' }).click();
   await page.waitForURL(/notice=archived/);
   await page.getByText('This strategy is archived and read-only').waitFor();
@@ -127,7 +146,7 @@ test('a trader writes, fixes, saves, compares, restores, duplicates and archives
   await page.getByRole('alert').filter({ hasText: 'Run a backtest of version 1 first.' }).waitFor();
 
   // Both strategies are in the list.
-  await page.goto('/strategies?sort=name_asc');
+  await page.goto('/strategies?sort=name_asc&q=MA%20cross');
   await page.getByRole('link', { name: 'MA cross', exact: true }).waitFor();
   await page.getByRole('link', { name: 'MA cross - Copy', exact: true }).waitFor();
 
@@ -191,13 +210,35 @@ test('a trader builds a strategy from the blank template with the builder alone'
   await editor.click();
   await page.keyboard.press('Control+z');
   await page.locator('.cm-content', { hasText: 'rsi_14 < 30' }).waitFor({ state: 'detached' });
-  await page.keyboard.press('Control+Shift+z');
+  await page.keyboard.press('Control+y');
   await page.locator('.cm-content', { hasText: 'close > sma_20 AND rsi_14 < 30' }).waitFor();
 
   await page.getByRole('button', { name: 'Checks' }).click();
   await page.getByText('No problems: the document is valid.').waitFor();
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await page.getByRole('status').filter({ hasText: /\(version 1\)/ }).waitFor();
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a quick fix from the problems list corrects the text and Ctrl+Z takes it back', async () => {
+  const { context, page, problems } = await signedUp();
+  const editor = await openEditor(page, '/strategies/new?template=blank');
+  await page.locator('.cm-line', { hasText: 'trading_pair:' }).click();
+  await page.keyboard.press('End');
+  await page.keyboard.press('Shift+Home');
+  await page.keyboard.type('trading_pair: "btc/usd"');
+  const fix = page.getByRole('button', { name: /Replace with `BTC\/USD`/ });
+  await fix.waitFor();
+  await fix.click();
+  await page.locator('.cm-content', { hasText: 'trading_pair: "BTC/USD"' }).waitFor();
+  // The problem is gone with its fix (this account already has a "My strategy", so the name
+  // clash stays listed).
+  await fix.waitFor({ state: 'detached' });
+  assert.doesNotMatch(await page.getByRole('list', { name: 'Problems' }).innerText(), /trading_pair|BTC/);
+  await editor.click();
+  await page.keyboard.press('Control+z');
+  await page.locator('.cm-content', { hasText: 'trading_pair: "btc/usd"' }).waitFor();
   assert.deepEqual(problems, []);
   await context.close();
 });

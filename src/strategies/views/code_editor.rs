@@ -203,7 +203,24 @@ mod bridge {
                 );
                 set(&item, "message", &JsValue::from_str(&diagnostic.message));
                 set(&item, "source", &JsValue::from_str(&diagnostic.code));
-                set(&item, "fixes", &Array::new());
+                let fixes = Array::new();
+                for fix in &diagnostic.fixes {
+                    let entry = Object::new();
+                    set(&entry, "label", &JsValue::from_str(&fix.label));
+                    set(
+                        &entry,
+                        "from",
+                        &JsValue::from(utf16_offset(text, fix.span.start)),
+                    );
+                    set(
+                        &entry,
+                        "to",
+                        &JsValue::from(utf16_offset(text, fix.span.end)),
+                    );
+                    set(&entry, "insert", &JsValue::from_str(&fix.replacement));
+                    fixes.push(&entry);
+                }
+                set(&item, "fixes", &fixes);
                 list.push(&item);
             }
             self.handle.set_diagnostics(&list);

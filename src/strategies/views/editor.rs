@@ -309,6 +309,13 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
         let _ = edit;
     });
 
+    let apply_fix = move |fix: crate::language::span::Fix| {
+        #[cfg(feature = "hydrate")]
+        code_editor.apply_fix(fix);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = fix;
+    };
+
     let jump = move |offset: usize| {
         #[cfg(feature = "hydrate")]
         code_editor.go_to(offset);
@@ -443,10 +450,11 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                                         {list.into_iter().map(|d| {
                                             let offset = d.span.start;
                                             let position = format!("{}:{}", d.span.line, d.span.column);
+                                            let fixes = d.fixes.clone();
                                             view! {
                                                 <li class=format!("problem severity-{}", d.severity.label())>
                                                     <button type="button" class="problem-button" on:click=move |_| jump(offset)>
-                                                        <span class="position">{position}</span>
+                                                        <span class="position">{position.clone()}</span>
                                                         " "
                                                         <span class="severity">{d.severity.label()}</span>
                                                         " "
@@ -454,6 +462,14 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                                                         " "
                                                         <code class="diagnostic-code">{d.code}</code>
                                                     </button>
+                                                    {fixes.into_iter().map(|fix| {
+                                                        let label = fix.label.clone();
+                                                        view! {
+                                                            <button type="button" class="fix-button" aria-label=format!("{label} (at {position})")
+                                                                disabled=move || !enhanced.get() || read_only.is_some()
+                                                                on:click=move |_| apply_fix(fix.clone())>{fix.label.clone()}</button>
+                                                        }
+                                                    }).collect_view()}
                                                 </li>
                                             }
                                         }).collect_view()}
@@ -775,6 +791,34 @@ mod hydrate_only {
                     "The builder could not make that change: {error}."
                 ))),
             }
+        }
+
+        /// A quick fix from the problems list: a splice of the text the diagnostic was found
+        /// in, applied only while the editor still shows that text.
+        pub fn apply_fix(self, fix: crate::language::span::Fix) {
+            let signals = self.signals;
+            let content = self.current_text();
+            if signals
+                .checked_text
+                .with_untracked(|checked| *checked != content)
+            {
+                signals.alert.set(Some(
+                    "The document changed since it was checked; wait a moment and try the fix again.".into(),
+                ));
+                return;
+            }
+            let fixed = fix.apply(&content);
+            self.editor.with_value(|editor| {
+                if let Some(editor) = editor {
+                    editor.replace_text(&fixed);
+                }
+            });
+            signals.alert.set(None);
+            signals
+                .validation
+                .set(validate(&fixed, signals.format.get_untracked()));
+            signals.checked_text.set(fixed.clone());
+            self.changed(fixed);
         }
 
         pub fn test_syntax(self) {
