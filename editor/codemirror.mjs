@@ -184,8 +184,8 @@ function makeTheme(c, dark) {
 
 const LIGHT = {
   bg: "#ffffff", surface: "#ffffff", surface2: "#f1f3f6", text: "#1c2330", muted: "#5b6576",
-  border: "#d9dee7", accent: "#1f6feb", accentText: "#ffffff", focusRing: "rgba(31,111,235,0.18)",
-  gutterBg: "#f7f8fa", gutterText: "#8a93a3", activeLine: "#f3f6fb", activeLineGutter: "#e9eef6",
+  border: "#d9dee7", accent: "#1a5cc8", accentText: "#ffffff", focusRing: "rgba(31,111,235,0.18)",
+  gutterBg: "#f7f8fa", gutterText: "#5b6576", activeLine: "#f3f6fb", activeLineGutter: "#e9eef6",
   selection: "#cfe0fb", selectionMatch: "#e4ecf9", bracket: "#dfe9f8", bracketOutline: "#a8c3ee",
   badBg: "#fbe0e2", searchMatch: "#fff1b8", searchOutline: "#e6c84a", searchSelected: "#ffd76a",
   bad: "#d1242f", warn: "#bf8700", info: "#1f6feb", activeDiag: "rgba(255, 214, 102, 0.28)",
@@ -195,7 +195,7 @@ const LIGHT = {
 const DARK = {
   bg: "#161c25", surface: "#1c2430", surface2: "#232c39", text: "#e4e8ef", muted: "#9aa4b5",
   border: "#2a3340", accent: "#4c8dff", accentText: "#0b1220", focusRing: "rgba(76,141,255,0.25)",
-  gutterBg: "#131922", gutterText: "#5f6b7d", activeLine: "#1b2330", activeLineGutter: "#1f2836",
+  gutterBg: "#131922", gutterText: "#8b949e", activeLine: "#1b2330", activeLineGutter: "#1f2836",
   selection: "#2b4268", selectionMatch: "#243248", bracket: "#2a3a55", bracketOutline: "#4c6fa8",
   badBg: "#4a1f24", searchMatch: "#4d4220", searchOutline: "#8a7430", searchSelected: "#7a6320",
   bad: "#f85149", warn: "#d29922", info: "#58a6ff", activeDiag: "rgba(210, 153, 34, 0.22)",
@@ -209,7 +209,7 @@ const lightHighlight = HighlightStyle.define([
   { tag: [t.number, t.integer, t.float], color: "#b35900" },
   { tag: [t.bool, t.null], color: "#cf222e" },
   { tag: t.atom, color: "#8250df", fontWeight: "600" },
-  { tag: [t.comment, t.lineComment, t.blockComment], color: "#6e7781", fontStyle: "italic" },
+  { tag: [t.comment, t.lineComment, t.blockComment], color: "#57606a", fontStyle: "italic" },
   { tag: [t.meta, t.annotation, t.labelName, t.typeName], color: "#953800" },
   { tag: [t.heading, t.className, t.namespace], color: "#0550ae", fontWeight: "600" },
   { tag: [t.punctuation, t.separator, t.bracket, t.squareBracket, t.brace], color: "#57606a" },
@@ -422,6 +422,8 @@ export function createEditor(parent, options, callbacks) {
       "aria-label": opts.label ? String(opts.label) : "Strategy document",
       "aria-multiline": "true",
       role: "textbox",
+      // Explicit, so that accessibility checkers see the scrolling region's focusable content.
+      tabindex: "0",
     }),
     // onChange runs in a microtask, outside CodeMirror's update cycle, so the callback may call
     // back into the handle (setDiagnostics, replaceText, ...) at once. Changes made in one task

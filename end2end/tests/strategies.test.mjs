@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import AxeBuilder from '@axe-core/playwright';
 import { BASE_URL, launchBrowser, openPage, waitForHydration } from './browser.mjs';
 
 const PASSWORD = 'correct horse battery staple';
@@ -239,6 +240,68 @@ test('a quick fix from the problems list corrects the text and Ctrl+Z takes it b
   await editor.click();
   await page.keyboard.press('Control+z');
   await page.locator('.cm-content', { hasText: 'trading_pair: "btc/usd"' }).waitFor();
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+// axe-core's audit of each workbench page: no serious or critical violation.
+async function seriousViolations(page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+test('the list, editor, strategy and versions pages pass an axe-core audit', async () => {
+  const { context, page } = await signedUp();
+  await openEditor(page, '/strategies/new?template=rsi_reversion');
+  assert.deepEqual(await seriousViolations(page), [], 'editor');
+  await page.getByRole('button', { name: 'Builder' }).click();
+  await page.getByRole('heading', { name: 'Builder' }).waitFor();
+  assert.deepEqual(await seriousViolations(page), [], 'editor with the builder');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: /\(version 1\)/ }).waitFor();
+  const id = page.url().split('/')[4];
+  for (const path of ['/strategies', `/strategies/${id}`, `/strategies/${id}/versions`]) {
+    await page.goto(path);
+    await waitForHydration(page);
+    assert.deepEqual(await seriousViolations(page), [], path);
+  }
+  await context.close();
+});
+
+test('a strategy file opened from disk is checked like typed text and saved', async () => {
+  const { context, page, problems } = await signedUp();
+  await openEditor(page, '/strategies/new?template=blank');
+  const toml = [
+    'name = "From a file"',
+    'trading_pair = "eth/usd"',
+    'timeframe = "4h"',
+    'entry_conditions = "close > sma_50"',
+    'exit_conditions = "close < sma_50"',
+    '',
+    '[[indicators]]',
+    'type = "sma"',
+    'name = "sma_50"',
+    'parameters = { period = 50 }',
+    '',
+    '[position_sizing]',
+    'type = "percentage"',
+    'percentage_of_capital = 0.2',
+    '',
+    '[risk_parameters]',
+    'max_daily_loss = 0.05',
+    'max_drawdown = 0.2',
+    '',
+  ].join('\n');
+  await page.getByLabel('Open a file…').setInputFiles({ name: 'from-disk.toml', mimeType: 'application/toml', buffer: Buffer.from(toml) });
+  await page.locator('.cm-content', { hasText: 'name = "From a file"' }).waitFor();
+  assert.equal(await page.getByRole('combobox', { name: 'Notation' }).inputValue(), 'toml');
+  // Its problem shows like a typed one, with its fix.
+  await page.getByRole('button', { name: /Replace with `ETH\/USD`/ }).click();
+  await page.getByText('No problems: the document is valid.').waitFor();
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: /\(version 1\)/ }).waitFor();
   assert.deepEqual(problems, []);
   await context.close();
 });

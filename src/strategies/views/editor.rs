@@ -387,6 +387,25 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                             #[cfg(not(feature = "hydrate"))]
                             let _ = event;
                         }>"Discard changes"</button>
+                    <label class="button file-button" hidden=move || !enhanced.get() || read_only.is_some()>
+                        "Open a file…"
+                        <input type="file" class="visually-hidden" accept=".yaml,.yml,.toml"
+                            on:change=move |event| {
+                                #[cfg(feature = "hydrate")]
+                                {
+                                    use leptos::wasm_bindgen::JsCast;
+                                    let input = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+                                    if let Some(file) = input.as_ref().and_then(|i| i.files()).and_then(|files| files.get(0)) {
+                                        code_editor.open_file(file);
+                                    }
+                                    if let Some(input) = input {
+                                        input.set_value("");
+                                    }
+                                }
+                                #[cfg(not(feature = "hydrate"))]
+                                let _ = event;
+                            } />
+                    </label>
                     <p class="status-line" role="status">{move || status_line.get()}</p>
                 </div>
                 {move || alert.get().map(|message| view! { <p class="form-alert" role="alert">{message}</p> })}
@@ -819,6 +838,48 @@ mod hydrate_only {
                 .set(validate(&fixed, signals.format.get_untracked()));
             signals.checked_text.set(fixed.clone());
             self.changed(fixed);
+        }
+
+        /// A document from a file on the user's machine, checked like typed text (its notation
+        /// from its name); one undoable step, saved only when the user saves.
+        pub fn open_file(self, file: web_sys::File) {
+            let signals = self.signals;
+            let name = file.name();
+            let Some(format) = Format::from_file_name(&name) else {
+                signals.alert.set(Some(format!(
+                    "\u{201c}{name}\u{201d} is not a strategy document: open a .yaml, .yml or .toml file."
+                )));
+                return;
+            };
+            if file.size() > 256.0 * 1024.0 {
+                signals.alert.set(Some(format!(
+                    "\u{201c}{name}\u{201d} is larger than 256 KiB, the most a strategy document may be."
+                )));
+                return;
+            }
+            spawn_local(async move {
+                let text = wasm_bindgen_futures::JsFuture::from(file.text())
+                    .await
+                    .ok()
+                    .and_then(|value| value.as_string());
+                let Some(text) = text else {
+                    signals.alert.set(Some(format!(
+                        "\u{201c}{name}\u{201d} could not be read as text."
+                    )));
+                    return;
+                };
+                signals.format.set(format);
+                self.editor.with_value(|editor| {
+                    if let Some(editor) = editor {
+                        editor.set_format(format);
+                        editor.replace_text(&text);
+                    }
+                });
+                signals.alert.set(None);
+                signals.validation.set(validate(&text, format));
+                signals.checked_text.set(text.clone());
+                self.changed(text);
+            });
         }
 
         pub fn test_syntax(self) {
