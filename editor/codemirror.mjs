@@ -416,6 +416,8 @@ export function createEditor(parent, options, callbacks) {
     theme.of(themeFor(media ? media.matches : false)),
     autocompletion({ override: [completionSource], icons: true }),
     hover,
+    // Long descriptions and conditions wrap instead of scrolling sideways.
+    EditorView.lineWrapping,
     lintGutter(),
     fixRanges,
     EditorView.contentAttributes.of({

@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 fn shared_data(name: &str) -> PathBuf {
     std::env::var("TRADING_STRATEGY_SHARED_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data"))
         .join(name)
 }
 

@@ -1,6 +1,6 @@
 //! The backtest engine against outside references: indicator values against the TA-Lib Python
 //! package (and the published definitions of HMA, CMF and VWAP), and whole backtests against
-//! backtesting.py, on the market data in ../shared/data. The Python side runs in a virtual
+//! backtesting.py, on the market data in tests/data (copies of ../shared/data). The Python side runs in a virtual
 //! environment that `scripts/python-reference` prepares (idempotently) on first use.
 
 use std::path::{Path, PathBuf};
@@ -24,7 +24,7 @@ fn crate_root() -> &'static Path {
 fn data_file(name: &str) -> PathBuf {
     let shared = std::env::var("TRADING_STRATEGY_SHARED_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| crate_root().join("../shared/data"));
+        .unwrap_or_else(|_| crate_root().join("tests/data"));
     shared.join(name)
 }
 

@@ -146,28 +146,39 @@ fn Comparison(comparison: VersionComparison) -> impl IntoView {
                 None => view! { <p class="hint">"One of the versions has errors, so only the text is compared."</p> }.into_any(),
             }}
             <table class="diff" aria-label=format!("Text of version {from} beside version {to}")>
+                <colgroup>
+                    <col class="line-number-column" />
+                    <col />
+                    <col class="line-number-column" />
+                    <col />
+                </colgroup>
                 <thead><tr>
                     <th scope="col" colspan="2">{format!("Version {from}")}</th>
                     <th scope="col" colspan="2">{format!("Version {to}")}</th>
                 </tr></thead>
                 <tbody>
-                    {comparison.rows.into_iter().map(|row| {
-                        let (left, right) = match row.change {
-                            LineChange::Same => (Some(row.text.clone()), Some(row.text)),
-                            LineChange::Removed => (Some(row.text), None),
-                            LineChange::Added => (None, Some(row.text)),
+                    {side_by_side(comparison.rows).into_iter().map(|row| {
+                        let class = match (&row.left, &row.right) {
+                            (Some((_, _, true)), Some((_, _, true))) => "changed",
+                            (Some((_, _, true)), _) => "removed",
+                            (_, Some((_, _, true))) => "added",
+                            _ => "same",
                         };
-                        let class = match row.change {
-                            LineChange::Same => "same",
-                            LineChange::Removed => "removed",
-                            LineChange::Added => "added",
+                        let cell = |side: Option<(u32, String, bool)>, mark: &'static str| match side {
+                            Some((number, text, changed)) => (
+                                Some(number),
+                                format!("{} {text}", if changed { mark } else { " " }),
+                            ),
+                            None => (None, String::new()),
                         };
+                        let (old_number, old_text) = cell(row.left, "-");
+                        let (new_number, new_text) = cell(row.right, "+");
                         view! {
                             <tr class=class>
-                                <td class="line-number">{row.old_number.filter(|_| left.is_some())}</td>
-                                <td class="old"><code>{left.map(|t| if row.change == LineChange::Removed { format!("- {t}") } else { format!("  {t}") })}</code></td>
-                                <td class="line-number">{row.new_number.filter(|_| right.is_some())}</td>
-                                <td class="new"><code>{right.map(|t| if row.change == LineChange::Added { format!("+ {t}") } else { format!("  {t}") })}</code></td>
+                                <td class="line-number">{old_number}</td>
+                                <td class="old"><code>{old_text}</code></td>
+                                <td class="line-number">{new_number}</td>
+                                <td class="new"><code>{new_text}</code></td>
                             </tr>
                         }
                     }).collect_view()}
@@ -175,6 +186,53 @@ fn Comparison(comparison: VersionComparison) -> impl IntoView {
             </table>
         </section>
     }
+}
+
+/// One row of the side-by-side view: each side's line number, text and whether it changed.
+struct SideBySideRow {
+    left: Option<(u32, String, bool)>,
+    right: Option<(u32, String, bool)>,
+}
+
+/// Pairs each run of removed lines with the run of added lines after it, so that a changed
+/// line sits beside what replaced it.
+fn side_by_side(rows: Vec<crate::strategies::DiffRow>) -> Vec<SideBySideRow> {
+    let mut out = Vec::new();
+    let mut removed: Vec<(u32, String)> = Vec::new();
+    let mut added: Vec<(u32, String)> = Vec::new();
+    let flush = |removed: &mut Vec<(u32, String)>,
+                 added: &mut Vec<(u32, String)>,
+                 out: &mut Vec<SideBySideRow>| {
+        let length = removed.len().max(added.len());
+        let mut left = removed.drain(..);
+        let mut right = added.drain(..);
+        for _ in 0..length {
+            out.push(SideBySideRow {
+                left: left.next().map(|(n, t)| (n, t, true)),
+                right: right.next().map(|(n, t)| (n, t, true)),
+            });
+        }
+    };
+    for row in rows {
+        match row.change {
+            LineChange::Removed => {
+                if !added.is_empty() {
+                    flush(&mut removed, &mut added, &mut out);
+                }
+                removed.push((row.old_number.unwrap_or_default(), row.text));
+            }
+            LineChange::Added => added.push((row.new_number.unwrap_or_default(), row.text)),
+            LineChange::Same => {
+                flush(&mut removed, &mut added, &mut out);
+                out.push(SideBySideRow {
+                    left: row.old_number.map(|n| (n, row.text.clone(), false)),
+                    right: row.new_number.map(|n| (n, row.text, false)),
+                });
+            }
+        }
+    }
+    flush(&mut removed, &mut added, &mut out);
+    out
 }
 
 #[component]
@@ -221,5 +279,37 @@ pub fn VersionPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategies::DiffRow;
+
+    fn row(change: LineChange, old: Option<u32>, new: Option<u32>, text: &str) -> DiffRow {
+        DiffRow {
+            change,
+            old_number: old,
+            new_number: new,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn a_changed_line_sits_beside_what_replaced_it() {
+        let rows = side_by_side(vec![
+            row(LineChange::Same, Some(1), Some(1), "a"),
+            row(LineChange::Removed, Some(2), None, "b"),
+            row(LineChange::Added, None, Some(2), "B"),
+            row(LineChange::Added, None, Some(3), "C"),
+            row(LineChange::Same, Some(3), Some(4), "d"),
+        ]);
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[1].left, Some((2, "b".into(), true)));
+        assert_eq!(rows[1].right, Some((2, "B".into(), true)));
+        assert_eq!(rows[2].left, None);
+        assert_eq!(rows[2].right, Some((3, "C".into(), true)));
+        assert_eq!(rows[3].left, Some((3, "d".into(), false)));
     }
 }
