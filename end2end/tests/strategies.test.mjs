@@ -123,7 +123,7 @@ test('a trader writes, fixes, saves, compares, restores, duplicates and archives
   await waitForHydration(page);
   const changes = page.getByRole('list', { name: 'Changes' });
   assert.match(await changes.innerText(), /ema_fast\.period 20 -> 21/);
-  assert.ok(await page.locator('tr.removed').count() >= 1);
+  assert.ok(await page.locator('tr.changed').count() >= 1, 'the changed line sits beside its replacement');
 
   // Restore version 1 as version 3.
   await page.getByRole('button', { name: 'Restore version 1' }).click();
