@@ -49,7 +49,7 @@ pub async fn document(
     id: Uuid,
 ) -> Result<StrategyDocument, AppError> {
     let mut connection = state.pool.acquire().await?;
-    Ok(repository::find(&mut connection, user_id, id, false)
+    Ok(repository::find(&mut connection, user_id, id)
         .await?
         .document)
 }
@@ -138,24 +138,10 @@ pub async fn save(
 ) -> Result<Saved, AppError> {
     let fields = mirrored_fields(&request)?;
     let mut transaction = state.pool.begin().await?;
-    let saved = match request.id {
+    let (id, version, lock_version, saved_at) = match request.id {
         None => {
             let id = repository::insert(&mut transaction, user_id, &fields).await?;
-            repository::insert_version(
-                &mut transaction,
-                id,
-                1,
-                fields.format,
-                &fields.content,
-                user_id,
-            )
-            .await?;
-            Saved {
-                id,
-                version: 1,
-                lock_version: 1,
-                saved_at: Utc::now(),
-            }
+            (id, 1, 1, Utc::now())
         }
         Some(id) => {
             let lock_version = request.lock_version.ok_or_else(|| {
@@ -164,44 +150,42 @@ pub async fn save(
                     "The save does not say which version it edits.",
                 )
             })?;
-            match repository::update_document(&mut transaction, user_id, id, lock_version, &fields)
-                .await?
-            {
-                Some((version, lock_version, saved_at)) => {
-                    repository::insert_version(
-                        &mut transaction,
-                        id,
-                        version,
-                        fields.format,
-                        &fields.content,
-                        user_id,
-                    )
+            let updated =
+                repository::update_document(&mut transaction, user_id, id, lock_version, &fields)
                     .await?;
-                    Saved {
-                        id,
-                        version,
-                        lock_version,
-                        saved_at,
-                    }
-                }
-                None => {
-                    // Nothing matched: say why, from the row as it is now.
-                    let current = repository::find(&mut transaction, user_id, id, false).await?;
-                    return Err(match current.document.status.edit_refusal() {
-                        Some(refusal) => AppError::Forbidden {
-                            message: refusal.to_string(),
-                        },
-                        None => AppError::Conflict {
-                            message: format!(
-                                "This strategy was changed in another window (it is now at version {}).",
-                                current.document.version
-                            ),
-                            current_version: Some(current.document.version),
-                        },
-                    });
-                }
-            }
+            let Some((version, lock_version, saved_at)) = updated else {
+                // Nothing matched: say why, from the row as it is now.
+                let current = repository::find(&mut transaction, user_id, id).await?;
+                return Err(match current.document.status.edit_refusal() {
+                    Some(refusal) => AppError::Forbidden {
+                        message: refusal.to_string(),
+                    },
+                    None => AppError::Conflict {
+                        message: format!(
+                            "This strategy was changed in another window (it is now at version {}).",
+                            current.document.version
+                        ),
+                        current_version: Some(current.document.version),
+                    },
+                });
+            };
+            (id, version, lock_version, saved_at)
         }
+    };
+    repository::insert_version(
+        &mut transaction,
+        id,
+        version,
+        fields.format,
+        &fields.content,
+        user_id,
+    )
+    .await?;
+    let saved = Saved {
+        id,
+        version,
+        lock_version,
+        saved_at,
     };
     transaction.commit().await?;
     tracing::info!(strategy_id = %saved.id, version = saved.version, "strategy saved");
@@ -214,7 +198,7 @@ pub async fn overview(
     id: Uuid,
 ) -> Result<StrategyOverview, AppError> {
     let mut connection = state.pool.acquire().await?;
-    let stored = repository::find(&mut connection, user_id, id, false).await?;
+    let stored = repository::find(&mut connection, user_id, id).await?;
     drop(connection);
     let validation = language::validate(&stored.document.content, stored.document.format);
     let report = syntax_test_of(&stored.document.content, &validation);
@@ -239,7 +223,8 @@ pub async fn change_status(
     transition: Transition,
 ) -> Result<StrategyStatus, AppError> {
     let mut transaction = state.pool.begin().await?;
-    let stored = repository::find(&mut transaction, user_id, id, true).await?;
+    repository::lock(&mut transaction, user_id, id).await?;
+    let stored = repository::find(&mut transaction, user_id, id).await?;
     let document = &stored.document;
     let refuse = |message: String| AppError::Conflict {
         message,
@@ -288,7 +273,7 @@ fn copy_name(name: &str, taken: &[String]) -> String {
 /// too, which stays the single source of truth).
 pub async fn duplicate(state: &AppState, user_id: Uuid, id: Uuid) -> Result<Saved, AppError> {
     let mut connection = state.pool.acquire().await?;
-    let original = repository::find(&mut connection, user_id, id, false)
+    let original = repository::find(&mut connection, user_id, id)
         .await?
         .document;
     drop(connection);

@@ -170,74 +170,46 @@ pub async fn find(
     connection: &mut PgConnection,
     user_id: Uuid,
     id: Uuid,
-    lock: bool,
 ) -> Result<StoredStrategy, AppError> {
-    // Two statements rather than one with a dynamic `FOR UPDATE`: both checked at compile time.
-    let row = if lock {
-        sqlx::query!(
-            r#"SELECT id, name, status, format, content, version, lock_version, description,
-                      inserted_at AS "inserted_at: NaiveDateTime", updated_at AS "updated_at: NaiveDateTime"
-               FROM strategies WHERE id = $1 AND user_id = $2 FOR UPDATE"#,
-            id,
-            user_id
-        )
-        .fetch_optional(&mut *connection)
-        .await?
-        .map(|r| {
-            (
-                r.id,
-                r.name,
-                r.status,
-                r.format,
-                r.content,
-                r.version,
-                r.lock_version,
-                r.description,
-                r.inserted_at,
-                r.updated_at,
-            )
-        })
-    } else {
-        sqlx::query!(
-            r#"SELECT id, name, status, format, content, version, lock_version, description,
-                      inserted_at AS "inserted_at: NaiveDateTime", updated_at AS "updated_at: NaiveDateTime"
-               FROM strategies WHERE id = $1 AND user_id = $2"#,
-            id,
-            user_id
-        )
-        .fetch_optional(&mut *connection)
-        .await?
-        .map(|r| {
-            (
-                r.id,
-                r.name,
-                r.status,
-                r.format,
-                r.content,
-                r.version,
-                r.lock_version,
-                r.description,
-                r.inserted_at,
-                r.updated_at,
-            )
-        })
-    };
-    let (id, name, status, format, content, version, lock_version, description, inserted, updated) =
-        row.ok_or(AppError::NotFound)?;
+    let row = sqlx::query!(
+        r#"SELECT id, name, status, format, content, version, lock_version, description,
+                  inserted_at AS "inserted_at: NaiveDateTime", updated_at AS "updated_at: NaiveDateTime"
+           FROM strategies WHERE id = $1 AND user_id = $2"#,
+        id,
+        user_id
+    )
+    .fetch_optional(&mut *connection)
+    .await?
+    .ok_or(AppError::NotFound)?;
     Ok(StoredStrategy {
         document: StrategyDocument {
-            id,
-            name,
-            status: parse_status(&status)?,
-            format: parse_format(&format)?,
-            content,
-            version,
-            lock_version,
+            id: row.id,
+            name: row.name,
+            status: parse_status(&row.status)?,
+            format: parse_format(&row.format)?,
+            content: row.content,
+            version: row.version,
+            lock_version: row.lock_version,
         },
-        description,
-        created_at: utc(inserted),
-        updated_at: utc(updated),
+        description: row.description,
+        created_at: utc(row.inserted_at),
+        updated_at: utc(row.updated_at),
     })
+}
+
+/// Locks the row until the transaction ends, so that a status change checks and changes the
+/// same strategy; not found when it is not this user's.
+#[tracing::instrument(skip_all)]
+pub async fn lock(connection: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<(), AppError> {
+    sqlx::query_scalar!(
+        "SELECT id FROM strategies WHERE id = $1 AND user_id = $2 FOR UPDATE",
+        id,
+        user_id
+    )
+    .fetch_optional(&mut *connection)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok(())
 }
 
 /// A new strategy at version 1 (its version record is written by the caller, in the same

@@ -5,9 +5,8 @@
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
 
-use super::{format_time, set_error_status, strategy_id_param, ErrorMessage, StatusBadge};
+use super::{format_time, set_error_status, strategy_resource, ErrorMessage, StatusBadge};
 use crate::{
-    error::AppError,
     language::{syntax_test::StrategySummary, Severity},
     strategies::{
         load_overview, ChangeStatus, DeleteStrategy, DuplicateStrategy, StrategyOverview,
@@ -18,16 +17,7 @@ use crate::{
 
 #[component]
 pub fn StrategyPage() -> impl IntoView {
-    let id = strategy_id_param();
-    let overview = Resource::new(
-        move || id.get(),
-        |id| async move {
-            match id {
-                Some(id) => load_overview(id).await,
-                None => Err(AppError::NotFound),
-            }
-        },
-    );
+    let overview = strategy_resource(load_overview);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading the strategy…"</p> }>
             {move || Suspend::new(async move {

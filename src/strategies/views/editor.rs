@@ -11,10 +11,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    builder::Builder, details::condition_label, set_error_status, strategy_id_param, ErrorMessage,
+    builder::Builder, details::condition_label, set_error_status, strategy_resource, ErrorMessage,
 };
 use crate::{
-    error::AppError,
     language::{
         syntax_test::{syntax_test_of, SyntaxReport},
         validate, Diagnostic, Format, Severity,
@@ -57,16 +56,7 @@ pub fn NewStrategyPage() -> impl IntoView {
 
 #[component]
 pub fn EditStrategyPage() -> impl IntoView {
-    let id = strategy_id_param();
-    let start = Resource::new(
-        move || id.get(),
-        |id| async move {
-            match id {
-                Some(id) => open_editor(Some(id)).await,
-                None => Err(AppError::NotFound),
-            }
-        },
-    );
+    let start = strategy_resource(|id| open_editor(Some(id)));
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Opening the editor…"</p> }>
             {move || Suspend::new(async move {

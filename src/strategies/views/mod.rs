@@ -76,6 +76,25 @@ pub fn strategy_id_param() -> Memo<Option<Uuid>> {
     Memo::new(move |_| params.read().get("id").and_then(|id| id.parse().ok()))
 }
 
+/// A resource loaded for the strategy the route names; an unreadable id is simply not found.
+pub fn strategy_resource<T, F, Fut>(fetch: F) -> Resource<Result<T, AppError>>
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    F: Fn(Uuid) -> Fut + Copy + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
+{
+    let id = strategy_id_param();
+    Resource::new(
+        move || id.get(),
+        move |id| async move {
+            match id {
+                Some(id) => fetch(id).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    )
+}
+
 /// Gives a page's response the status of its error (a 404 stays a 404 for curl and crawlers).
 pub fn set_error_status(error: &AppError) {
     #[cfg(feature = "ssr")]

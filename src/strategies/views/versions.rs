@@ -6,7 +6,7 @@ use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{format_time, set_error_status, strategy_id_param, ErrorMessage};
+use super::{format_time, set_error_status, strategy_id_param, strategy_resource, ErrorMessage};
 use crate::{
     error::AppError,
     strategies::{
@@ -18,17 +18,8 @@ use crate::{
 
 #[component]
 pub fn VersionsPage() -> impl IntoView {
-    let id = strategy_id_param();
     let query = use_query_map();
-    let overview = Resource::new(
-        move || id.get(),
-        |id| async move {
-            match id {
-                Some(id) => load_overview(id).await,
-                None => Err(AppError::NotFound),
-            }
-        },
-    );
+    let overview = strategy_resource(load_overview);
     let picked = Memo::new(move |_| {
         let query = query.read();
         let number = |name: &str| query.get(name).and_then(|v| v.parse::<i32>().ok());
