@@ -192,6 +192,12 @@ test('a trader builds a strategy from the blank template with the builder alone'
   await page.locator('.cm-content', { hasText: 'name: rsi_14' }).waitFor();
   await page.getByRole('group', { name: /rsi_14/ }).waitFor();
 
+  // Reordered: the new indicator moves above the first one.
+  await page.getByRole('button', { name: 'Move up rsi_14' }).click();
+  await page.getByRole('button', { name: 'Move down rsi_14' }).waitFor();
+  const text = await page.locator('.cm-content').innerText();
+  assert.ok(text.indexOf('name: rsi_14') < text.indexOf('name: sma_20'), text);
+
   // A parameter changed through its input.
   const period = page.getByRole('spinbutton', { name: 'period of sma_20' });
   await period.fill('50');
@@ -302,6 +308,68 @@ test('a strategy file opened from disk is checked like typed text and saved', as
   await page.getByText('No problems: the document is valid.').waitFor();
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await page.getByRole('status').filter({ hasText: /\(version 1\)/ }).waitFor();
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the list filters, sorts, searches and pages through 120 strategies, with its state in the URL', async () => {
+  const { context, page, problems } = await signedUp();
+  await page.goto('/strategies');
+  await waitForHydration(page);
+  // 120 strategies through the same server function the editor saves with.
+  const ids = await page.evaluate(async () => {
+    const document = (n) => `name: "Listed ${String(n).padStart(3, '0')}"\ntrading_pair: "BTC/USD"\ntimeframe: "1d"\nindicators:\n  - type: sma\n    name: sma_20\nentry_conditions: "close > sma_20"\nexit_conditions: "close < sma_20"\nposition_sizing:\n  type: percentage\n  percentage_of_capital: 0.1\nrisk_parameters:\n  max_daily_loss: 0.05\n  max_drawdown: 0.2\n`;
+    const ids = [];
+    for (let n = 0; n < 120; n++) {
+      const body = new URLSearchParams({ content: document(n), format: 'yaml', draft: 'false' });
+      const response = await fetch('/api/strategies/save', { method: 'POST', body, headers: { accept: 'application/json' } });
+      ids.push((await response.json()).id);
+    }
+    return ids;
+  });
+  assert.equal(ids.length, 120);
+  for (const id of ids.slice(0, 3)) {
+    const body = new URLSearchParams({ id, transition: 'archive' });
+    const status = await page.evaluate(async (body) => (await fetch('/api/strategies/status', { method: 'POST', body: new URLSearchParams(body), headers: { accept: 'application/json' } })).status, Object.fromEntries(body));
+    assert.equal(status, 200);
+  }
+
+  // Search and sort through the filter form; the URL holds the state.
+  await page.getByRole('searchbox', { name: 'Search by name' }).fill('Listed');
+  await page.getByRole('combobox', { name: 'Sort' }).selectOption('name_asc');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForURL(/q=Listed/);
+  assert.match(page.url(), /sort=name_asc/);
+  await page.getByText('Page 1 of 3 · 120 strategies').waitFor();
+  const rows = page.getByRole('table').getByRole('row');
+  assert.equal(await rows.count(), 51, 'a header row and 50 strategies');
+  assert.equal(await rows.nth(1).getByRole('rowheader').innerText(), 'Listed 000');
+  await page.getByText('Page 1 of 3 · 120 strategies').waitFor();
+
+  await page.getByRole('link', { name: 'Next page' }).click();
+  await page.waitForURL(/page=2/);
+  await page.getByText('Page 2 of 3 · 120 strategies').waitFor();
+  assert.equal(await page.getByRole('table').getByRole('row').nth(1).getByRole('rowheader').innerText(), 'Listed 050');
+  await page.getByRole('link', { name: 'Next page' }).click();
+  await page.waitForURL(/page=3/);
+  await page.getByText('Page 3 of 3 · 120 strategies').waitFor();
+  assert.equal(await page.getByRole('table').getByRole('row').count(), 21);
+
+  // Back returns to the previous page of the same query.
+  await page.goBack();
+  await page.waitForURL(/page=2/);
+  await page.getByText('Page 2 of 3 · 120 strategies').waitFor();
+
+  // Filter by status, and the reverse order.
+  await page.goto('/strategies?status=archived&q=Listed&sort=name_desc');
+  await waitForHydration(page);
+  const archived = await page.getByRole('table').getByRole('rowheader').allInnerTexts();
+  assert.deepEqual(archived, ['Listed 002', 'Listed 001', 'Listed 000']);
+  assert.equal(await page.getByRole('combobox', { name: 'Status' }).inputValue(), 'archived');
+
+  // A search with no match says so and offers the whole list.
+  await page.goto('/strategies?q=nothing-is-called-this');
+  await page.getByText('No strategy matches').waitFor();
   assert.deepEqual(problems, []);
   await context.close();
 });

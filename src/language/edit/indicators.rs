@@ -342,3 +342,57 @@ pub(super) fn known_type(indicator_type: &str) -> Result<(), EditError> {
         })
     }
 }
+
+impl Editor<'_> {
+    /// The start of the comment lines right above the line starting at `line_start` (the
+    /// comment that belongs to an item travels with it).
+    fn comments_above(&self, line_start: usize) -> usize {
+        let mut start = line_start;
+        while start > 0 {
+            let previous = self.line_start(start - 1);
+            if self.text[previous..start].trim_start().starts_with('#') {
+                start = previous;
+            } else {
+                break;
+            }
+        }
+        start
+    }
+
+    /// Cuts the indicator's whole lines (its comments and blank line with it, as removing it
+    /// would) and puts them before or after the item now at `to`.
+    pub(super) fn move_indicator(&self, name: &str, to: usize) -> Result<Vec<Splice>, EditError> {
+        let (items, from) = self.indicator(name)?;
+        let to = to.min(items.len() - 1);
+        if from == to {
+            return Ok(vec![]);
+        }
+        let flow = matches!(items[from].value, Value::Map(_, Layout::Flow))
+            && self.is_inside_brackets(&items[from]);
+        if flow {
+            return Err(EditError::UnsupportedLayout {
+                message: "this list is written on one line; move the indicator in the text".into(),
+            });
+        }
+        let mut cut = self.remove_item(items, from);
+        cut.start = self.comments_above(cut.start);
+        let mut block = self.text[cut.start..cut.end].to_string();
+        if !block.ends_with('\n') {
+            block.push('\n');
+        }
+        let target = self.remove_item(items, to);
+        let at = if to < from {
+            self.comments_above(target.start)
+        } else {
+            target.end
+        };
+        Ok(vec![
+            cut,
+            Splice {
+                start: at,
+                end: at,
+                text: block,
+            },
+        ])
+    }
+}

@@ -65,6 +65,11 @@ pub enum Edit {
         condition: ConditionField,
         index: usize,
     },
+    /// Moves an indicator to position `to` (0-based) of the list, with its comments and layout.
+    MoveIndicator {
+        name: String,
+        to: usize,
+    },
     /// Sets the value of a field that the document already has: a top-level field (`name`,
     /// `trading_pair`, ...) or one inside a table (`risk_parameters.max_drawdown`).
     SetField {
@@ -278,6 +283,7 @@ impl Editor<'_> {
                 clause,
             } => self.replace_clause(*condition, *index, clause),
             Edit::RemoveClause { condition, index } => self.remove_clause(*condition, *index),
+            Edit::MoveIndicator { name, to } => self.move_indicator(name, *to),
             Edit::SetField { path, value } => {
                 let entry = self
                     .root
@@ -352,6 +358,27 @@ impl Editor<'_> {
                     return Err("the condition no longer parses".to_string());
                 };
                 Self::outer_clauses(&root) == expected
+            }
+            Edit::MoveIndicator { name, to } => {
+                let names = |editor: &Editor<'_>| -> Vec<String> {
+                    editor.indicators().map_or_else(Vec::new, |(_, items)| {
+                        items
+                            .iter()
+                            .filter_map(|item| {
+                                item.get("name")?.value.as_scalar().map(|s| s.text.clone())
+                            })
+                            .collect()
+                    })
+                };
+                let mut expected = names(self);
+                match expected.iter().position(|n| n == name) {
+                    Some(from) => {
+                        let moved = expected.remove(from);
+                        expected.insert((*to).min(expected.len()), moved);
+                        names(&after) == expected
+                    }
+                    None => false,
+                }
             }
             Edit::SetField { path, value } => {
                 after

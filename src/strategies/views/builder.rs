@@ -145,7 +145,9 @@ fn IndicatorsBuilder(strategy: Strategy, apply: Callback<Edit>) -> impl IntoView
     view! {
         <div class="builder-group">
             <h3>"Indicators"</h3>
-            {strategy.indicators.iter().map(|indicator| view! { <IndicatorCard indicator=indicator.clone() sources=sources.clone() apply /> }).collect_view()}
+            {strategy.indicators.iter().enumerate().map(|(index, indicator)| view! {
+                <IndicatorCard indicator=indicator.clone() index count=strategy.indicators.len() sources=sources.clone() apply />
+            }).collect_view()}
             <div class="builder-add">
                 <label>
                     "New indicator "
@@ -164,6 +166,8 @@ fn IndicatorsBuilder(strategy: Strategy, apply: Callback<Edit>) -> impl IntoView
 #[component]
 fn IndicatorCard(
     indicator: Indicator,
+    index: usize,
+    count: usize,
     sources: Vec<String>,
     apply: Callback<Edit>,
 ) -> impl IntoView {
@@ -214,9 +218,25 @@ fn IndicatorCard(
                     </div>
                 }
             }).collect_view())}
-            <button type="button" class="link-button" on:click=move |_| apply.run(Edit::RemoveIndicator { name: remove_name.clone() })>
-                {format!("Remove {}", indicator.name)}
-            </button>
+            <div class="indicator-actions">
+                {(index > 0).then(|| {
+                    let name = indicator.name.clone();
+                    view! {
+                        <button type="button" class="link-button" aria-label=format!("Move up {name}")
+                            on:click=move |_| apply.run(Edit::MoveIndicator { name: name.clone(), to: index - 1 })>"Move up"</button>
+                    }
+                })}
+                {(index + 1 < count).then(|| {
+                    let name = indicator.name.clone();
+                    view! {
+                        <button type="button" class="link-button" aria-label=format!("Move down {name}")
+                            on:click=move |_| apply.run(Edit::MoveIndicator { name: name.clone(), to: index + 1 })>"Move down"</button>
+                    }
+                })}
+                <button type="button" class="link-button" on:click=move |_| apply.run(Edit::RemoveIndicator { name: remove_name.clone() })>
+                    {format!("Remove {}", indicator.name)}
+                </button>
+            </div>
         </fieldset>
     }
 }
