@@ -21,8 +21,9 @@ export async function launchBrowser() {
 
 // A page that fails the test on any uncaught error in the browser (a hydration panic shows
 // up here), and on any console error.
-export async function openPage(browser, { javaScript = true } = {}) {
-  const context = await browser.newContext({ baseURL: BASE_URL, javaScriptEnabled: javaScript });
+// `storageState` starts it signed in as an earlier context was.
+export async function openPage(browser, { javaScript = true, storageState } = {}) {
+  const context = await browser.newContext({ baseURL: BASE_URL, javaScriptEnabled: javaScript, storageState });
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));

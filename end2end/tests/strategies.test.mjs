@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import AxeBuilder from '@axe-core/playwright';
-import { BASE_URL, launchBrowser, openPage, waitForHydration } from './browser.mjs';
+import { launchBrowser, openPage, waitForHydration } from './browser.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 let browser;
@@ -40,19 +40,8 @@ after(async () => {
 });
 
 // A signed-in browser context that fails the test on any page error or console error.
-async function signedUp({ javaScript = true } = {}) {
-  const context = await browser.newContext({
-    baseURL: BASE_URL,
-    javaScriptEnabled: javaScript,
-    storageState: signedInState,
-  });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
-  });
-  return { context, page, problems };
+function signedUp({ javaScript = true } = {}) {
+  return openPage(browser, { javaScript, storageState: signedInState });
 }
 
 async function openEditor(page, path) {

@@ -113,21 +113,11 @@ enum SideTab {
     Builder,
 }
 
-/// The sections of a document that show a check when valid.
+/// The sections of a document that show a check when valid: (label, hint, the top-level
+/// fields they cover). Basics covers every other field, and problems about the document as a
+/// whole (a syntax error, an unknown field).
 const SECTIONS: [(&str, &str, &[&str]); 7] = [
-    (
-        "Basics",
-        "name, pair, timeframe",
-        &[
-            "name",
-            "description",
-            "trading_pair",
-            "timeframe",
-            "strategy_id",
-            "version",
-            "document",
-        ],
-    ),
+    ("Basics", "name, pair, timeframe", &[]),
     (
         "Indicators",
         "what is computed from prices",
@@ -140,24 +130,20 @@ const SECTIONS: [(&str, &str, &[&str]); 7] = [
     ("Risk", "limits on losses", &["risk_parameters"]),
 ];
 
-/// The problems (not notes) in the sections named by `paths`. A problem outside every
-/// section (an unknown top-level field, a syntax error) counts under Basics ("document").
-fn problems_in(diagnostics: &[Diagnostic], paths: &[&str]) -> usize {
-    let section_of = |path: &str| {
-        let root = path.split(['.', '[']).next().unwrap_or("");
-        if SECTIONS
-            .iter()
-            .any(|(_, _, section)| section.contains(&root))
-        {
-            root.to_string()
-        } else {
-            "document".to_string()
-        }
-    };
+/// The label of the section a diagnostic path belongs to.
+fn section_of(path: &str) -> &'static str {
+    let root = path.split(['.', '[']).next().unwrap_or("");
+    SECTIONS
+        .iter()
+        .find(|(_, _, fields)| fields.contains(&root))
+        .map_or(SECTIONS[0].0, |(label, _, _)| label)
+}
+
+/// The problems (not notes) in the section labelled `section`.
+fn problems_in(diagnostics: &[Diagnostic], section: &str) -> usize {
     diagnostics
         .iter()
-        .filter(|d| d.severity != Severity::Info)
-        .filter(|d| paths.contains(&section_of(&d.path).as_str()))
+        .filter(|d| d.severity != Severity::Info && section_of(&d.path) == section)
         .count()
 }
 
@@ -431,8 +417,8 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                         <section aria-labelledby="sections-heading">
                             <h2 id="sections-heading">"Sections"</h2>
                             <ul class="section-checks">
-                                {SECTIONS.iter().map(|(label, hint, paths)| {
-                                    let count = move || problems_in(&diagnostics(), paths);
+                                {SECTIONS.iter().map(|(label, hint, _)| {
+                                    let count = move || problems_in(&diagnostics(), label);
                                     view! {
                                         <li class=move || if count() == 0 { "section valid" } else { "section invalid" }>
                                             <span class="section-mark" aria-hidden="true">{move || if count() == 0 { "✓" } else { "!" }}</span>
@@ -936,7 +922,7 @@ mod tests {
     use super::*;
 
     fn basics(text: &str) -> usize {
-        problems_in(&validate(text, Format::Yaml).diagnostics, SECTIONS[0].2)
+        problems_in(&validate(text, Format::Yaml).diagnostics, "Basics")
     }
 
     #[test]
@@ -945,10 +931,7 @@ mod tests {
         assert_eq!(basics(template), 0);
         let misspelt = format!("{template}entry_condition: \"close > 1\"\n");
         assert_eq!(basics(&misspelt), 1);
-        let indicators = problems_in(
-            &validate(&misspelt, Format::Yaml).diagnostics,
-            SECTIONS[1].2,
-        );
+        let indicators = problems_in(&validate(&misspelt, Format::Yaml).diagnostics, "Indicators");
         assert_eq!(indicators, 0);
     }
 
