@@ -266,3 +266,83 @@ async fn a_plain_form_post_creates_and_saves_and_a_refusal_keeps_the_text() {
         "nothing was saved"
     );
 }
+
+/// Runs the real `curl` with a cookie jar, as an operator scripting the form would. A request
+/// that carries a session must say where it comes from (`Origin`), as a browser does.
+async fn curl(jar: &std::path::Path, url: &str, fields: &[(&str, &str)]) -> (String, String) {
+    let origin = url.split('/').take(3).collect::<Vec<_>>().join("/");
+    let mut command = tokio::process::Command::new("curl");
+    command
+        .arg("-H")
+        .arg(format!("Origin: {origin}"))
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{redirect_url}",
+            "-c",
+        ])
+        .arg(jar)
+        .arg("-b")
+        .arg(jar);
+    for (name, value) in fields {
+        command
+            .arg("--data-urlencode")
+            .arg(format!("{name}={value}"));
+    }
+    let output = command.arg(url).output().await.expect("curl runs");
+    let text = String::from_utf8(output.stdout).unwrap();
+    let (status, location) = text.split_once(' ').unwrap_or((&text, ""));
+    (status.to_string(), location.to_string())
+}
+
+#[tokio::test]
+async fn curl_can_log_in_then_create_and_save_a_strategy_through_the_plain_form() {
+    let app = spawn_app().await;
+    let email = crate::harness::unique_email();
+    app.signed_up(&email).await;
+    let jar = std::env::temp_dir().join(format!("jar-{}", uuid::Uuid::new_v4()));
+    let (status, _) = curl(
+        &jar,
+        &app.url("/users/log-in"),
+        &[
+            ("user[email]", &email),
+            ("user[password]", crate::harness::PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(status, "303");
+    let (status, location) = curl(
+        &jar,
+        &app.url("/strategies"),
+        &[
+            ("strategy[content]", &document("By curl")),
+            ("strategy[format]", "yaml"),
+        ],
+    )
+    .await;
+    assert_eq!(status, "303", "{location}");
+    let id = location
+        .rsplit_once("/strategies/")
+        .map(|(_, rest)| rest.trim_end_matches("?notice=saved").to_string())
+        .expect("the strategy's page");
+    let (status, _) = curl(
+        &jar,
+        &app.url(&format!("/strategies/{id}")),
+        &[
+            ("strategy[content]", &document("By curl, again")),
+            ("strategy[format]", "yaml"),
+            ("strategy[lock_version]", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, "303");
+    let name: String = sqlx::query_scalar("SELECT name FROM strategies WHERE id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(name, "By curl, again");
+    let _ = std::fs::remove_file(jar);
+}
