@@ -362,3 +362,40 @@ test('the list filters, sorts, searches and pages through 120 strategies, with i
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('a save in one window shows at once in the other window editing the same strategy, and in the list', async () => {
+  const first = await signedUp();
+  const second = await signedUp();
+  const editor = await openEditor(first.page, '/strategies/new?template=blank');
+  await editor.click();
+  await first.page.locator('.cm-line', { hasText: /^name/ }).click();
+  await first.page.keyboard.press('End');
+  await first.page.keyboard.press('Shift+Home');
+  await first.page.keyboard.type('name: "Two windows"');
+  await first.page.getByRole('button', { name: 'Save', exact: true }).click();
+  await first.page.getByRole('status').filter({ hasText: /\(version 1\)/ }).waitFor();
+  const id = first.page.url().split('/')[4];
+
+  // The second window has the list open, then saves the same strategy.
+  await second.page.goto('/strategies?q=Two%20windows');
+  await waitForHydration(second.page);
+  const content = await first.page.locator('.cm-content').innerText();
+  const saved = await second.page.evaluate(async ({ id, content }) => {
+    const body = new URLSearchParams({ id, content: content.replace('period: 20', 'period: 30'), format: 'yaml', draft: 'false', lock_version: '1' });
+    return (await fetch('/api/strategies/save', { method: 'POST', body, headers: { accept: 'application/json' } })).status;
+  }, { id, content });
+  assert.equal(saved, 200);
+
+  // The editor in the first window is told within moments, with what it can do.
+  const notice = first.page.getByRole('alert').filter({ hasText: /Changed in another window at \d\d:\d\d \(version 2\)/ });
+  await notice.waitFor({ timeout: 3000 });
+  await notice.getByRole('link', { name: 'View changes' }).waitFor();
+  await notice.getByRole('button', { name: 'Reload' }).waitFor();
+  await notice.getByRole('button', { name: 'Keep mine' }).click();
+  await notice.waitFor({ state: 'detached' });
+  // The list in the second window shows the new version without a reload.
+  await second.page.getByRole('row', { name: /Two windows/ }).getByRole('cell', { name: '2', exact: true }).waitFor({ timeout: 3000 });
+  assert.deepEqual(first.problems, []);
+  await first.context.close();
+  await second.context.close();
+});

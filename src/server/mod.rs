@@ -17,8 +17,12 @@ use crate::{
 
 /// The state of one server process, with a realtime hub for every feature's channels.
 pub fn app_state(leptos_options: LeptosOptions, pool: PgPool, settings: Settings) -> AppState {
-    let channels = accounts::ssr::REALTIME_CHANNELS;
-    AppState::new(leptos_options, pool, settings, RealtimeHub::new(channels))
+    let channels = [
+        accounts::ssr::REALTIME_CHANNELS,
+        strategies::ssr::REALTIME_CHANNELS,
+    ]
+    .concat();
+    AppState::new(leptos_options, pool, settings, RealtimeHub::new(&channels))
 }
 
 /// Every feature's page rules, for the page guard.

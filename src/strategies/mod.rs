@@ -382,6 +382,30 @@ pub struct VersionText {
     pub content: String,
 }
 
+/// What the live channel tells a user's open pages about one of their strategies: enough to
+/// say "changed in another window (version 7)" and to know whether it is news.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct StrategyChange {
+    pub strategy_id: Uuid,
+    pub kind: ChangeKind,
+    pub version: i32,
+    pub lock_version: i32,
+    pub status: StrategyStatus,
+    pub name: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Saved,
+    StatusChanged,
+    Deleted,
+}
+
+/// Where the pages of a signed-in user listen for changes (a websocket).
+pub const LIVE_PATH: &str = "/strategies/live";
+
 /// The session key under which a refused plain form post leaves its text for the editor.
 pub const RETURNED_DRAFT_KEY: &str = "strategy_returned_draft";
 

@@ -6,19 +6,34 @@ use chrono::Utc;
 use similar::{ChangeTag, TextDiff};
 use uuid::Uuid;
 
-use super::repository::{self, MirroredFields};
+use super::{
+    events::StrategyChanged,
+    repository::{self, MirroredFields},
+};
 use crate::{
     error::AppError,
     language::{self, describe_changes, syntax_test::syntax_test_of, Edit, EditValue, Format},
+    realtime,
     state::AppState,
     strategies::{
-        CheckReply, DiffRow, LineChange, ListQuery, Saved, StrategyDocument, StrategyList,
-        StrategyOverview, StrategyStatus, Transition, VersionComparison, VersionText,
+        ChangeKind, CheckReply, DiffRow, LineChange, ListQuery, Saved, StrategyChange,
+        StrategyDocument, StrategyList, StrategyOverview, StrategyStatus, Transition,
+        VersionComparison, VersionText,
     },
 };
 
 /// The longest name the `strategies.name` column takes (the language allows 100).
 const NAME_COLUMN_LIMIT: usize = 255;
+
+/// Tells every server (and so every open page of this user) about a change, on commit.
+async fn announce(
+    transaction: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    change: StrategyChange,
+) -> Result<(), AppError> {
+    realtime::publish(&mut *transaction, &StrategyChanged { user_id, change }).await?;
+    Ok(())
+}
 
 /// The signed-in user of the current server function, or 401.
 pub async fn signed_in_user(state: &AppState) -> Result<Uuid, AppError> {
@@ -138,10 +153,10 @@ pub async fn save(
 ) -> Result<Saved, AppError> {
     let fields = mirrored_fields(&request)?;
     let mut transaction = state.pool.begin().await?;
-    let (id, version, lock_version, saved_at) = match request.id {
+    let (id, version, lock_version, status, saved_at) = match request.id {
         None => {
             let id = repository::insert(&mut transaction, user_id, &fields).await?;
-            (id, 1, 1, Utc::now())
+            (id, 1, 1, StrategyStatus::Draft, Utc::now())
         }
         Some(id) => {
             let lock_version = request.lock_version.ok_or_else(|| {
@@ -153,7 +168,7 @@ pub async fn save(
             let updated =
                 repository::update_document(&mut transaction, user_id, id, lock_version, &fields)
                     .await?;
-            let Some((version, lock_version, saved_at)) = updated else {
+            let Some(updated) = updated else {
                 // Nothing matched: say why, from the row as it is now.
                 let current = repository::find(&mut transaction, user_id, id).await?;
                 return Err(match current.document.status.edit_refusal() {
@@ -169,7 +184,13 @@ pub async fn save(
                     },
                 });
             };
-            (id, version, lock_version, saved_at)
+            (
+                id,
+                updated.version,
+                updated.lock_version,
+                updated.status,
+                updated.updated_at,
+            )
         }
     };
     repository::insert_version(
@@ -181,6 +202,16 @@ pub async fn save(
         user_id,
     )
     .await?;
+    let change = StrategyChange {
+        strategy_id: id,
+        kind: ChangeKind::Saved,
+        version,
+        lock_version,
+        status,
+        name: fields.name.clone(),
+        at: saved_at,
+    };
+    announce(&mut transaction, user_id, change).await?;
     let saved = Saved {
         id,
         version,
@@ -248,7 +279,17 @@ pub async fn change_status(
         )));
     }
     let target = transition.target();
-    repository::set_status(&mut transaction, user_id, id, target).await?;
+    let lock_version = repository::set_status(&mut transaction, user_id, id, target).await?;
+    let change = StrategyChange {
+        strategy_id: id,
+        kind: ChangeKind::StatusChanged,
+        version: document.version,
+        lock_version,
+        status: target,
+        name: document.name.clone(),
+        at: Utc::now(),
+    };
+    announce(&mut transaction, user_id, change).await?;
     transaction.commit().await?;
     tracing::info!(strategy_id = %id, status = target.as_str(), "strategy status changed");
     Ok(target)
@@ -308,11 +349,23 @@ pub async fn duplicate(state: &AppState, user_id: Uuid, id: Uuid) -> Result<Save
 }
 
 pub async fn delete(state: &AppState, user_id: Uuid, id: Uuid) -> Result<(), AppError> {
-    if repository::delete(&state.pool, user_id, id).await? {
+    let document = document(state, user_id, id).await?;
+    let mut transaction = state.pool.begin().await?;
+    if repository::delete(&mut transaction, user_id, id).await? {
+        let change = StrategyChange {
+            strategy_id: id,
+            kind: ChangeKind::Deleted,
+            version: document.version,
+            lock_version: document.lock_version,
+            status: document.status,
+            name: document.name.clone(),
+            at: Utc::now(),
+        };
+        announce(&mut transaction, user_id, change).await?;
+        transaction.commit().await?;
         tracing::info!(strategy_id = %id, "strategy deleted");
         return Ok(());
     }
-    let document = document(state, user_id, id).await?;
     Err(AppError::Conflict {
         message: document
             .status

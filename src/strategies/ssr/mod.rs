@@ -1,8 +1,10 @@
 //! The server side of strategies, and what the composition root needs from it: its plain
 //! form routes and its page rules.
 
+pub mod events;
 pub mod flows;
 pub mod form_posts;
+pub mod live;
 pub mod repository;
 
 use axum::{
@@ -11,9 +13,14 @@ use axum::{
 };
 
 use crate::{
+    realtime::RealtimeEvent,
     state::AppState,
+    strategies::LIVE_PATH,
     web::{PageAccess, PageRule},
 };
+
+/// The `NOTIFY` channels strategies publishes on.
+pub const REALTIME_CHANNELS: &[&str] = &[events::StrategyChanged::CHANNEL];
 
 /// Every strategy page needs a signed-in user.
 pub const PAGE_RULES: &[PageRule] = &[PageRule::new("/strategies", PageAccess::SignedIn)];
@@ -25,4 +32,5 @@ pub fn routes() -> Router<AppState> {
         .route("/strategies", post(form_posts::create))
         .route("/strategies/{id}", post(form_posts::update))
         .route("/strategies/{id}/download", get(form_posts::download))
+        .route(LIVE_PATH, get(live::upgrade))
 }

@@ -238,6 +238,14 @@ pub async fn insert(
     .map_err(|error| name_taken_or(error, &fields.name))
 }
 
+/// What a committed update gives back.
+pub struct Updated {
+    pub version: i32,
+    pub lock_version: i32,
+    pub status: StrategyStatus,
+    pub updated_at: DateTime<Utc>,
+}
+
 /// Replaces the document when the row still has `lock_version` and may be edited; returns
 /// the new version and lock version, or `None` when nothing matched (the caller says why).
 #[tracing::instrument(skip_all)]
@@ -247,13 +255,13 @@ pub async fn update_document(
     id: Uuid,
     lock_version: i32,
     fields: &MirroredFields,
-) -> Result<Option<(i32, i32, DateTime<Utc>)>, AppError> {
+) -> Result<Option<Updated>, AppError> {
     let row = sqlx::query!(
         r#"UPDATE strategies SET name = $4, description = $5, format = $6, content = $7,
                   trading_pair = $8, timeframe = $9, version = version + 1,
                   lock_version = lock_version + 1, updated_at = now() AT TIME ZONE 'utc'
            WHERE id = $1 AND user_id = $2 AND lock_version = $3 AND status IN ('draft', 'inactive')
-           RETURNING version, lock_version, updated_at AS "updated_at: NaiveDateTime""#,
+           RETURNING version, lock_version, status, updated_at AS "updated_at: NaiveDateTime""#,
         id,
         user_id,
         lock_version,
@@ -267,7 +275,15 @@ pub async fn update_document(
     .fetch_optional(&mut *connection)
     .await
     .map_err(|error| name_taken_or(error, &fields.name))?;
-    Ok(row.map(|row| (row.version, row.lock_version, utc(row.updated_at))))
+    row.map(|row| {
+        Ok(Updated {
+            version: row.version,
+            lock_version: row.lock_version,
+            status: parse_status(&row.status)?,
+            updated_at: utc(row.updated_at),
+        })
+    })
+    .transpose()
 }
 
 #[tracing::instrument(skip_all)]
@@ -314,13 +330,17 @@ pub async fn set_status(
 
 /// Deletes a draft or archived strategy (and, by cascade, its versions).
 #[tracing::instrument(skip_all)]
-pub async fn delete(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<bool, AppError> {
+pub async fn delete(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<bool, AppError> {
     Ok(sqlx::query!(
         "DELETE FROM strategies WHERE id = $1 AND user_id = $2 AND status IN ('draft', 'archived')",
         id,
         user_id
     )
-    .execute(pool)
+    .execute(&mut *connection)
     .await?
     .rows_affected()
         == 1)

@@ -5,7 +5,10 @@
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
 
-use super::{format_time, set_error_status, strategy_resource, ErrorMessage, StatusBadge};
+use super::{
+    format_time, live::listen_for_changes, set_error_status, strategy_id_param, strategy_resource,
+    ErrorMessage, StatusBadge,
+};
 use crate::{
     language::{syntax_test::StrategySummary, Severity},
     strategies::{
@@ -18,6 +21,15 @@ use crate::{
 #[component]
 pub fn StrategyPage() -> impl IntoView {
     let overview = strategy_resource(load_overview);
+    let id = strategy_id_param();
+    listen_for_changes(
+        move |change| {
+            if Some(change.strategy_id) == id.get_untracked() {
+                overview.refetch();
+            }
+        },
+        move || overview.refetch(),
+    );
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading the strategy…"</p> }>
             {move || Suspend::new(async move {

@@ -11,7 +11,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    builder::Builder, details::condition_label, set_error_status, strategy_resource, ErrorMessage,
+    builder::Builder, details::condition_label, live::listen_for_changes, set_error_status,
+    strategy_resource, ErrorMessage,
 };
 use crate::{
     language::{
@@ -21,7 +22,7 @@ use crate::{
     strategies::{
         open_editor,
         templates::{Template, TEMPLATES},
-        EditorStart, StrategyStatus,
+        ChangeKind, EditorStart, StrategyChange, StrategyStatus,
     },
 };
 
@@ -220,6 +221,47 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
     let enhanced = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let side_tab = RwSignal::new(SideTab::Checks);
+    // A change committed elsewhere (another tab, another machine), told by the live channel.
+    let notice: RwSignal<Option<StrategyChange>> = RwSignal::new(None);
+    // One that arrived while this tab was saving: judged once the save's answer is in.
+    let pending_notice: RwSignal<Option<StrategyChange>> = RwSignal::new(None);
+    listen_for_changes(
+        move |change: StrategyChange| {
+            if Some(change.strategy_id) != id.get_untracked() {
+                return;
+            }
+            if busy.get_untracked() {
+                pending_notice.set(Some(change));
+            } else if change.lock_version > lock_version.get_untracked().unwrap_or(0) {
+                notice.set(Some(change));
+            }
+        },
+        move || {
+            // Back after a drop: ask for the current version, in case a change was missed.
+            let Some(strategy) = id.get_untracked() else {
+                return;
+            };
+            leptos::task::spawn_local(async move {
+                if let Ok(EditorStart {
+                    document: Some(current),
+                    ..
+                }) = open_editor(Some(strategy)).await
+                {
+                    if current.lock_version > lock_version.get_untracked().unwrap_or(0) {
+                        notice.set(Some(StrategyChange {
+                            strategy_id: strategy,
+                            kind: ChangeKind::Saved,
+                            version: current.version,
+                            lock_version: current.lock_version,
+                            status: current.status,
+                            name: current.name,
+                            at: chrono::Utc::now(),
+                        }));
+                    }
+                }
+            });
+        },
+    );
     // A memo: the builder redraws only when the strategy itself changed, not on every reply.
     let strategy = Signal::from(Memo::new(move |_| validation.with(|v| v.strategy.clone())));
 
@@ -253,7 +295,7 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
     };
 
     #[cfg(not(feature = "hydrate"))]
-    let _ = (version, text, saved, busy);
+    let _ = (version, text, saved, busy, pending_notice);
     #[cfg(feature = "hydrate")]
     let editor_host = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
@@ -273,6 +315,8 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
             report,
             status_line,
             busy,
+            notice,
+            pending_notice,
         },
         enhanced,
         read_only.is_some(),
@@ -384,6 +428,7 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                     </label>
                     <p class="status-line" role="status">{move || status_line.get()}</p>
                 </div>
+                {move || notice.get().map(|change| view! { <ChangeNotice change mine=version.get_untracked() notice /> })}
                 {move || alert.get().map(|message| view! { <p class="form-alert" role="alert">{message}</p> })}
                 <div class="editor-layout">
                     <div class="code-pane">
@@ -481,6 +526,61 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
     }
 }
 
+/// "Changed in another window at 12:04 (version 7)", with what the trader can do about it.
+#[component]
+fn ChangeNotice(
+    change: StrategyChange,
+    mine: Option<i32>,
+    notice: RwSignal<Option<StrategyChange>>,
+) -> impl IntoView {
+    let at = local_time(change.at);
+    let message = match change.kind {
+        ChangeKind::Deleted => format!("This strategy was deleted in another window at {at}."),
+        ChangeKind::StatusChanged => format!(
+            "Changed in another window at {at}: the strategy is now {}.",
+            change.status.label().to_lowercase()
+        ),
+        ChangeKind::Saved => format!(
+            "Changed in another window at {at} (version {}).",
+            change.version
+        ),
+    };
+    let compare = format!(
+        "/strategies/{}/versions?from={}&to={}",
+        change.strategy_id,
+        mine.unwrap_or(change.version),
+        change.version
+    );
+    view! {
+        <div class="change-notice" role="alert">
+            <p>{message}</p>
+            <div class="change-notice-actions">
+                {(change.kind == ChangeKind::Saved).then(|| view! {
+                    <a class="button" href=compare target="_blank" rel="external">"View changes"</a>
+                })}
+                <button type="button" on:click=move |_| {
+                    #[cfg(feature = "hydrate")]
+                    let _ = window().location().reload();
+                }>"Reload"</button>
+                <button type="button" on:click=move |_| notice.set(None)>"Keep mine"</button>
+            </div>
+        </div>
+    }
+}
+
+/// A moment in the browser's own time zone, `12:04`.
+fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let date = js_sys::Date::new(&leptos::wasm_bindgen::JsValue::from_f64(
+            at.timestamp_millis() as f64,
+        ));
+        format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    at.format("%H:%M UTC").to_string()
+}
+
 #[component]
 fn SyntaxPanel(report: SyntaxReport) -> impl IntoView {
     let warnings: Vec<Diagnostic> = report
@@ -530,7 +630,7 @@ mod hydrate_only {
             syntax_test::{syntax_test_of, SyntaxReport},
             validate, write_document, Format, Validation,
         },
-        strategies::{check_strategy, save_strategy},
+        strategies::{check_strategy, save_strategy, StrategyChange},
     };
 
     /// The editor page's state that the browser side reads and writes.
@@ -551,6 +651,8 @@ mod hydrate_only {
         pub report: RwSignal<Option<SyntaxReport>>,
         pub status_line: RwSignal<String>,
         pub busy: RwSignal<bool>,
+        pub notice: RwSignal<Option<StrategyChange>>,
+        pub pending_notice: RwSignal<Option<StrategyChange>>,
     }
 
     /// The code editor (once created after hydration) and the page's state.
@@ -729,6 +831,13 @@ mod hydrate_only {
                         signals.id.set(Some(saved.id));
                         signals.version.set(Some(saved.version));
                         signals.lock_version.set(Some(saved.lock_version));
+                        // A change told while saving is news only if it came after this save.
+                        if let Some(change) = signals.pending_notice.get_untracked() {
+                            if change.lock_version > saved.lock_version {
+                                signals.notice.set(Some(change));
+                            }
+                            signals.pending_notice.set(None);
+                        }
                         signals.saved.set(content);
                         signals.status_line.set(format!(
                             "Saved {} (version {}).",

@@ -5,7 +5,7 @@ use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{format_time, ErrorMessage, StatusBadge};
+use super::{format_time, live::listen_for_changes, ErrorMessage, StatusBadge};
 use crate::{
     strategies::{
         list_strategies, ChangeStatus, DuplicateStrategy, ListQuery, SortOrder, StrategyList,
@@ -22,6 +22,8 @@ pub fn StrategiesPage() -> impl IntoView {
         ListQuery::from_params(|name| params.get(name))
     });
     let list = Resource::new(move || query.get(), list_strategies);
+    // A change made in another tab or on another machine shows here at once.
+    listen_for_changes(move |_| list.refetch(), move || list.refetch());
     view! {
         <Title text="Your strategies" />
         <section class="strategies">

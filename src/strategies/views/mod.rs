@@ -6,6 +6,7 @@ mod code_editor;
 mod details;
 mod editor;
 mod list;
+mod live;
 mod versions;
 
 pub use details::StrategyPage;

@@ -5,6 +5,7 @@
 mod isolation;
 mod lifecycle;
 mod list;
+mod live;
 mod saving;
 mod versions;
 

@@ -1,0 +1,29 @@
+//! The realtime event of strategies: a committed change (a save, a status change, a delete),
+//! published inside the transaction that made it, so every server hears it exactly when it
+//! is true. The payload is small; pages fetch the rest.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::realtime::RealtimeEvent;
+use crate::strategies::StrategyChange;
+
+/// One committed change, as the channel carries it; `user_id` decides who may hear it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrategyChanged {
+    pub user_id: Uuid,
+    #[serde(flatten)]
+    pub change: StrategyChange,
+}
+
+impl RealtimeEvent for StrategyChanged {
+    const CHANNEL: &'static str = "strategy_changed";
+
+    fn to_payload(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    fn from_payload(payload: &str) -> Option<Self> {
+        serde_json::from_str(payload).ok()
+    }
+}
