@@ -50,18 +50,19 @@ impl Drop for CsvFile {
     }
 }
 
+fn import_args<'a>(pair: &'a str, timeframe: &'a str, path: &'a str) -> [&'a str; 6] {
+    [
+        "import-candles",
+        "--pair",
+        pair,
+        "--timeframe",
+        timeframe,
+        path,
+    ]
+}
+
 fn import(database: &TestDatabase, pair: &str, timeframe: &str, file: &CsvFile) -> String {
-    succeeds(
-        database,
-        &[
-            "import-candles",
-            "--pair",
-            pair,
-            "--timeframe",
-            timeframe,
-            file.path(),
-        ],
-    )
+    succeeds(database, &import_args(pair, timeframe, file.path()))
 }
 
 fn series(pair: &str, timeframe: Timeframe) -> Series {
@@ -191,14 +192,7 @@ async fn an_unreadable_file_or_a_bad_pair_or_timeframe_fails_with_a_reason() {
     let database = TestDatabase::empty().await;
     let missing = run(
         &database,
-        &[
-            "import-candles",
-            "--pair",
-            "BTC/USD",
-            "--timeframe",
-            "1d",
-            "/no/such/file.csv",
-        ],
+        &import_args("BTC/USD", "1d", "/no/such/file.csv"),
     );
     assert!(!missing.status.success());
     let stderr = String::from_utf8_lossy(&missing.stderr);
@@ -214,17 +208,7 @@ async fn an_unreadable_file_or_a_bad_pair_or_timeframe_fails_with_a_reason() {
         ("BTCUSD", "1d", "is not a trading pair"),
         ("BTC/USD", "1M", "unknown timeframe `1M`"),
     ] {
-        let output = run(
-            &database,
-            &[
-                "import-candles",
-                "--pair",
-                pair,
-                "--timeframe",
-                timeframe,
-                file.path(),
-            ],
-        );
+        let output = run(&database, &import_args(pair, timeframe, file.path()));
         assert!(!output.status.success(), "{pair} {timeframe}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(expected), "{stderr}");
