@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use trading_strategy::{
+    backtests::ssr::{import, sample_data},
     config::{self, Settings},
     server::{
         cli::{Cli, Command},
@@ -84,7 +85,20 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             for migration in database::migration_statuses(&pool).await? {
                 println!("up    {} {}", migration.version, migration.description);
             }
+            for sample in sample_data::load_sample_data_if_empty(&pool).await? {
+                println!(
+                    "sample data: {} {} bars of {} ({})",
+                    sample.bars,
+                    sample.series.timeframe.name(),
+                    sample.series.pair,
+                    sample.source
+                );
+            }
             Ok(())
+        }
+        Command::ImportCandles(args) => {
+            let pool = database::connect_url(settings.database_url.expose(), 2).await?;
+            import::run_import_candles(&pool, &args, &mut std::io::stdout().lock()).await
         }
         Command::Rollback { count } => {
             let pool = database::connect_url(settings.database_url.expose(), 2).await?;

@@ -19,7 +19,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the web app (the default).
     Serve,
-    /// Create the database if needed and apply every pending migration.
+    /// Create the database if needed, apply every pending migration, and load the sample
+    /// market data when no candle is stored yet.
     Migrate,
     /// Revert the last N applied migrations.
     Rollback {
@@ -48,4 +49,7 @@ pub enum Command {
     Backtest(crate::backtests::ssr::command::BacktestArgs),
     /// Print every indicator output of a strategy per bar, as CSV.
     Indicators(crate::backtests::ssr::command::IndicatorsArgs),
+    /// Import candles from a CSV file into the database (needs DATABASE_URL) and report the
+    /// rows imported, skipped as duplicates and rejected.
+    ImportCandles(crate::backtests::ssr::import::ImportCandlesArgs),
 }

@@ -6,6 +6,7 @@ mod harness;
 mod accounts;
 
 mod binary;
+mod candles;
 mod forms;
 
 mod health;

@@ -182,7 +182,9 @@ impl Validator<'_, '_> {
     }
 }
 
-fn is_trading_pair(pair: &str) -> bool {
+/// `BASE/QUOTE`, each side 1 to 12 capital letters or digits: the rule for `trading_pair`,
+/// shared with the market data import.
+pub fn is_trading_pair(pair: &str) -> bool {
     let Some((base, quote)) = pair.split_once('/') else {
         return false;
     };

@@ -22,6 +22,7 @@ use super::suggestion::{closest, unknown_name};
 
 // The naming rules moved to `names`; validation still offers them where they were.
 pub use super::names::{is_identifier, is_reserved};
+pub use fields::is_trading_pair;
 
 /// The outcome of validating one document: the model as far as it could be read, and every
 /// problem found, sorted by position.

@@ -1,0 +1,122 @@
+//! `trading_strategy import-candles`: a candle CSV into the `candles` table, read by the same
+//! reader as `backtest`, stored in batches, and a report of rows imported, skipped as
+//! duplicates and rejected (with line and reason).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use sqlx::PgPool;
+
+use crate::backtests::candles::read_candles_csv;
+use crate::backtests::ssr::repository::{insert_candles, Series};
+use crate::language::model::Timeframe;
+use crate::language::validate::is_trading_pair;
+
+#[derive(Debug, clap::Args)]
+pub struct ImportCandlesArgs {
+    /// The trading pair as strategies write it: BASE/QUOTE in capitals, e.g. BTC/USD.
+    #[arg(long, value_parser = parse_pair)]
+    pub pair: String,
+    /// The bar size of the file: 1m, 5m, 15m, 30m, 1h, 4h, 1d or 1w.
+    #[arg(long, value_parser = parse_timeframe)]
+    pub timeframe: Timeframe,
+    /// Candles as CSV: a header naming time (or date), open, high, low, close and volume.
+    pub file: PathBuf,
+}
+
+/// The pair rule of the strategy language (`trading_pair`), so imported data and strategies
+/// name a market the same way.
+fn parse_pair(raw: &str) -> Result<String, String> {
+    if is_trading_pair(raw) {
+        return Ok(raw.to_string());
+    }
+    let upper = raw.trim().to_uppercase();
+    if is_trading_pair(&upper) {
+        return Err(format!("trading pairs are written in capitals: `{upper}`"));
+    }
+    Err(format!(
+        "`{raw}` is not a trading pair; write BASE/QUOTE, each 1 to 12 capital letters or digits, e.g. `BTC/USD`"
+    ))
+}
+
+fn parse_timeframe(raw: &str) -> Result<Timeframe, String> {
+    Timeframe::from_name(raw).ok_or_else(|| {
+        let names: Vec<&str> = Timeframe::ALL.iter().map(|t| t.name()).collect();
+        format!("unknown timeframe `{raw}`; use one of {}", names.join(", "))
+    })
+}
+
+/// Imports the file and prints the report. An unreadable file or one without a usable header
+/// is an error (the caller exits non-zero); rejected rows are reported and the rest imported.
+pub async fn run_import_candles(
+    pool: &PgPool,
+    args: &ImportCandlesArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let file = args.file.display().to_string();
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("{file}: cannot read the file"))?;
+    let import = read_candles_csv(&text).with_context(|| format!("{file}: not a candle file"))?;
+    let series = Series {
+        pair: args.pair.clone(),
+        timeframe: args.timeframe,
+    };
+    let mut connection = pool.acquire().await?;
+    let stored = insert_candles(
+        &mut connection,
+        &series,
+        &source_name(&args.file),
+        &import.candles,
+        |_| {},
+    )
+    .await
+    .context("storing the candles failed")?;
+    writeln!(
+        out,
+        "{file} into {} {}: {} data rows",
+        series.pair,
+        series.timeframe.name(),
+        import.candles.len() + import.rejected.len()
+    )?;
+    writeln!(out, "  imported: {}", stored.inserted)?;
+    writeln!(
+        out,
+        "  skipped as duplicates: {} (their times were already stored)",
+        stored.skipped_as_duplicates
+    )?;
+    writeln!(out, "  rejected: {}", import.rejected.len())?;
+    for row in &import.rejected {
+        writeln!(out, "{file}:{}: rejected: {}", row.line, row.reason)?;
+    }
+    Ok(())
+}
+
+/// The file's name without its folders: what the `source` column records.
+fn source_name(path: &Path) -> String {
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_follow_the_language_rule_and_say_how_to_fix_them() {
+        assert_eq!(parse_pair("BTC/USD"), Ok("BTC/USD".to_string()));
+        assert!(parse_pair("btc/usd").unwrap_err().contains("`BTC/USD`"));
+        assert!(parse_pair("BTCUSD")
+            .unwrap_err()
+            .contains("not a trading pair"));
+    }
+
+    #[test]
+    fn timeframes_are_the_languages_list() {
+        assert_eq!(parse_timeframe("1d"), Ok(Timeframe::OneDay));
+        assert!(parse_timeframe("1M")
+            .unwrap_err()
+            .contains("1h, 4h, 1d, 1w"));
+    }
+}
