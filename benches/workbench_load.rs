@@ -590,8 +590,11 @@ fn scenario(
 
 fn print_table(report: &Report) {
     println!(
-        "{} against {} ({} strategies for the user; check document {} bytes; duplicated document {} bytes)",
-        "workbench_load", report.url, report.strategies_of_the_user, report.check_document_bytes,
+        "workbench_load against {} ({} strategies for the user; check document {} bytes; \
+         duplicated document {} bytes)",
+        report.url,
+        report.strategies_of_the_user,
+        report.check_document_bytes,
         report.duplicated_document_bytes
     );
     println!(
