@@ -3,6 +3,7 @@
 //! from the request it serves (`server_context`).
 
 pub mod forms;
+pub mod ping;
 #[cfg(feature = "ssr")]
 pub mod server_context;
 

@@ -13,5 +13,6 @@ mod health;
 mod leptos_config;
 mod migrations;
 mod pages;
+mod ping;
 mod requests;
 mod strategies;
