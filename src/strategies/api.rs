@@ -65,17 +65,23 @@ pub async fn open_editor(id: Option<Uuid>) -> Result<EditorStart, AppError> {
     )
 }
 
+/// The keystroke check. `checked_name` and `checked_name_taken` are the name and its answer
+/// from this editor's previous check: while the name stays the same, the answer does too and
+/// the database is not asked again (saving still enforces the rule).
 #[server(prefix = "/api/strategies", endpoint = "check")]
 pub async fn check_strategy(
     sequence: u64,
     id: Option<Uuid>,
     content: String,
     format: Format,
+    checked_name: Option<String>,
+    #[server(default)] checked_name_taken: bool,
 ) -> Result<CheckReply, AppError> {
     respond(
         async {
             let (s, u) = user().await?;
-            flows::check(&s, u, sequence, id, content, format).await
+            let known = checked_name.map(|name| (name, checked_name_taken));
+            flows::check(&s, u, sequence, id, content, format, known).await
         }
         .await,
     )

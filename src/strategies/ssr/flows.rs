@@ -76,6 +76,7 @@ pub async fn check(
     id: Option<Uuid>,
     content: String,
     format: Format,
+    known: Option<(String, bool)>,
 ) -> Result<CheckReply, AppError> {
     let validation = language::validate(&content, format);
     let name = validation
@@ -83,8 +84,10 @@ pub async fn check(
         .as_ref()
         .map(|strategy| strategy.name.trim())
         .unwrap_or_default();
-    let name_taken =
-        !name.is_empty() && repository::name_is_taken(&state.pool, user_id, name, id).await?;
+    let name_taken = match known {
+        Some((known, taken)) if known.trim() == name => taken,
+        _ => !name.is_empty() && repository::name_is_taken(&state.pool, user_id, name, id).await?,
+    };
     Ok(CheckReply {
         sequence,
         validation,

@@ -750,12 +750,18 @@ mod hydrate_only {
             let sequence = self.latest_check.get_value() + 1;
             self.latest_check.set_value(sequence);
             let signals = self.signals;
+            let checked_name = signals
+                .validation
+                .with_untracked(|v| v.strategy.as_ref().map(|s| s.name.trim().to_string()));
+            let checked_name_taken = signals.name_taken.get_untracked();
             spawn_local(async move {
                 let reply = check_strategy(
                     sequence,
                     signals.id.get_untracked(),
                     content.clone(),
                     signals.format.get_untracked(),
+                    checked_name,
+                    checked_name_taken,
                 )
                 .await;
                 if self.latest_check.get_value() != sequence {

@@ -152,6 +152,39 @@ async fn a_name_already_used_in_any_case_is_a_field_error_on_name() {
     let reply: Value = check.json().await.unwrap();
     assert_eq!(reply["sequence"], 7);
     assert_eq!(reply["name_taken"], true);
+    // Typing on under the same name, the editor's last answer stands; a new name is asked.
+    for (checked, expected) in [("momentum", true), ("Other", true)] {
+        let check = trader
+            .browser
+            .call(
+                "/api/strategies/check",
+                &[
+                    ("sequence", "8"),
+                    ("content", &document("momentum")),
+                    ("format", "yaml"),
+                    ("checked_name", checked),
+                    ("checked_name_taken", "true"),
+                ],
+            )
+            .await;
+        let reply: Value = check.json().await.unwrap();
+        assert_eq!(reply["name_taken"], expected, "{checked}");
+    }
+    let renamed = trader
+        .browser
+        .call(
+            "/api/strategies/check",
+            &[
+                ("sequence", "9"),
+                ("content", &document("Fresh name")),
+                ("format", "yaml"),
+                ("checked_name", "momentum"),
+                ("checked_name_taken", "true"),
+            ],
+        )
+        .await;
+    let reply: Value = renamed.json().await.unwrap();
+    assert_eq!(reply["name_taken"], false, "a new name is looked up again");
 }
 
 #[tokio::test]
