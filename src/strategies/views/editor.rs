@@ -662,6 +662,8 @@ mod hydrate_only {
         signals: EditorSignals,
         /// The number of the newest check sent: a reply to an older one is dropped.
         latest_check: StoredValue<u64>,
+        /// The document name the server last answered "taken or not" for.
+        server_checked_name: StoredValue<Option<String>>,
     }
 
     pub fn mount(
@@ -674,6 +676,7 @@ mod hydrate_only {
             editor: StoredValue::new_local(None),
             signals,
             latest_check: StoredValue::new(0),
+            server_checked_name: StoredValue::new(None),
         };
         Effect::new(move |_| {
             let Some(element) = host.get() else { return };
@@ -750,9 +753,8 @@ mod hydrate_only {
             let sequence = self.latest_check.get_value() + 1;
             self.latest_check.set_value(sequence);
             let signals = self.signals;
-            let checked_name = signals
-                .validation
-                .with_untracked(|v| v.strategy.as_ref().map(|s| s.name.trim().to_string()));
+            // Only a name the server has answered for (none before the first reply).
+            let checked_name = self.server_checked_name.get_value();
             let checked_name_taken = signals.name_taken.get_untracked();
             spawn_local(async move {
                 let reply = check_strategy(
@@ -770,6 +772,13 @@ mod hydrate_only {
                 match reply {
                     Ok(reply) => {
                         signals.checked_text.set(content);
+                        self.server_checked_name.set_value(
+                            reply
+                                .validation
+                                .strategy
+                                .as_ref()
+                                .map(|s| s.name.trim().to_string()),
+                        );
                         signals.name_taken.set(reply.name_taken);
                         signals.validation.set(reply.validation);
                     }
