@@ -399,3 +399,28 @@ test('a save in one window shows at once in the other window editing the same st
   await first.context.close();
   await second.context.close();
 });
+
+test('text typed in a tab that closes is kept and offered when the editor opens again', async () => {
+  const first = await signedUp();
+  const editor = await openEditor(first.page, '/strategies/new?template=rsi_reversion');
+  await first.page.locator('.cm-line', { hasText: /^name/ }).click();
+  await first.page.keyboard.press('End');
+  await first.page.keyboard.press('Shift+Home');
+  await first.page.keyboard.type('name: "Typed before the crash"');
+  // About a second after the pause, the working copy is on the server.
+  await first.page.getByRole('status').filter({ hasText: /^Saved \d\d:\d\d:\d\d\.$/ }).waitFor({ timeout: 5000 });
+  await editor.waitFor();
+  await first.context.close();
+
+  const second = await signedUp();
+  await openEditor(second.page, '/strategies/new?template=rsi_reversion');
+  const offer = second.page.getByRole('region', { name: 'Unsaved changes' });
+  await offer.waitFor();
+  await offer.getByText('Show the changes').click();
+  await offer.getByText('+ name: "Typed before the crash"').waitFor();
+  await offer.getByRole('button', { name: 'Restore them' }).click();
+  await second.page.locator('.cm-content', { hasText: 'name: "Typed before the crash"' }).waitFor();
+  await offer.waitFor({ state: 'detached' });
+  assert.deepEqual(second.problems, []);
+  await second.context.close();
+});

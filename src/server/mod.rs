@@ -41,4 +41,5 @@ pub struct BackgroundIntervals {
 pub async fn start_background(state: &AppState, intervals: BackgroundIntervals) {
     state.realtime.listen(state.pool.clone()).await;
     accounts::ssr::spawn_background(state, intervals.accounts);
+    strategies::ssr::spawn_background(state);
 }

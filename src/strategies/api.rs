@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use super::{
-    CheckReply, ListQuery, ReturnedDraft, Saved, StrategyDocument, StrategyList, StrategyOverview,
-    Transition, VersionComparison, VersionText,
+    AutosaveAck, CheckReply, ListQuery, ReturnedDraft, Saved, StrategyDocument, StrategyList,
+    StrategyOverview, Transition, VersionComparison, VersionText, WorkingCopy,
 };
 use crate::{error::AppError, language::Format, web::Navigation};
 
@@ -43,6 +43,10 @@ pub async fn list_strategies(query: ListQuery) -> Result<StrategyList, AppError>
 pub struct EditorStart {
     pub document: Option<StrategyDocument>,
     pub returned: Option<ReturnedDraft>,
+    /// Text kept by an earlier autosave that was never saved: offered to restore.
+    pub working_copy: Option<WorkingCopy>,
+    /// At most this long between autosaves while there are unsaved edits.
+    pub autosave_interval_ms: u64,
 }
 
 #[server(prefix = "/api/strategies", endpoint = "open")]
@@ -59,7 +63,13 @@ pub async fn open_editor(id: Option<Uuid>) -> Result<EditorStart, AppError> {
                 .remove::<ReturnedDraft>(super::RETURNED_DRAFT_KEY)
                 .await
                 .map_err(AppError::internal)?;
-            Ok(EditorStart { document, returned })
+            let working_copy = flows::working_copy(&s, u, document.as_ref()).await?;
+            Ok(EditorStart {
+                document,
+                returned,
+                working_copy,
+                autosave_interval_ms: s.settings.autosave_interval_ms,
+            })
         }
         .await,
     )
@@ -94,12 +104,14 @@ pub async fn save_strategy(
     format: Format,
     lock_version: Option<i32>,
     draft: bool,
+    tab_id: Option<Uuid>,
 ) -> Result<Saved, AppError> {
     respond(
         async {
             let (s, u) = user().await?;
             let request = flows::SaveRequest {
                 id,
+                tab_id,
                 content,
                 format,
                 lock_version,
@@ -201,6 +213,46 @@ pub async fn restore_version(
                 "/strategies/{id}/versions?notice=restored&version={}",
                 saved.version
             )))
+        }
+        .await,
+    )
+}
+
+/// Keeps an editor tab's working copy on the server (valid or not).
+#[server(prefix = "/api/strategies", endpoint = "autosave")]
+pub async fn autosave_strategy(
+    tab_id: Uuid,
+    sequence: u64,
+    strategy_id: Option<Uuid>,
+    content: String,
+    format: Format,
+    base_lock_version: Option<i32>,
+) -> Result<AutosaveAck, AppError> {
+    respond(
+        async {
+            let (s, u) = user().await?;
+            flows::autosave(
+                &s,
+                u,
+                tab_id,
+                sequence,
+                strategy_id,
+                content,
+                format,
+                base_lock_version,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/strategies", endpoint = "discard-working-copy")]
+pub async fn discard_working_copy(tab_id: Uuid) -> Result<(), AppError> {
+    respond(
+        async {
+            let (s, u) = user().await?;
+            flows::discard_working_copy(&s, u, tab_id).await
         }
         .await,
     )

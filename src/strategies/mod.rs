@@ -403,6 +403,26 @@ pub enum ChangeKind {
     Deleted,
 }
 
+/// A working copy kept by the autosave: what an editor tab had typed, valid or not.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct WorkingCopy {
+    pub tab_id: Uuid,
+    pub format: Format,
+    pub content: String,
+    /// The lock version of the text it started from (none for a new strategy).
+    pub base_lock_version: Option<i32>,
+    pub saved_at: DateTime<Utc>,
+    /// The working copy against the committed document, line by line.
+    pub changes: Vec<DiffRow>,
+}
+
+/// The answer to an autosave: stored once Postgres committed it (a stale write is not).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct AutosaveAck {
+    pub stored: bool,
+    pub saved_at: DateTime<Utc>,
+}
+
 /// Where the pages of a signed-in user listen for changes (a websocket).
 pub const LIVE_PATH: &str = "/strategies/live";
 

@@ -7,6 +7,7 @@ use similar::{ChangeTag, TextDiff};
 use uuid::Uuid;
 
 use super::{
+    drafts,
     events::StrategyChanged,
     repository::{self, MirroredFields},
 };
@@ -16,9 +17,9 @@ use crate::{
     realtime,
     state::AppState,
     strategies::{
-        ChangeKind, CheckReply, DiffRow, LineChange, ListQuery, Saved, StrategyChange,
+        AutosaveAck, ChangeKind, CheckReply, DiffRow, LineChange, ListQuery, Saved, StrategyChange,
         StrategyDocument, StrategyList, StrategyOverview, StrategyStatus, Transition,
-        VersionComparison, VersionText,
+        VersionComparison, VersionText, WorkingCopy,
     },
 };
 
@@ -100,6 +101,8 @@ pub async fn check(
 #[derive(Debug, Clone)]
 pub struct SaveRequest {
     pub id: Option<Uuid>,
+    /// The editor tab whose working copy this save commits (forgotten in the same transaction).
+    pub tab_id: Option<Uuid>,
     pub content: String,
     pub format: Format,
     pub lock_version: Option<i32>,
@@ -215,6 +218,9 @@ pub async fn save(
         at: saved_at,
     };
     announce(&mut transaction, user_id, change).await?;
+    if let Some(tab_id) = request.tab_id {
+        drafts::forget(&mut transaction, user_id, tab_id).await?;
+    }
     let saved = Saved {
         id,
         version,
@@ -342,6 +348,7 @@ pub async fn duplicate(state: &AppState, user_id: Uuid, id: Uuid) -> Result<Save
         user_id,
         SaveRequest {
             id: None,
+            tab_id: None,
             content,
             format: original.format,
             lock_version: None,
@@ -446,6 +453,7 @@ pub async fn restore_version(
         user_id,
         SaveRequest {
             id: Some(id),
+            tab_id: None,
             content,
             format: info.format,
             lock_version: Some(lock_version),
@@ -453,6 +461,70 @@ pub async fn restore_version(
         },
     )
     .await
+}
+
+/// Stores a tab's working copy (valid or not); acknowledged only once Postgres committed it.
+#[allow(clippy::too_many_arguments)]
+pub async fn autosave(
+    state: &AppState,
+    user_id: Uuid,
+    tab_id: Uuid,
+    sequence: u64,
+    strategy_id: Option<Uuid>,
+    content: String,
+    format: Format,
+    base_lock_version: Option<i32>,
+) -> Result<AutosaveAck, AppError> {
+    if let Some(id) = strategy_id {
+        // Another user's strategy is not found, exactly like a missing one.
+        document(state, user_id, id).await?;
+    }
+    let sequence = i64::try_from(sequence)
+        .map_err(|_| AppError::field("sequence", "The autosave's number is out of range."))?;
+    let stored = drafts::store(
+        &state.pool,
+        user_id,
+        tab_id,
+        strategy_id,
+        sequence,
+        format,
+        &content,
+        base_lock_version,
+    )
+    .await?;
+    Ok(AutosaveAck {
+        stored,
+        saved_at: Utc::now(),
+    })
+}
+
+/// The newest working copy of a strategy (or of a new one) when it differs from what is
+/// committed, with its changes line by line.
+pub async fn working_copy(
+    state: &AppState,
+    user_id: Uuid,
+    committed: Option<&StrategyDocument>,
+) -> Result<Option<WorkingCopy>, AppError> {
+    let Some(mut copy) =
+        drafts::newest(&state.pool, user_id, committed.map(|document| document.id)).await?
+    else {
+        return Ok(None);
+    };
+    let base = committed.map_or("", |document| document.content.as_str());
+    if copy.content == base {
+        return Ok(None);
+    }
+    copy.changes = diff_rows(base, &copy.content);
+    Ok(Some(copy))
+}
+
+pub async fn discard_working_copy(
+    state: &AppState,
+    user_id: Uuid,
+    tab_id: Uuid,
+) -> Result<(), AppError> {
+    let mut connection = state.pool.acquire().await?;
+    drafts::forget(&mut connection, user_id, tab_id).await
 }
 
 #[cfg(test)]

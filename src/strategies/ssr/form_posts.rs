@@ -49,6 +49,7 @@ impl StrategyForm {
         };
         Ok(SaveRequest {
             id,
+            tab_id: None,
             content: self.content.clone(),
             format,
             lock_version,

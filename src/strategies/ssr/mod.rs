@@ -1,6 +1,7 @@
 //! The server side of strategies, and what the composition root needs from it: its plain
 //! form routes and its page rules.
 
+pub mod drafts;
 pub mod events;
 pub mod flows;
 pub mod form_posts;
@@ -33,4 +34,20 @@ pub fn routes() -> Router<AppState> {
         .route("/strategies/{id}", post(form_posts::update))
         .route("/strategies/{id}/download", get(form_posts::download))
         .route(LIVE_PATH, get(live::upgrade))
+}
+
+/// Gives up working copies untouched for 30 days, hourly.
+pub fn spawn_background(state: &AppState) {
+    let pool = state.pool.clone();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60 * 60));
+        loop {
+            ticks.tick().await;
+            match drafts::delete_expired(&pool).await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "gave up working copies older than 30 days"),
+                Err(error) => tracing::warn!(%error, "could not delete old working copies"),
+            }
+        }
+    });
 }

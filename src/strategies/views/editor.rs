@@ -160,7 +160,14 @@ fn name_line(text: &str) -> u32 {
 
 #[component]
 fn Editor(start: EditorStart, template_text: String, format: Format) -> impl IntoView {
-    let EditorStart { document, returned } = start;
+    let EditorStart {
+        document,
+        returned,
+        working_copy,
+        autosave_interval_ms,
+    } = start;
+    // Text an earlier autosave kept and nobody saved: offered to restore or discard.
+    let offered = RwSignal::new(working_copy);
     let returned_format = returned.as_ref().map(|r| {
         if r.format == "toml" {
             Format::Toml
@@ -295,7 +302,14 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
     };
 
     #[cfg(not(feature = "hydrate"))]
-    let _ = (version, text, saved, busy, pending_notice);
+    let _ = (
+        version,
+        text,
+        saved,
+        busy,
+        pending_notice,
+        autosave_interval_ms,
+    );
     #[cfg(feature = "hydrate")]
     let editor_host = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
@@ -317,9 +331,11 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
             busy,
             notice,
             pending_notice,
+            offered,
         },
         enhanced,
         read_only.is_some(),
+        autosave_interval_ms,
     );
 
     let apply = Callback::new(move |edit: crate::language::Edit| {
@@ -429,6 +445,28 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                     <p class="status-line" role="status">{move || status_line.get()}</p>
                 </div>
                 {move || notice.get().map(|change| view! { <ChangeNotice change mine=version.get_untracked() notice /> })}
+                {move || offered.get().map(|copy| {
+                    let restore_copy = copy.clone();
+                    let tab = copy.tab_id;
+                    view! {
+                        <RestoreOffer
+                            copy
+                            enhanced
+                            on_restore=Callback::new(move |_: ()| {
+                                #[cfg(feature = "hydrate")]
+                                code_editor.restore(restore_copy.clone());
+                                #[cfg(not(feature = "hydrate"))]
+                                let _ = &restore_copy;
+                            })
+                            on_discard=Callback::new(move |_: ()| {
+                                offered.set(None);
+                                leptos::task::spawn_local(async move {
+                                    let _ = crate::strategies::discard_working_copy(tab).await;
+                                });
+                            })
+                        />
+                    }
+                })}
                 {move || alert.get().map(|message| view! { <p class="form-alert" role="alert">{message}</p> })}
                 <div class="editor-layout">
                     <div class="code-pane">
@@ -523,6 +561,58 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                 </div>
             </form>
         </section>
+    }
+}
+
+/// "Unsaved changes from 12:03 were kept": an autosaved working copy nobody saved, with its
+/// changes, to restore or to discard.
+#[component]
+fn RestoreOffer(
+    copy: crate::strategies::WorkingCopy,
+    enhanced: RwSignal<bool>,
+    on_restore: Callback<()>,
+    on_discard: Callback<()>,
+) -> impl IntoView {
+    use crate::strategies::LineChange;
+    let added = copy
+        .changes
+        .iter()
+        .filter(|r| r.change == LineChange::Added)
+        .count();
+    let removed = copy
+        .changes
+        .iter()
+        .filter(|r| r.change == LineChange::Removed)
+        .count();
+    let lines: String = copy
+        .changes
+        .iter()
+        .filter(|r| r.change != LineChange::Same)
+        .map(|r| {
+            let mark = if r.change == LineChange::Added {
+                '+'
+            } else {
+                '-'
+            };
+            format!("{mark} {}\n", r.text)
+        })
+        .collect();
+    view! {
+        <div class="restore-offer" role="region" aria-label="Unsaved changes">
+            <p>{format!(
+                "Unsaved changes from {} were kept ({added} line{} added, {removed} removed). Restore them, or discard them to keep the saved text.",
+                local_time(copy.saved_at),
+                if added == 1 { "" } else { "s" },
+            )}</p>
+            <details>
+                <summary>"Show the changes"</summary>
+                <pre class="document"><code>{lines}</code></pre>
+            </details>
+            <div class="change-notice-actions">
+                <button type="button" class="primary" disabled=move || !enhanced.get() on:click=move |_| on_restore.run(())>"Restore them"</button>
+                <button type="button" disabled=move || !enhanced.get() on:click=move |_| on_discard.run(())>"Discard them"</button>
+            </div>
+        </div>
     }
 }
 
@@ -630,7 +720,10 @@ mod hydrate_only {
             syntax_test::{syntax_test_of, SyntaxReport},
             validate, write_document, Format, Validation,
         },
-        strategies::{check_strategy, save_strategy, StrategyChange},
+        strategies::{
+            autosave_strategy, check_strategy, discard_working_copy, save_strategy, StrategyChange,
+            WorkingCopy,
+        },
     };
 
     /// The editor page's state that the browser side reads and writes.
@@ -653,6 +746,7 @@ mod hydrate_only {
         pub busy: RwSignal<bool>,
         pub notice: RwSignal<Option<StrategyChange>>,
         pub pending_notice: RwSignal<Option<StrategyChange>>,
+        pub offered: RwSignal<Option<WorkingCopy>>,
     }
 
     /// The code editor (once created after hydration) and the page's state.
@@ -664,6 +758,20 @@ mod hydrate_only {
         latest_check: StoredValue<u64>,
         /// The document name the server last answered "taken or not" for.
         server_checked_name: StoredValue<Option<String>>,
+        autosave: StoredValue<Autosave, LocalStorage>,
+    }
+
+    /// The autosave's state: this tab's id, its numbering, and what the server holds.
+    pub struct Autosave {
+        tab_id: Uuid,
+        sequence: u64,
+        /// Bumped by every change; a pause timer fires only if nothing changed since.
+        generation: u64,
+        /// The text the server holds for this tab (a working copy or the committed version).
+        stored: String,
+        /// When the text last became unsaved (browser clock, ms), for the longest wait.
+        dirty_since: Option<f64>,
+        interval_ms: u64,
     }
 
     pub fn mount(
@@ -671,12 +779,21 @@ mod hydrate_only {
         signals: EditorSignals,
         enhanced: RwSignal<bool>,
         read_only: bool,
+        autosave_interval_ms: u64,
     ) -> Workbench {
         let workbench = Workbench {
             editor: StoredValue::new_local(None),
             signals,
             latest_check: StoredValue::new(0),
             server_checked_name: StoredValue::new(None),
+            autosave: StoredValue::new_local(Autosave {
+                tab_id: Uuid::new_v4(),
+                sequence: 0,
+                generation: 0,
+                stored: signals.saved.get_untracked(),
+                dirty_since: None,
+                interval_ms: autosave_interval_ms,
+            }),
         };
         Effect::new(move |_| {
             let Some(element) = host.get() else { return };
@@ -735,6 +852,22 @@ mod hydrate_only {
         )
     }
 
+    /// How long a pause in typing is before the working copy is stored.
+    const PAUSE: std::time::Duration = std::time::Duration::from_millis(1000);
+    /// How soon an autosave that could not reach the server is tried again.
+    const RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
+    fn now_ms() -> f64 {
+        js_sys::Date::now()
+    }
+
+    fn local_key(id: Option<Uuid>) -> String {
+        format!(
+            "trading-strategy:working-copy:{}",
+            id.map_or_else(|| "new".to_string(), |id| id.to_string())
+        )
+    }
+
     impl Workbench {
         fn changed(self, content: String) {
             let signals = self.signals;
@@ -746,6 +879,118 @@ mod hydrate_only {
                 saved_line(signals.version.get_untracked())
             });
             self.check(content);
+            self.schedule_autosave(PAUSE);
+        }
+
+        /// Stores the working copy after a pause, or at once when edits have waited longer
+        /// than the autosave interval.
+        fn schedule_autosave(self, pause: std::time::Duration) {
+            let (generation, overdue) = self
+                .autosave
+                .try_update_value(|autosave| {
+                    autosave.generation += 1;
+                    let since = *autosave.dirty_since.get_or_insert_with(now_ms);
+                    (
+                        autosave.generation,
+                        now_ms() - since >= autosave.interval_ms as f64,
+                    )
+                })
+                .unwrap_or_default();
+            if overdue {
+                self.autosave_now();
+                return;
+            }
+            set_timeout(
+                move || {
+                    if self.autosave.with_value(|a| a.generation) == generation {
+                        self.autosave_now();
+                    }
+                },
+                pause,
+            );
+        }
+
+        fn autosave_now(self) {
+            let signals = self.signals;
+            let content = self.current_text();
+            let (tab_id, sequence, unchanged) = self
+                .autosave
+                .try_update_value(|autosave| {
+                    autosave.sequence += 1;
+                    (
+                        autosave.tab_id,
+                        autosave.sequence,
+                        autosave.stored == content,
+                    )
+                })
+                .unwrap_or_default();
+            if unchanged {
+                self.autosave.update_value(|a| a.dirty_since = None);
+                return;
+            }
+            if !signals.busy.get_untracked() {
+                signals.status_line.set("Saving…".into());
+            }
+            let format = signals.format.get_untracked();
+            let id = signals.id.get_untracked();
+            spawn_local(async move {
+                let outcome = autosave_strategy(
+                    tab_id,
+                    sequence,
+                    id,
+                    content.clone(),
+                    format,
+                    signals.lock_version.get_untracked(),
+                )
+                .await;
+                let storage = window().local_storage().ok().flatten();
+                match outcome {
+                    Ok(_) => {
+                        self.autosave.update_value(|autosave| {
+                            autosave.stored = content.clone();
+                            autosave.dirty_since = None;
+                        });
+                        if let Some(storage) = storage {
+                            let _ = storage.remove_item(&local_key(id));
+                        }
+                        if !signals.busy.get_untracked() && self.current_text() == content {
+                            signals.status_line.set(format!("Saved {}.", clock()));
+                        }
+                    }
+                    Err(AppError::Transport { .. }) => {
+                        // Kept in this tab's storage, and sent again when the server answers.
+                        if let Some(storage) = storage {
+                            let _ = storage.set_item(&local_key(id), &content);
+                        }
+                        signals
+                            .status_line
+                            .set("Offline: changes kept in this tab.".into());
+                        self.schedule_autosave(RETRY);
+                    }
+                    Err(error) => signals.status_line.set(format!("Not saved: {error}")),
+                }
+            });
+        }
+
+        /// Brings back a working copy an earlier autosave kept (one undoable step); the old
+        /// tab's copy is forgotten, this tab keeps the text from now on.
+        pub fn restore(self, copy: WorkingCopy) {
+            let signals = self.signals;
+            signals.offered.set(None);
+            signals.format.set(copy.format);
+            self.editor.with_value(|editor| {
+                if let Some(editor) = editor {
+                    editor.set_format(copy.format);
+                    editor.replace_text(&copy.content);
+                }
+            });
+            signals.validation.set(validate(&copy.content, copy.format));
+            signals.checked_text.set(copy.content.clone());
+            self.changed(copy.content);
+            let tab = copy.tab_id;
+            spawn_local(async move {
+                let _ = discard_working_copy(tab).await;
+            });
         }
 
         /// Sends the text to the server's validator; only the newest reply is shown.
@@ -809,10 +1054,13 @@ mod hydrate_only {
         /// Asks the browser to confirm leaving while the text differs from the saved version.
         fn warn_before_leaving(self) {
             let signals = self.signals;
+            let autosave = self.autosave;
             let handle = window_event_listener(leptos::ev::beforeunload, move |event| {
-                let dirty = signals
-                    .text
-                    .with_untracked(|text| signals.saved.with_untracked(|saved| saved != text));
+                // Unsaved means not on the server at all: neither committed nor autosaved.
+                let dirty = signals.text.with_untracked(|text| {
+                    signals.saved.with_untracked(|saved| saved != text)
+                        && autosave.with_value(|autosave| autosave.stored != *text)
+                });
                 if dirty {
                     event.prevent_default();
                     event.set_return_value("You have unsaved changes.");
@@ -831,12 +1079,14 @@ mod hydrate_only {
             signals.alert.set(None);
             signals.status_line.set("Saving…".into());
             spawn_local(async move {
+                let tab_id = self.autosave.with_value(|autosave| autosave.tab_id);
                 let outcome = save_strategy(
                     signals.id.get_untracked(),
                     content.clone(),
                     signals.format.get_untracked(),
                     signals.lock_version.get_untracked(),
                     draft,
+                    Some(tab_id),
                 )
                 .await;
                 signals.busy.set(false);

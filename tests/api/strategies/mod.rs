@@ -2,6 +2,7 @@
 //! and a browser without JavaScript use them: saves and versions, optimistic locking, the
 //! lifecycle, duplicates, the list, and user isolation (another user's strategy is a 404).
 
+mod autosave;
 mod isolation;
 mod lifecycle;
 mod list;

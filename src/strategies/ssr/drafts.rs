@@ -1,0 +1,112 @@
+//! The `strategy_drafts` table: each editor tab's working copy, written after the user pauses
+//! typing, kept until the save it leads to commits or for 30 days.
+
+use chrono::NaiveDateTime;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::{error::AppError, language::Format, strategies::WorkingCopy};
+
+fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::Yaml => "yaml",
+        Format::Toml => "toml",
+    }
+}
+
+/// Stores a tab's working copy unless the stored one has a newer sequence number (a late,
+/// stale write); returns whether it was stored.
+#[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all)]
+pub async fn store(
+    pool: &PgPool,
+    user_id: Uuid,
+    tab_id: Uuid,
+    strategy_id: Option<Uuid>,
+    sequence: i64,
+    format: Format,
+    content: &str,
+    base_lock_version: Option<i32>,
+) -> Result<bool, AppError> {
+    let stored = sqlx::query_scalar!(
+        r#"INSERT INTO strategy_drafts
+             (user_id, tab_id, strategy_id, sequence, format, content, base_lock_version, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, now() AT TIME ZONE 'utc')
+           ON CONFLICT (user_id, tab_id) DO UPDATE SET
+             strategy_id = EXCLUDED.strategy_id, sequence = EXCLUDED.sequence,
+             format = EXCLUDED.format, content = EXCLUDED.content,
+             base_lock_version = EXCLUDED.base_lock_version, updated_at = EXCLUDED.updated_at
+           WHERE strategy_drafts.sequence < EXCLUDED.sequence
+           RETURNING 1 AS "stored!""#,
+        user_id,
+        tab_id,
+        strategy_id,
+        sequence,
+        format_name(format),
+        content,
+        base_lock_version
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(stored.is_some())
+}
+
+/// The newest working copy of a strategy (or of a strategy not saved yet), from any tab.
+#[tracing::instrument(skip_all)]
+pub async fn newest(
+    pool: &PgPool,
+    user_id: Uuid,
+    strategy_id: Option<Uuid>,
+) -> Result<Option<WorkingCopy>, AppError> {
+    let row = sqlx::query!(
+        r#"SELECT tab_id, format, content, base_lock_version,
+                  updated_at AS "updated_at: NaiveDateTime"
+           FROM strategy_drafts
+           WHERE user_id = $1 AND strategy_id IS NOT DISTINCT FROM $2
+           ORDER BY updated_at DESC LIMIT 1"#,
+        user_id,
+        strategy_id
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|row| WorkingCopy {
+        tab_id: row.tab_id,
+        format: if row.format == "toml" {
+            Format::Toml
+        } else {
+            Format::Yaml
+        },
+        content: row.content,
+        base_lock_version: row.base_lock_version,
+        saved_at: row.updated_at.and_utc(),
+        changes: Vec::new(),
+    }))
+}
+
+/// Forgets a tab's working copy (its save committed, or the user discarded it).
+#[tracing::instrument(skip_all)]
+pub async fn forget(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+    tab_id: Uuid,
+) -> Result<(), AppError> {
+    sqlx::query!(
+        "DELETE FROM strategy_drafts WHERE user_id = $1 AND tab_id = $2",
+        user_id,
+        tab_id
+    )
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}
+
+/// Working copies untouched for 30 days are given up.
+#[tracing::instrument(skip_all)]
+pub async fn delete_expired(pool: &PgPool) -> Result<u64, AppError> {
+    Ok(sqlx::query!(
+        "DELETE FROM strategy_drafts WHERE updated_at < (now() AT TIME ZONE 'utc') - interval '30 days'"
+    )
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
