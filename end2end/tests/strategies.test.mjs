@@ -424,3 +424,19 @@ test('text typed in a tab that closes is kept and offered when the editor opens 
   assert.deepEqual(second.problems, []);
   await second.context.close();
 });
+
+test('offline, the editor keeps the text in the tab and stores it once the connection is back', async () => {
+  const { context, page, problems } = await signedUp();
+  await openEditor(page, '/strategies/new?template=ma_cross');
+  await context.setOffline(true);
+  await page.locator('.cm-line', { hasText: /^name/ }).click();
+  await page.keyboard.press('End');
+  await page.keyboard.press('Shift+Home');
+  await page.keyboard.type('name: "Typed offline"');
+  await page.getByRole('status').filter({ hasText: 'Offline: changes kept in this tab.' }).waitFor({ timeout: 5000 });
+  await context.setOffline(false);
+  await page.getByRole('status').filter({ hasText: /^Saved \d\d:\d\d:\d\d\.$/ }).waitFor({ timeout: 10000 });
+  // The failed requests of the offline spell are the browser's, not the app's.
+  assert.deepEqual(problems.filter((p) => !p.includes('ERR_INTERNET_DISCONNECTED') && !p.includes('Failed to fetch')), []);
+  await context.close();
+});
