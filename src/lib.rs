@@ -1,6 +1,6 @@
 //! Trading Strategy Platform: the Leptos app, shared by the server (`ssr`) and the browser
 //! (`hydrate`). The layers, bottom to top (each imports only those below it; see
-//! docs/ARCHITECTURE.md): the kernel (`error`, `config`, `secrets`, `state`, `request_id`,
+//! docs/ARCHITECTURE.md): the kernel (`error`, `config`, `secrets`, `state`, `request_id`, `background`,
 //! `realtime`, `web`), the pure strategy `language`, the pure `backtests` engine, the features
 //! (`accounts`, `strategies`), `site`, `app` (the routes), and `server` (start-up, HTTP stack,
 //! command line).
@@ -15,6 +15,8 @@ pub mod site;
 pub mod strategies;
 pub mod web;
 
+#[cfg(feature = "ssr")]
+pub mod background;
 #[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]

@@ -19,6 +19,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "secrets.rs",
             "state.rs",
             "request_id.rs",
+            "background.rs",
             "realtime",
             "web",
         ],

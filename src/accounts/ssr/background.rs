@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::{mail, repository};
-use crate::state::AppState;
+use crate::{background, state::AppState};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Intervals {
@@ -32,15 +32,12 @@ pub fn spawn_background(state: &AppState, intervals: Intervals) {
         intervals.mail_poll,
     ));
     let pool = state.pool.clone();
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(intervals.expired_rows_cleanup);
-        loop {
-            ticks.tick().await;
-            match repository::delete_expired_rows(&pool).await {
-                Ok(0) => {}
-                Ok(sessions) => tracing::info!(sessions, "deleted expired sessions"),
-                Err(error) => tracing::warn!(%error, "could not delete expired sessions"),
-            }
-        }
-    });
+    background::every(
+        intervals.expired_rows_cleanup,
+        "deleted expired sessions",
+        move || {
+            let pool = pool.clone();
+            async move { repository::delete_expired_rows(&pool).await }
+        },
+    );
 }

@@ -39,15 +39,12 @@ pub fn routes() -> Router<AppState> {
 /// Gives up working copies untouched for 30 days, hourly.
 pub fn spawn_background(state: &AppState) {
     let pool = state.pool.clone();
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60 * 60));
-        loop {
-            ticks.tick().await;
-            match drafts::delete_expired(&pool).await {
-                Ok(0) => {}
-                Ok(count) => tracing::info!(count, "gave up working copies older than 30 days"),
-                Err(error) => tracing::warn!(%error, "could not delete old working copies"),
-            }
-        }
-    });
+    crate::background::every(
+        std::time::Duration::from_secs(60 * 60),
+        "gave up working copies older than 30 days",
+        move || {
+            let pool = pool.clone();
+            async move { drafts::delete_expired(&pool).await }
+        },
+    );
 }
