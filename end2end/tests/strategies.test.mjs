@@ -393,8 +393,12 @@ test('a save in one window shows at once in the other window editing the same st
   await notice.getByRole('button', { name: 'Reload' }).waitFor();
   await notice.getByRole('button', { name: 'Keep mine' }).click();
   await notice.waitFor({ state: 'detached' });
-  // The list in the second window shows the new version without a reload.
-  await second.page.getByRole('row', { name: /Two windows/ }).getByRole('cell', { name: '2', exact: true }).waitFor({ timeout: 3000 });
+  await first.page.getByRole('status').filter({ hasText: 'Your text will replace version 2 when you save.' }).waitFor();
+  // Mine goes on top of theirs: version 3, with this window's text.
+  await first.page.getByRole('button', { name: 'Save', exact: true }).click();
+  await first.page.getByRole('status').filter({ hasText: /\(version 3\)/ }).waitFor();
+  // The list in the second window shows the newest version without a reload.
+  await second.page.getByRole('row', { name: /Two windows/ }).getByRole('cell', { name: '3', exact: true }).waitFor({ timeout: 3000 });
   assert.deepEqual(first.problems, []);
   await first.context.close();
   await second.context.close();

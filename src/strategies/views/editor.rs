@@ -444,7 +444,24 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                     </label>
                     <p class="status-line" role="status">{move || status_line.get()}</p>
                 </div>
-                {move || notice.get().map(|change| view! { <ChangeNotice change mine=version.get_untracked() notice /> })}
+                {move || notice.get().map(|change| view! {
+                    <ChangeNotice
+                        change
+                        mine=version.get_untracked()
+                        keep_mine=Callback::new(move |change: StrategyChange| {
+                            // Mine goes on top of theirs on the next save (after seeing the diff).
+                            notice.set(None);
+                            if change.kind == ChangeKind::Saved {
+                                lock_version.set(Some(change.lock_version));
+                                version.set(Some(change.version));
+                                status_line.set(format!(
+                                    "Your text will replace version {} when you save.",
+                                    change.version
+                                ));
+                            }
+                        })
+                    />
+                })}
                 {move || offered.get().map(|copy| {
                     let restore_copy = copy.clone();
                     let tab = copy.tab_id;
@@ -621,8 +638,9 @@ fn RestoreOffer(
 fn ChangeNotice(
     change: StrategyChange,
     mine: Option<i32>,
-    notice: RwSignal<Option<StrategyChange>>,
+    keep_mine: Callback<StrategyChange>,
 ) -> impl IntoView {
+    let kept = change.clone();
     let at = local_time(change.at);
     let message = match change.kind {
         ChangeKind::Deleted => format!("This strategy was deleted in another window at {at}."),
@@ -652,7 +670,7 @@ fn ChangeNotice(
                     #[cfg(feature = "hydrate")]
                     let _ = window().location().reload();
                 }>"Reload"</button>
-                <button type="button" on:click=move |_| notice.set(None)>"Keep mine"</button>
+                <button type="button" on:click=move |_| keep_mine.run(kept.clone())>"Keep mine"</button>
             </div>
         </div>
     }
@@ -1075,6 +1093,9 @@ mod hydrate_only {
                 return;
             }
             let content = self.current_text();
+            // A save supersedes the autosave waiting for a pause.
+            self.autosave
+                .update_value(|autosave| autosave.generation += 1);
             signals.busy.set(true);
             signals.alert.set(None);
             signals.status_line.set("Saving…".into());
@@ -1122,9 +1143,29 @@ mod hydrate_only {
                     }
                     Err(error) => {
                         signals.status_line.set("Not saved.".into());
+                        if let (AppError::Conflict { .. }, Some(strategy)) =
+                            (&error, signals.id.get_untracked())
+                        {
+                            // Offer the same choices as a live notice, from the current row.
+                            if let Ok(crate::strategies::EditorStart {
+                                document: Some(current),
+                                ..
+                            }) = crate::strategies::open_editor(Some(strategy)).await
+                            {
+                                signals.notice.set(Some(StrategyChange {
+                                    strategy_id: strategy,
+                                    kind: crate::strategies::ChangeKind::Saved,
+                                    version: current.version,
+                                    lock_version: current.lock_version,
+                                    status: current.status,
+                                    name: current.name,
+                                    at: chrono::Utc::now(),
+                                }));
+                            }
+                        }
                         let message = match &error {
                             AppError::Conflict { current_version, .. } => format!(
-                                "Not saved: this strategy was changed in another window (it is now at version {}). Your text is still here; copy it, then reload to see the other change.",
+                                "Not saved: this strategy was changed in another window (it is now at version {}). Your text is still here: view the changes, then keep yours or reload theirs.",
                                 current_version.unwrap_or_default()
                             ),
                             AppError::Transport { .. } => "Not saved: the server could not be reached. Your text is still here; try again.".into(),
