@@ -444,3 +444,24 @@ test('offline, the editor keeps the text in the tab and stores it once the conne
   assert.deepEqual(problems.filter((p) => !p.includes('ERR_INTERNET_DISCONNECTED') && !p.includes('Failed to fetch')), []);
   await context.close();
 });
+
+test('an editor shows when the same strategy is open in another tab, and stops when that tab closes', async () => {
+  const first = await signedUp();
+  await openEditor(first.page, '/strategies/new?template=ma_cross');
+  await first.page.locator('.cm-line', { hasText: /^name/ }).click();
+  await first.page.keyboard.press('End');
+  await first.page.keyboard.press('Shift+Home');
+  await first.page.keyboard.type('name: "Open twice"');
+  await first.page.getByRole('button', { name: 'Save', exact: true }).click();
+  await first.page.getByRole('status').filter({ hasText: /\(version 1\)/ }).waitFor();
+  const path = new URL(first.page.url()).pathname;
+
+  const second = await signedUp();
+  await openEditor(second.page, path);
+  await second.page.getByText('Also open in 1 other tab').waitFor({ timeout: 5000 });
+  await first.page.getByText('Also open in 1 other tab').waitFor({ timeout: 5000 });
+  await second.context.close();
+  await first.page.getByText('Also open in 1 other tab').waitFor({ state: 'detached', timeout: 5000 });
+  assert.deepEqual(first.problems, []);
+  await first.context.close();
+});

@@ -423,6 +423,22 @@ pub struct AutosaveAck {
     pub saved_at: DateTime<Utc>,
 }
 
+/// What the live channel sends a page.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveMessage {
+    /// A committed change of one of the user's strategies.
+    Changed(StrategyChange),
+    /// How many editors (tabs, machines) have the watched strategy open, this one included.
+    Presence { strategy_id: Uuid, open: i64 },
+}
+
+/// What a page tells the live channel: the strategy its editor shows, if any.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct WatchRequest {
+    pub watch: Option<Uuid>,
+}
+
 /// Where the pages of a signed-in user listen for changes (a websocket).
 pub const LIVE_PATH: &str = "/strategies/live";
 

@@ -27,3 +27,22 @@ impl RealtimeEvent for StrategyChanged {
         serde_json::from_str(payload).ok()
     }
 }
+
+/// Someone opened or closed an editor of a strategy: its open count changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PresenceChanged {
+    pub user_id: Uuid,
+    pub strategy_id: Uuid,
+}
+
+impl RealtimeEvent for PresenceChanged {
+    const CHANNEL: &'static str = "strategy_presence";
+
+    fn to_payload(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    fn from_payload(payload: &str) -> Option<Self> {
+        serde_json::from_str(payload).ok()
+    }
+}

@@ -1,7 +1,8 @@
 //! `GET /strategies/live`: the websocket that tells a signed-in user's open pages about
-//! changes to their own strategies, committed through any copy of the server. The upgrade
-//! checks the session and the Origin; each event is filtered to its owner; a sign-out
-//! everywhere (password change or reset) closes the socket.
+//! changes to their own strategies, committed through any copy of the server, and how many
+//! editors have the strategy a page shows open. The upgrade checks the session and the
+//! Origin; each event is filtered to its owner; a sign-out everywhere (password change or
+//! reset) closes the socket.
 
 use std::time::Duration;
 
@@ -16,12 +17,16 @@ use axum::{
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::events::StrategyChanged;
+use super::{
+    events::{PresenceChanged, StrategyChanged},
+    presence,
+};
 use crate::{
     accounts::ssr::{events::SignedOutEverywhere, sessions},
     error::AppError,
-    realtime::Subscription,
+    realtime::{self, Subscription},
     state::AppState,
+    strategies::{LiveMessage, WatchRequest},
 };
 
 /// How often an idle socket is pinged, so that a dead peer is noticed and dropped.
@@ -56,30 +61,88 @@ pub async fn upgrade(
         Err(error) => return error.into_response(),
     };
     // Subscribed before the upgrade answers, so nothing committed afterwards is missed.
-    let changes = state.realtime.subscribe::<StrategyChanged>();
-    let sign_outs = state.realtime.subscribe::<SignedOutEverywhere>();
-    socket.on_upgrade(move |socket| relay(socket, user_id, changes, sign_outs))
+    let subscriptions = Subscriptions {
+        changes: state.realtime.subscribe(),
+        presence: state.realtime.subscribe(),
+        sign_outs: state.realtime.subscribe(),
+    };
+    socket.on_upgrade(move |socket| relay(socket, state, user_id, subscriptions))
+}
+
+struct Subscriptions {
+    changes: Subscription<StrategyChanged>,
+    presence: Subscription<PresenceChanged>,
+    sign_outs: Subscription<SignedOutEverywhere>,
+}
+
+async fn send(socket: &mut WebSocket, message: &LiveMessage) -> bool {
+    let text = serde_json::to_string(message).unwrap_or_default();
+    socket.send(Message::Text(text.into())).await.is_ok()
+}
+
+/// Records what this connection shows and tells every server that the counts changed.
+async fn watch(state: &AppState, connection: Uuid, user_id: Uuid, strategy: Option<Uuid>) {
+    match presence::watch(&state.pool, connection, user_id, strategy).await {
+        Ok(before) => {
+            for strategy_id in [before, strategy].into_iter().flatten() {
+                let event = PresenceChanged {
+                    user_id,
+                    strategy_id,
+                };
+                if let Err(error) = realtime::publish(&state.pool, &event).await {
+                    tracing::warn!(%error, "could not announce a presence change");
+                }
+            }
+        }
+        Err(error) => tracing::warn!(%error, "could not record presence"),
+    }
 }
 
 async fn relay(
     mut socket: WebSocket,
+    state: AppState,
     user_id: Uuid,
-    mut changes: Subscription<StrategyChanged>,
-    mut sign_outs: Subscription<SignedOutEverywhere>,
+    subscriptions: Subscriptions,
 ) {
+    let Subscriptions {
+        mut changes,
+        mut presence,
+        mut sign_outs,
+    } = subscriptions;
+    let connection = Uuid::new_v4();
+    let mut watching: Option<Uuid> = None;
     let mut pings = tokio::time::interval(PING_EVERY);
     pings.tick().await;
     loop {
         tokio::select! {
             incoming = socket.recv() => match incoming {
-                // The page sends nothing but pings and the close; pongs are automatic.
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                // The page says which strategy its editor shows.
+                Some(Ok(Message::Text(text))) => {
+                    if let Ok(WatchRequest { watch: wanted }) = serde_json::from_str(&text) {
+                        watching = wanted;
+                        watch(&state, connection, user_id, wanted).await;
+                    }
+                }
                 Some(Ok(_)) => {}
             },
             change = changes.recv() => match change {
                 Some(StrategyChanged { user_id: owner, change }) if owner == user_id => {
-                    let text = serde_json::to_string(&change).unwrap_or_default();
-                    if socket.send(Message::Text(text.into())).await.is_err() {
+                    if !send(&mut socket, &LiveMessage::Changed(change)).await {
+                        break;
+                    }
+                }
+                Some(_) => {}
+                None => break,
+            },
+            moved = presence.recv() => match moved {
+                Some(PresenceChanged { user_id: owner, strategy_id })
+                    if owner == user_id && watching == Some(strategy_id) =>
+                {
+                    let open = presence::open_count(&state.pool, user_id, strategy_id)
+                        .await
+                        .unwrap_or(1);
+                    if !send(&mut socket, &LiveMessage::Presence { strategy_id, open }).await {
                         break;
                     }
                 }
@@ -98,7 +161,13 @@ async fn relay(
                 if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
                     break;
                 }
+                if let Err(error) = presence::still_here(&state.pool, connection).await {
+                    tracing::warn!(%error, "could not refresh presence");
+                }
             }
         }
+    }
+    if watching.is_some() {
+        watch(&state, connection, user_id, None).await;
     }
 }

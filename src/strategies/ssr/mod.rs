@@ -6,6 +6,7 @@ pub mod events;
 pub mod flows;
 pub mod form_posts;
 pub mod live;
+pub mod presence;
 pub mod repository;
 
 use axum::{
@@ -21,7 +22,10 @@ use crate::{
 };
 
 /// The `NOTIFY` channels strategies publishes on.
-pub const REALTIME_CHANNELS: &[&str] = &[events::StrategyChanged::CHANNEL];
+pub const REALTIME_CHANNELS: &[&str] = &[
+    events::StrategyChanged::CHANNEL,
+    events::PresenceChanged::CHANNEL,
+];
 
 /// Every strategy page needs a signed-in user.
 pub const PAGE_RULES: &[PageRule] = &[PageRule::new("/strategies", PageAccess::SignedIn)];

@@ -11,7 +11,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    builder::Builder, details::condition_label, live::listen_for_changes, set_error_status,
+    builder::Builder, details::condition_label, live::listen_with_presence, set_error_status,
     strategy_resource, ErrorMessage,
 };
 use crate::{
@@ -232,7 +232,9 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
     let notice: RwSignal<Option<StrategyChange>> = RwSignal::new(None);
     // One that arrived while this tab was saving: judged once the save's answer is in.
     let pending_notice: RwSignal<Option<StrategyChange>> = RwSignal::new(None);
-    listen_for_changes(
+    // How many editors (tabs, machines) show this strategy, this one included.
+    let open_here = RwSignal::new(1i64);
+    listen_with_presence(
         move |change: StrategyChange| {
             if Some(change.strategy_id) != id.get_untracked() {
                 return;
@@ -268,6 +270,8 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                 }
             });
         },
+        Signal::derive(move || id.get()),
+        move |open| open_here.set(open),
     );
     // A memo: the builder redraws only when the strategy itself changed, not on every reply.
     let strategy = Signal::from(Memo::new(move |_| validation.with(|v| v.strategy.clone())));
@@ -442,6 +446,15 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                                 let _ = event;
                             } />
                     </label>
+                    {move || (open_here.get() > 1).then(|| {
+                        let others = open_here.get() - 1;
+                        view! {
+                            <p class="presence">{format!(
+                                "Also open in {others} other tab{}",
+                                if others == 1 { "" } else { "s" }
+                            )}</p>
+                        }
+                    })}
                     <p class="status-line" role="status">{move || status_line.get()}</p>
                 </div>
                 {move || notice.get().map(|change| view! {

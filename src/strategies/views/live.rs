@@ -2,17 +2,36 @@
 //! the user's strategies to the page, and reconnects by itself with back-off after a drop
 //! (the page then asks for the current state, so nothing missed stays missed).
 
+use leptos::prelude::Signal;
+use uuid::Uuid;
+
 use crate::strategies::StrategyChange;
 
 /// Listens while the calling component lives: `on_change` gets every change, and
 /// `on_reconnect` runs after a dropped connection is back.
-#[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
 pub fn listen_for_changes(
     on_change: impl Fn(StrategyChange) + 'static,
     on_reconnect: impl Fn() + 'static,
 ) {
+    listen_with_presence(on_change, on_reconnect, Signal::stored(None), |_| {});
+}
+
+/// The same, for an editor: the channel is told which strategy `watching` names, and
+/// `on_presence` gets how many editors have it open (this one included).
+#[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+pub fn listen_with_presence(
+    on_change: impl Fn(StrategyChange) + 'static,
+    on_reconnect: impl Fn() + 'static,
+    watching: Signal<Option<Uuid>>,
+    on_presence: impl Fn(i64) + 'static,
+) {
     #[cfg(feature = "hydrate")]
-    browser::listen(std::rc::Rc::new(on_change), std::rc::Rc::new(on_reconnect));
+    browser::listen(browser::Handlers {
+        on_change: std::rc::Rc::new(on_change),
+        on_reconnect: std::rc::Rc::new(on_reconnect),
+        on_presence: std::rc::Rc::new(on_presence),
+        watching,
+    });
 }
 
 #[cfg(feature = "hydrate")]
@@ -28,19 +47,46 @@ mod browser {
     };
 
     use leptos::{prelude::*, wasm_bindgen::prelude::*};
+    use uuid::Uuid;
     use web_sys::{MessageEvent, WebSocket};
 
-    use crate::strategies::{StrategyChange, LIVE_PATH};
+    use crate::strategies::{LiveMessage, StrategyChange, WatchRequest, LIVE_PATH};
 
-    type OnChange = Rc<dyn Fn(StrategyChange)>;
-    type OnReconnect = Rc<dyn Fn()>;
+    #[derive(Clone)]
+    pub struct Handlers {
+        pub on_change: Rc<dyn Fn(StrategyChange)>,
+        pub on_reconnect: Rc<dyn Fn()>,
+        pub on_presence: Rc<dyn Fn(i64)>,
+        pub watching: Signal<Option<Uuid>>,
+    }
+
+    /// The socket open now, if any (replaced on every reconnect).
+    type Current = Rc<std::cell::RefCell<Option<WebSocket>>>;
+
+    fn tell_watch(socket: &WebSocket, watch: Option<Uuid>) {
+        if socket.ready_state() == WebSocket::OPEN {
+            let text = serde_json::to_string(&WatchRequest { watch }).unwrap_or_default();
+            let _ = socket.send_with_str(&text);
+        }
+    }
 
     /// Whether the page still wants the socket (false once the component is gone).
     type Wanted = Arc<AtomicBool>;
 
-    pub fn listen(on_change: OnChange, on_reconnect: OnReconnect) {
+    pub fn listen(handlers: Handlers) {
         let wanted: Wanted = Arc::new(AtomicBool::new(true));
-        connect(on_change, on_reconnect, wanted.clone(), 0);
+        let current: Current = Rc::default();
+        // The editor's strategy changes (a new strategy's first save): tell the channel.
+        {
+            let (current, watching) = (current.clone(), handlers.watching);
+            Effect::new(move |_| {
+                let watch = watching.get();
+                if let Some(socket) = current.borrow().as_ref() {
+                    tell_watch(socket, watch);
+                }
+            });
+        }
+        connect(handlers, current, wanted.clone(), 0);
         on_cleanup(move || wanted.store(false, Ordering::Relaxed));
     }
 
@@ -54,28 +100,31 @@ mod browser {
         Some(format!("{scheme}://{}{LIVE_PATH}", location.host().ok()?))
     }
 
-    fn connect(on_change: OnChange, on_reconnect: OnReconnect, wanted: Wanted, attempt: u32) {
+    fn connect(handlers: Handlers, current: Current, wanted: Wanted, attempt: u32) {
         if !wanted.load(Ordering::Relaxed) {
             return;
         }
         let Some(socket) = url().and_then(|url| WebSocket::new(&url).ok()) else {
             return;
         };
+        *current.borrow_mut() = Some(socket.clone());
         let opened = Rc::new(Cell::new(false));
         {
             let opened = opened.clone();
-            let on_reconnect = on_reconnect.clone();
+            let handlers = handlers.clone();
+            let socket_for_open = socket.clone();
             let on_open = Closure::<dyn FnMut()>::new(move || {
                 opened.set(true);
+                tell_watch(&socket_for_open, handlers.watching.get_untracked());
                 if attempt > 0 {
-                    on_reconnect();
+                    (handlers.on_reconnect)();
                 }
             });
             socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
             on_open.forget();
         }
         {
-            let on_change = on_change.clone();
+            let handlers = handlers.clone();
             let (wanted, socket_for_message) = (wanted.clone(), socket.clone());
             let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
                 if !wanted.load(Ordering::Relaxed) {
@@ -83,10 +132,18 @@ mod browser {
                     let _ = socket_for_message.close();
                     return;
                 }
-                if let Some(text) = event.data().as_string() {
-                    if let Ok(change) = serde_json::from_str::<StrategyChange>(&text) {
-                        on_change(change);
+                let message = event
+                    .data()
+                    .as_string()
+                    .and_then(|text| serde_json::from_str::<LiveMessage>(&text).ok());
+                match message {
+                    Some(LiveMessage::Changed(change)) => (handlers.on_change)(change),
+                    Some(LiveMessage::Presence { strategy_id, open })
+                        if handlers.watching.get_untracked() == Some(strategy_id) =>
+                    {
+                        (handlers.on_presence)(open)
                     }
+                    _ => {}
                 }
             });
             socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -100,12 +157,9 @@ mod browser {
                 // starts again from 1 s.
                 let next = if opened.get() { 1 } else { attempt + 1 };
                 let delay = Duration::from_millis((1000u64 << next.min(5)).min(30_000) / 2);
-                let (on_change, on_reconnect, wanted) =
-                    (on_change.clone(), on_reconnect.clone(), wanted.clone());
-                set_timeout(
-                    move || connect(on_change, on_reconnect, wanted, next),
-                    delay,
-                );
+                let (handlers, current, wanted) =
+                    (handlers.clone(), current.clone(), wanted.clone());
+                set_timeout(move || connect(handlers, current, wanted, next), delay);
             });
             socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
             on_close.forget();
