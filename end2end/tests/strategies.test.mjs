@@ -465,3 +465,47 @@ test('an editor shows when the same strategy is open in another tab, and stops w
   assert.deepEqual(first.problems, []);
   await first.context.close();
 });
+
+test("Merge combines a change saved elsewhere with this window's unsaved change on other lines", async () => {
+  const first = await signedUp();
+  await openEditor(first.page, '/strategies/new?template=ma_cross');
+  await first.page.locator('.cm-line', { hasText: /^name/ }).click();
+  await first.page.keyboard.press('End');
+  await first.page.keyboard.press('Shift+Home');
+  await first.page.keyboard.type('name: "Merged twice"');
+  await first.page.getByRole('button', { name: 'Save', exact: true }).click();
+  await first.page.getByRole('status').filter({ hasText: /\(version 1\)/ }).waitFor();
+  const id = first.page.url().split('/')[4];
+
+  // This window changes the description, not saved yet.
+  await first.page.locator('.cm-line', { hasText: 'description:' }).click();
+  await first.page.keyboard.press('End');
+  await first.page.keyboard.press('ArrowLeft');
+  await first.page.keyboard.type(' Mine too.');
+
+  // Another window saves a different line.
+  const second = await signedUp();
+  await second.page.goto('/strategies');
+  const status = await second.page.evaluate(async (id) => {
+    const headers = { accept: 'application/json' };
+    const version = await (await fetch('/api/strategies/version', { method: 'POST', body: new URLSearchParams({ id, number: '1' }), headers })).json();
+    const body = new URLSearchParams({ id, content: version.content.replace('period: 20', 'period: 30'), format: 'yaml', draft: 'false', lock_version: '1' });
+    return (await fetch('/api/strategies/save', { method: 'POST', body, headers })).status;
+  }, id);
+  assert.equal(status, 200);
+
+  const notice = first.page.getByRole('alert').filter({ hasText: /Changed in another window/ });
+  await notice.getByRole('button', { name: 'Merge' }).click();
+  await first.page.getByRole('status').filter({ hasText: 'Merged with version 2: check the text, then save.' }).waitFor();
+  await first.page.getByRole('button', { name: 'Save', exact: true }).click();
+  await first.page.getByRole('status').filter({ hasText: /\(version 3\)/ }).waitFor();
+  // Version 3 holds both changes.
+  const merged = await first.page.evaluate(async (id) => {
+    const body = new URLSearchParams({ id, number: '3' });
+    return (await (await fetch('/api/strategies/version', { method: 'POST', body, headers: { accept: 'application/json' } })).json()).content;
+  }, id);
+  assert.ok(merged.includes('period: 30') && merged.includes('Mine too."'), merged);
+  assert.deepEqual(first.problems, []);
+  await first.context.close();
+  await second.context.close();
+});

@@ -5,6 +5,7 @@
 //! validator every part of it uses.
 
 mod api;
+pub mod merge;
 pub mod templates;
 pub mod views;
 

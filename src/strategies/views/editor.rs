@@ -461,6 +461,12 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                     <ChangeNotice
                         change
                         mine=version.get_untracked()
+                        merge=Callback::new(move |change: StrategyChange| {
+                            #[cfg(feature = "hydrate")]
+                            code_editor.merge_with(change);
+                            #[cfg(not(feature = "hydrate"))]
+                            let _ = change;
+                        })
                         keep_mine=Callback::new(move |change: StrategyChange| {
                             // Mine goes on top of theirs on the next save (after seeing the diff).
                             notice.set(None);
@@ -651,9 +657,11 @@ fn RestoreOffer(
 fn ChangeNotice(
     change: StrategyChange,
     mine: Option<i32>,
+    merge: Callback<StrategyChange>,
     keep_mine: Callback<StrategyChange>,
 ) -> impl IntoView {
     let kept = change.clone();
+    let merged = change.clone();
     let at = local_time(change.at);
     let message = match change.kind {
         ChangeKind::Deleted => format!("This strategy was deleted in another window at {at}."),
@@ -678,6 +686,8 @@ fn ChangeNotice(
             <div class="change-notice-actions">
                 {(change.kind == ChangeKind::Saved).then(|| view! {
                     <a class="button" href=compare target="_blank" rel="external">"View changes"</a>
+                    <button type="button" class="primary" title="Combine their changes with yours where they do not overlap"
+                        on:click=move |_| merge.run(merged.clone())>"Merge"</button>
                 })}
                 <button type="button" on:click=move |_| {
                     #[cfg(feature = "hydrate")]
@@ -1214,6 +1224,60 @@ mod hydrate_only {
                     "The builder could not make that change: {error}."
                 ))),
             }
+        }
+
+        /// Combines the newer version saved elsewhere with this editor's text: changes that do
+        /// not overlap go in by themselves (one undoable step), and the next save goes on top
+        /// of that version; overlapping ones are left to Keep mine or Reload.
+        pub fn merge_with(self, change: StrategyChange) {
+            let signals = self.signals;
+            let (Some(id), Some(mine_version)) =
+                (signals.id.get_untracked(), signals.version.get_untracked())
+            else {
+                return;
+            };
+            spawn_local(async move {
+                let base = crate::strategies::strategy_version(id, mine_version).await;
+                let theirs = crate::strategies::strategy_version(id, change.version).await;
+                let (Ok(base), Ok(theirs)) = (base, theirs) else {
+                    signals.alert.set(Some(
+                        "The versions to merge could not be loaded; try again, or Reload.".into(),
+                    ));
+                    return;
+                };
+                if theirs.info.format != signals.format.get_untracked() {
+                    signals.alert.set(Some(
+                        "The other window switched notation, so the texts cannot be merged line by line: Keep mine or Reload.".into(),
+                    ));
+                    return;
+                }
+                let mine = self.current_text();
+                match crate::strategies::merge::merge_texts(&base.content, &mine, &theirs.content) {
+                    crate::strategies::merge::Merged::Clean(merged) => {
+                        self.editor.with_value(|editor| {
+                            if let Some(editor) = editor {
+                                editor.replace_text(&merged);
+                            }
+                        });
+                        signals.notice.set(None);
+                        signals.alert.set(None);
+                        signals.lock_version.set(Some(change.lock_version));
+                        signals.version.set(Some(change.version));
+                        signals.saved.set(theirs.content);
+                        self.changed(merged);
+                        signals.status_line.set(format!(
+                            "Merged with version {}: check the text, then save.",
+                            change.version
+                        ));
+                    }
+                    crate::strategies::merge::Merged::Overlapping { places } => {
+                        signals.alert.set(Some(format!(
+                            "Both windows changed the same lines ({places} place{}): choose Keep mine, or Reload to take theirs.",
+                            if places == 1 { "" } else { "s" }
+                        )))
+                    }
+                }
+            });
         }
 
         /// A quick fix from the problems list: a splice of the text the diagnostic was found
