@@ -124,6 +124,18 @@ pub async fn end_other_sessions(
     )
     .execute(&mut *connection)
     .await?;
+    end_sessions_but(connection, user_id, keep_session).await
+}
+
+/// Deletes every session row of the user but `keep_session` and (through `NOTIFY`, on every
+/// server) closes the user's websockets: the end of both "log out everywhere else" and a
+/// password change.
+#[tracing::instrument(skip_all)]
+pub async fn end_sessions_but(
+    connection: &mut PgConnection,
+    user_id: Uuid,
+    keep_session: Option<&str>,
+) -> Result<(), AppError> {
     sqlx::query!(
         "DELETE FROM sessions WHERE user_id = $1 AND ($2::text IS NULL OR id <> $2::text)",
         user_id,

@@ -6,8 +6,8 @@ use chrono::NaiveDateTime;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::super::{credentials::Email, events::SignedOutEverywhere, tokens::CONFIRM_CONTEXT};
-use crate::{error::AppError, realtime};
+use super::super::{credentials::Email, tokens::CONFIRM_CONTEXT};
+use crate::error::AppError;
 
 /// A user as stored. The hash never leaves the server and never prints.
 #[derive(Clone)]
@@ -179,13 +179,5 @@ pub async fn end_every_token_and_session(
     sqlx::query!("DELETE FROM users_tokens WHERE user_id = $1", user_id)
         .execute(&mut *connection)
         .await?;
-    sqlx::query!(
-        "DELETE FROM sessions WHERE user_id = $1 AND ($2::text IS NULL OR id <> $2::text)",
-        user_id,
-        keep_session
-    )
-    .execute(&mut *connection)
-    .await?;
-    realtime::publish(&mut *connection, &SignedOutEverywhere { user_id }).await?;
-    Ok(())
+    super::end_sessions_but(connection, user_id, keep_session).await
 }
