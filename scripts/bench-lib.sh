@@ -1,0 +1,69 @@
+# Shared by the load benchmarks (scripts/bench-workbench, scripts/bench-live): builds a load
+# generator from benches/ and the release binary, serves copies of it on a scratch database on
+# 127.0.0.1, and cleans up (servers stopped, database dropped) when the script exits.
+# Sourced after lib.sh, not run.
+
+# Progress on standard error, so that standard output is only the results (JSON with --json).
+note() { say "$@" >&2; }
+
+# Prints the path of the built load generator `benches/$1.rs`. It is built before the release
+# binary: `cargo bench` also builds the binary, with the dev-dependencies' features, into the
+# same place, so the release build proper comes last and is copied aside.
+build_load_generator() {
+  note "building the load generator $1"
+  cargo_shared bench --features ssr --bench "$1" --no-run --message-format=json \
+    | python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("executable") and m["target"]["name"] == sys.argv[1]: print(m["executable"])' "$1"
+}
+
+# Builds the release binary and sets BENCH_BIN to a copy of it under $CARGO_TARGET_DIR/bench.
+build_release_server() {
+  note "building the release binary (10 minutes or more on two cores when nothing is cached)"
+  cargo_shared build --release --features ssr --bin trading_strategy >&2
+  mkdir -p "$CARGO_TARGET_DIR/bench"
+  BENCH_BIN="$CARGO_TARGET_DIR/bench/trading_strategy"
+  cp "$CARGO_TARGET_DIR/release/trading_strategy" "$BENCH_BIN"
+}
+
+BENCH_DB_NAME=""
+BENCH_SERVER_PIDS=()
+bench_cleanup() {
+  for pid in "${BENCH_SERVER_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if [ -n "$BENCH_DB_NAME" ]; then
+    psql "$POSTGRES_SERVER_URL/postgres" -qc "DROP DATABASE IF EXISTS \"$BENCH_DB_NAME\" WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
+}
+trap bench_cleanup EXIT
+
+# Creates and migrates a scratch database; sets BENCH_DB_URL.
+migrate_scratch_database() {
+  BENCH_DB_NAME="bench_$$_$(date +%s)"
+  BENCH_DB_URL="$POSTGRES_SERVER_URL/$BENCH_DB_NAME"
+  note "migrating the scratch database $BENCH_DB_NAME"
+  DATABASE_URL="$BENCH_DB_URL" APP_ENV=test "$BENCH_BIN" migrate >/dev/null
+}
+
+# Serves the release build on 127.0.0.1:$1 with the scratch database, the public URL
+# $2 (the origin checks compare with it) and any further VAR=value settings; waits for
+# /health and sets BENCH_SERVER_PID. Mail stays queued (no SMTP server is needed);
+# RUST_LOG=warn keeps logging off the hot path.
+serve_release() {
+  local port="$1" public_url="$2"
+  shift 2
+  local log="$CARGO_TARGET_DIR/bench/server-$port.log"
+  note "serving $BENCH_BIN on http://127.0.0.1:$port"
+  env DATABASE_URL="$BENCH_DB_URL" APP_ENV=test PORT="$port" PHX_HOST="$public_url" DEV_MAILBOX=true \
+    RUST_LOG=warn "$@" "$BENCH_BIN" serve >"$log" 2>&1 &
+  BENCH_SERVER_PID=$!
+  BENCH_SERVER_PIDS+=("$BENCH_SERVER_PID")
+  wait_for_http "http://127.0.0.1:$port/health" 60 || { cat "$log"; exit 1; }
+}
+
+resident_memory() {
+  grep -E '^(VmRSS|VmHWM)' "/proc/$1/status" | tr -s ' \t' ' ' | paste -sd ';'
+}
