@@ -97,16 +97,11 @@ fn main() -> Result<()> {
     if let Some(second) = &args.second_url {
         ensure_local(second)?;
     }
-    // One thread for the load, so that the servers keep the machine's other core.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let report = runtime.block_on(async {
-        let limit = Duration::from_secs(args.scenario_seconds * 6 + 120);
-        tokio::time::timeout(limit, run(&args))
-            .await
-            .context("the run took too long")?
-    })?;
+    // The whole run is bounded: five scenarios and the sockets' opening.
+    let report = load::run_bounded(
+        Duration::from_secs(args.scenario_seconds * 6 + 120),
+        run(&args),
+    )?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

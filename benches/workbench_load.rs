@@ -94,17 +94,11 @@ fn main() -> Result<()> {
         return Ok(());
     }
     ensure_local(&args.url)?;
-    // One thread for the load, so that the server keeps the machine's other core.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let report = runtime.block_on(async {
-        // The whole run is bounded too: six keystroke scenarios, two list ones, one duplicate.
-        let limit = Duration::from_secs(args.scenario_seconds * 10 + 120);
-        tokio::time::timeout(limit, run(&args))
-            .await
-            .context("the run took too long")?
-    })?;
+    // The whole run is bounded too: six keystroke scenarios, two list ones, one duplicate.
+    let report = load::run_bounded(
+        Duration::from_secs(args.scenario_seconds * 10 + 120),
+        run(&args),
+    )?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -61,6 +61,22 @@ pub fn ensure_local(url: &str) -> Result<()> {
     Ok(())
 }
 
+/// Runs a whole load on one thread (so that the server keeps the machine's other core),
+/// stopped after `limit` whatever it has done by then.
+pub fn run_bounded<T>(
+    limit: Duration,
+    load: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        tokio::time::timeout(limit, load)
+            .await
+            .context("the run took too long")?
+    })
+}
+
 /// The figures of scenarios as a Markdown table.
 pub fn print_scenarios(scenarios: &[Scenario]) {
     println!(
