@@ -26,6 +26,10 @@ impl FieldError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AppError {
+    /// The request itself could not be read (a missing or malformed argument of a server
+    /// function): a client's mistake or a tampered request, never the server's fault.
+    #[error("{message}")]
+    BadRequest { message: String },
     /// The input was understood but is not acceptable; `fields` say where.
     #[error("{message}")]
     Validation {
@@ -74,6 +78,7 @@ impl AppError {
 
     pub fn status(&self) -> u16 {
         match self {
+            AppError::BadRequest { .. } => 400,
             AppError::Validation { .. } => 422,
             AppError::NotFound => 404,
             AppError::Conflict { .. } => 409,
@@ -102,8 +107,25 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport {
-            message: value.to_string(),
+        match value {
+            // Raised on the server before the function runs, so `respond` never sees it: the
+            // status is set here, else the answer would be a 500 for the client's mistake.
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                #[cfg(feature = "ssr")]
+                if let Some(options) =
+                    leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+                {
+                    options.set_status(axum::http::StatusCode::BAD_REQUEST);
+                }
+                AppError::BadRequest {
+                    message: format!(
+                        "This request could not be read ({value}). Reload the page and try again."
+                    ),
+                }
+            }
+            other => AppError::Transport {
+                message: other.to_string(),
+            },
         }
     }
 }

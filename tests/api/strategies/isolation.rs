@@ -96,3 +96,29 @@ async fn strategy_pages_send_a_guest_to_log_in() {
         "/users/log-in?return_to=%2Fstrategies%2Fnew"
     );
 }
+
+#[tokio::test]
+async fn a_malformed_or_missing_argument_gets_400_with_a_sentence_not_a_server_error() {
+    let app = spawn_app().await;
+    let trader = Trader::new(&app).await;
+    for (path, fields) in [
+        ("/api/strategies/overview", vec![("id", "1' OR '1'='1")]),
+        (
+            "/api/strategies/version",
+            vec![("id", "not-an-id"), ("number", "1")],
+        ),
+        ("/api/strategies/overview", vec![]),
+    ] {
+        let response = trader.browser.call(path, &fields).await;
+        assert_eq!(response.status(), 400, "{path} {fields:?}");
+        let error: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(error["kind"], "bad_request", "{path}");
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("could not be read"),
+            "{error}"
+        );
+    }
+}
