@@ -415,6 +415,9 @@ pub struct WorkingCopy {
     pub saved_at: DateTime<Utc>,
     /// The working copy against the committed document, line by line.
     pub changes: Vec<DiffRow>,
+    /// Kept only in this browser's storage: the server never got it.
+    #[serde(default)]
+    pub in_this_browser: bool,
 }
 
 /// The answer to an autosave: stored once Postgres committed it (a stale write is not).

@@ -487,15 +487,11 @@ pub async fn working_copy(
     user_id: Uuid,
     committed: Option<&StrategyDocument>,
 ) -> Result<Option<WorkingCopy>, AppError> {
-    let Some(mut copy) =
-        drafts::newest(&state.pool, user_id, committed.map(|document| document.id)).await?
-    else {
+    let base = committed.map_or("", |document| document.content.as_str());
+    let strategy_id = committed.map(|document| document.id);
+    let Some(mut copy) = drafts::newest(&state.pool, user_id, strategy_id, base).await? else {
         return Ok(None);
     };
-    let base = committed.map_or("", |document| document.content.as_str());
-    if copy.content == base {
-        return Ok(None);
-    }
     copy.changes = diff_rows(base, &copy.content);
     Ok(Some(copy))
 }

@@ -11,8 +11,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    builder::Builder, details::condition_label, live::listen_with_presence, set_error_status,
-    strategy_resource, ErrorMessage,
+    builder::Builder,
+    details::condition_label,
+    live::listen_with_presence,
+    merge_view::{MergeOffer, MergeView},
+    set_error_status, strategy_resource, ErrorMessage,
 };
 use crate::{
     language::{
@@ -232,6 +235,8 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
     let notice: RwSignal<Option<StrategyChange>> = RwSignal::new(None);
     // One that arrived while this tab was saving: judged once the save's answer is in.
     let pending_notice: RwSignal<Option<StrategyChange>> = RwSignal::new(None);
+    // Overlapping changes being merged in the conflict view.
+    let merging: RwSignal<Option<MergeOffer>> = RwSignal::new(None);
     // How many editors (tabs, machines) show this strategy, this one included.
     let open_here = RwSignal::new(1i64);
     listen_with_presence(
@@ -336,6 +341,7 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
             notice,
             pending_notice,
             offered,
+            merging,
         },
         enhanced,
         read_only.is_some(),
@@ -347,6 +353,14 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
         code_editor.apply(edit);
         #[cfg(not(feature = "hydrate"))]
         let _ = edit;
+    });
+
+    // Their version into the editor; this window's text is kept as a working copy.
+    let take_theirs = Callback::new(move |change: StrategyChange| {
+        #[cfg(feature = "hydrate")]
+        code_editor.take_theirs(change);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = change;
     });
 
     let apply_fix = move |fix: crate::language::span::Fix| {
@@ -467,6 +481,7 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                             #[cfg(not(feature = "hydrate"))]
                             let _ = change;
                         })
+                        take_theirs
                         keep_mine=Callback::new(move |change: StrategyChange| {
                             // Mine goes on top of theirs on the next save (after seeing the diff).
                             notice.set(None);
@@ -479,6 +494,22 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                                 ));
                             }
                         })
+                    />
+                })}
+                {move || merging.get().map(|offer| view! {
+                    <MergeView
+                        offer
+                        format=format.get_untracked()
+                        apply=Callback::new(move |merged: String| {
+                            #[cfg(feature = "hydrate")]
+                            if let Some(offer) = merging.get_untracked() {
+                                code_editor.adopt_merge(merged, offer.change, offer.theirs);
+                            }
+                            #[cfg(not(feature = "hydrate"))]
+                            let _ = merged;
+                        })
+                        take_theirs
+                        cancel=Callback::new(move |_: ()| merging.set(None))
                     />
                 })}
                 {move || offered.get().map(|copy| {
@@ -658,10 +689,12 @@ fn ChangeNotice(
     change: StrategyChange,
     mine: Option<i32>,
     merge: Callback<StrategyChange>,
+    take_theirs: Callback<StrategyChange>,
     keep_mine: Callback<StrategyChange>,
 ) -> impl IntoView {
     let kept = change.clone();
     let merged = change.clone();
+    let taken = change.clone();
     let at = local_time(change.at);
     let message = match change.kind {
         ChangeKind::Deleted => format!("This strategy was deleted in another window at {at}."),
@@ -688,6 +721,8 @@ fn ChangeNotice(
                     <a class="button" href=compare target="_blank" rel="external">"View changes"</a>
                     <button type="button" class="primary" title="Combine their changes with yours where they do not overlap"
                         on:click=move |_| merge.run(merged.clone())>"Merge"</button>
+                    <button type="button" title="Load their version; your text is kept as a working copy to restore"
+                        on:click=move |_| take_theirs.run(taken.clone())>"Take theirs"</button>
                 })}
                 <button type="button" on:click=move |_| {
                     #[cfg(feature = "hydrate")]
@@ -762,8 +797,9 @@ mod hydrate_only {
             validate, write_document, Format, Validation,
         },
         strategies::{
-            autosave_strategy, check_strategy, discard_working_copy, save_strategy, StrategyChange,
-            WorkingCopy,
+            autosave_strategy, check_strategy, discard_working_copy,
+            merge::{assemble, diff_rows, merge_chunks, overlaps},
+            save_strategy, strategy_version, StrategyChange, WorkingCopy,
         },
     };
 
@@ -788,6 +824,7 @@ mod hydrate_only {
         pub notice: RwSignal<Option<StrategyChange>>,
         pub pending_notice: RwSignal<Option<StrategyChange>>,
         pub offered: RwSignal<Option<WorkingCopy>>,
+        pub merging: RwSignal<Option<super::MergeOffer>>,
     }
 
     /// The code editor (once created after hydration) and the page's state.
@@ -1228,7 +1265,7 @@ mod hydrate_only {
 
         /// Combines the newer version saved elsewhere with this editor's text: changes that do
         /// not overlap go in by themselves (one undoable step), and the next save goes on top
-        /// of that version; overlapping ones are left to Keep mine or Reload.
+        /// of that version; overlapping ones open the conflict view, one choice each.
         pub fn merge_with(self, change: StrategyChange) {
             let signals = self.signals;
             let (Some(id), Some(mine_version)) =
@@ -1237,8 +1274,8 @@ mod hydrate_only {
                 return;
             };
             spawn_local(async move {
-                let base = crate::strategies::strategy_version(id, mine_version).await;
-                let theirs = crate::strategies::strategy_version(id, change.version).await;
+                let base = strategy_version(id, mine_version).await;
+                let theirs = strategy_version(id, change.version).await;
                 let (Ok(base), Ok(theirs)) = (base, theirs) else {
                     signals.alert.set(Some(
                         "The versions to merge could not be loaded; try again, or Reload.".into(),
@@ -1247,36 +1284,122 @@ mod hydrate_only {
                 };
                 if theirs.info.format != signals.format.get_untracked() {
                     signals.alert.set(Some(
-                        "The other window switched notation, so the texts cannot be merged line by line: Keep mine or Reload.".into(),
+                        "The other window switched notation, so the texts cannot be merged line by line: Keep mine or Take theirs.".into(),
                     ));
                     return;
                 }
                 let mine = self.current_text();
-                match crate::strategies::merge::merge_texts(&base.content, &mine, &theirs.content) {
-                    crate::strategies::merge::Merged::Clean(merged) => {
-                        self.editor.with_value(|editor| {
-                            if let Some(editor) = editor {
-                                editor.replace_text(&merged);
-                            }
-                        });
-                        signals.notice.set(None);
-                        signals.alert.set(None);
-                        signals.lock_version.set(Some(change.lock_version));
-                        signals.version.set(Some(change.version));
-                        signals.saved.set(theirs.content);
-                        self.changed(merged);
-                        signals.status_line.set(format!(
-                            "Merged with version {}: check the text, then save.",
-                            change.version
-                        ));
-                    }
-                    crate::strategies::merge::Merged::Overlapping { places } => {
-                        signals.alert.set(Some(format!(
-                            "Both windows changed the same lines ({places} place{}): choose Keep mine, or Reload to take theirs.",
-                            if places == 1 { "" } else { "s" }
-                        )))
+                let chunks = merge_chunks(&base.content, &mine, &theirs.content);
+                if overlaps(&chunks) == 0 {
+                    let merged = assemble(&chunks, |_, _| String::new());
+                    self.adopt_merge(merged, change, theirs.content);
+                    return;
+                }
+                signals.alert.set(None);
+                signals.merging.set(Some(super::MergeOffer {
+                    change,
+                    base_version: mine_version,
+                    theirs: theirs.content,
+                    chunks,
+                }));
+            });
+        }
+
+        /// The merged text goes into the editor (one undoable step), checked at once; the next
+        /// save goes on top of their version.
+        pub fn adopt_merge(self, merged: String, change: StrategyChange, theirs: String) {
+            let signals = self.signals;
+            self.editor.with_value(|editor| {
+                if let Some(editor) = editor {
+                    editor.replace_text(&merged);
+                }
+            });
+            signals.merging.set(None);
+            signals.notice.set(None);
+            signals.alert.set(None);
+            signals.lock_version.set(Some(change.lock_version));
+            signals.version.set(Some(change.version));
+            signals.saved.set(theirs);
+            signals
+                .validation
+                .set(validate(&merged, signals.format.get_untracked()));
+            signals.checked_text.set(merged.clone());
+            self.changed(merged);
+            signals.status_line.set(format!(
+                "Merged with version {}: check the text, then save.",
+                change.version
+            ));
+        }
+
+        /// Loads the version saved elsewhere into the editor. This window's text is first
+        /// stored as a working copy of its own (offered below, to restore); if it cannot be
+        /// stored, nothing changes.
+        pub fn take_theirs(self, change: StrategyChange) {
+            let signals = self.signals;
+            let Some(id) = signals.id.get_untracked() else {
+                return;
+            };
+            spawn_local(async move {
+                let Ok(theirs) = strategy_version(id, change.version).await else {
+                    signals.alert.set(Some(format!(
+                        "Version {} could not be loaded; nothing was changed. Try again.",
+                        change.version
+                    )));
+                    return;
+                };
+                let mine = self.current_text();
+                let mine_format = signals.format.get_untracked();
+                let mine_lock_version = signals.lock_version.get_untracked();
+                if mine != theirs.content {
+                    let kept_tab = Uuid::new_v4();
+                    let kept = autosave_strategy(
+                        kept_tab,
+                        1,
+                        Some(id),
+                        mine.clone(),
+                        mine_format,
+                        mine_lock_version,
+                    )
+                    .await;
+                    match kept {
+                        Ok(ack) => signals.offered.set(Some(WorkingCopy {
+                            tab_id: kept_tab,
+                            format: mine_format,
+                            changes: diff_rows(&theirs.content, &mine),
+                            content: mine,
+                            base_lock_version: mine_lock_version,
+                            saved_at: ack.saved_at,
+                            in_this_browser: false,
+                        })),
+                        Err(_) => {
+                            signals.alert.set(Some(
+                                "Your text could not be stored, so it stays in the editor: try Take theirs again when the server answers.".into(),
+                            ));
+                            return;
+                        }
                     }
                 }
+                let format = theirs.info.format;
+                signals.format.set(format);
+                self.editor.with_value(|editor| {
+                    if let Some(editor) = editor {
+                        editor.set_format(format);
+                        editor.replace_text(&theirs.content);
+                    }
+                });
+                signals.merging.set(None);
+                signals.notice.set(None);
+                signals.alert.set(None);
+                signals.lock_version.set(Some(change.lock_version));
+                signals.version.set(Some(change.version));
+                signals.saved.set(theirs.content.clone());
+                signals.validation.set(validate(&theirs.content, format));
+                signals.checked_text.set(theirs.content.clone());
+                self.changed(theirs.content);
+                signals.status_line.set(format!(
+                    "Took version {}: your text is kept below, to restore if you need it.",
+                    change.version
+                ));
             });
         }
 
