@@ -542,7 +542,7 @@ async function versionText(page, id, number) {
 
 async function newSavedStrategy(page, name) {
   await openEditor(page, '/strategies/new?template=ma_cross');
-  await retypeLines(page, { 'name:': `name: "${name}"` });
+  await retypeLines(page, { 'name: "MA cross"': `name: "${name}"` });
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await page.getByRole('status').filter({ hasText: /\(version 1\)/ }).waitFor();
   return page.url().split('/')[4];
@@ -554,15 +554,15 @@ test('overlapping changes from two windows are resolved one by one in the merge 
   // This window's unsaved changes: two lines the other window also changes, one it does not.
   await retypeLines(first.page, {
     'period: 20': 'period: 21',
-    'max_drawdown: 0.15': 'max_drawdown: 0.12',
-    'description:': 'description: "Mine alone."',
+    'exit_conditions:': 'exit_conditions: "close < sma_slow"',
+    'stop_conditions:': 'stop_conditions: "unrealized_pnl_pct < -0.05"',
   });
 
   const second = await signedUp();
   await second.page.goto('/strategies');
   const status = await saveElsewhere(second.page, id, 1, 1, [
     ['period: 20', 'period: 25'],
-    ['max_drawdown: 0.15', 'max_drawdown: 0.18'],
+    ['exit_conditions: "crosses_below(ema_fast, sma_slow)"', 'exit_conditions: "close < ema_fast"'],
     ['timeframe: "1h"', 'timeframe: "4h"'],
   ]);
   assert.equal(status, 200);
@@ -580,7 +580,7 @@ test('overlapping changes from two windows are resolved one by one in the merge 
   await merge.getByText('The merged document is valid.').waitFor();
   // A hand edit of a chosen side is checked as it is typed.
   const lines = secondChange.getByRole('textbox', { name: 'Merged lines' });
-  await lines.fill('  max_drawdown: lots\n');
+  await lines.fill('exit_conditions: "close <"\n');
   await merge.getByText(/The merged document has 1 error/).waitFor();
   await secondChange.getByRole('button', { name: 'Mine' }).click();
   await merge.getByText('The merged document is valid.').waitFor();
@@ -593,10 +593,10 @@ test('overlapping changes from two windows are resolved one by one in the merge 
   await first.page.getByRole('status').filter({ hasText: /\(version 3\)/ }).waitFor();
 
   const merged = await versionText(first.page, id, 3);
-  for (const expected of ['period: 25', 'max_drawdown: 0.12', 'timeframe: "4h"', 'description: "Mine alone."']) {
+  for (const expected of ['period: 25', 'exit_conditions: "close < sma_slow"', 'timeframe: "4h"', 'stop_conditions: "unrealized_pnl_pct < -0.05"']) {
     assert.ok(merged.includes(expected), `${expected} in\n${merged}`);
   }
-  assert.ok(!merged.includes('period: 21') && !merged.includes('max_drawdown: 0.18'), merged);
+  assert.ok(!merged.includes('period: 21') && !merged.includes('close < ema_fast'), merged);
   assert.deepEqual(first.problems, []);
   await first.context.close();
   await second.context.close();
