@@ -456,6 +456,20 @@ pub struct ReturnedDraft {
     pub format: String,
     pub lock_version: Option<i32>,
     pub message: String,
+    /// Refused because another window saved first: the choice the page offers.
+    #[serde(default)]
+    pub conflict: Option<FormConflict>,
+}
+
+/// A plain form post's save that lost the race: the version saved elsewhere and how the
+/// returned text differs from it, for Keep mine (overwrite) or Take theirs.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct FormConflict {
+    pub change: StrategyChange,
+    /// Their text against the returned one, line by line.
+    pub changes: Vec<DiffRow>,
+    /// The refused post was Save as draft (Keep mine saves the same way).
+    pub draft: bool,
 }
 
 #[cfg(test)]

@@ -16,9 +16,9 @@ use crate::{
     realtime,
     state::AppState,
     strategies::{
-        merge::diff_rows, AutosaveAck, ChangeKind, CheckReply, ListQuery, Saved, StrategyChange,
-        StrategyDocument, StrategyList, StrategyOverview, StrategyStatus, Transition,
-        VersionComparison, VersionText, WorkingCopy,
+        merge::diff_rows, AutosaveAck, ChangeKind, CheckReply, FormConflict, ListQuery, Saved,
+        StrategyChange, StrategyDocument, StrategyList, StrategyOverview, StrategyStatus,
+        Transition, VersionComparison, VersionText, WorkingCopy,
     },
 };
 
@@ -494,6 +494,31 @@ pub async fn working_copy(
     };
     copy.changes = diff_rows(base, &copy.content);
     Ok(Some(copy))
+}
+
+/// What a plain form post that lost the race is offered: the version saved elsewhere, and
+/// how `mine` differs from it.
+pub async fn form_conflict(
+    state: &AppState,
+    user_id: Uuid,
+    id: Uuid,
+    mine: &str,
+    draft: bool,
+) -> Result<FormConflict, AppError> {
+    let current = document(state, user_id, id).await?;
+    Ok(FormConflict {
+        changes: diff_rows(&current.content, mine),
+        change: StrategyChange {
+            strategy_id: id,
+            kind: ChangeKind::Saved,
+            version: current.version,
+            lock_version: current.lock_version,
+            status: current.status,
+            name: current.name,
+            at: Utc::now(),
+        },
+        draft,
+    })
 }
 
 pub async fn discard_working_copy(

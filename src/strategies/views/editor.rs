@@ -310,6 +310,19 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
         list
     };
 
+    // A plain form post that lost the race: once the editor is up, the choice is the live
+    // notice's (with Merge); without JavaScript the page's own form offers it.
+    let form_conflict = returned.as_ref().and_then(|r| r.conflict.clone());
+    #[cfg(feature = "hydrate")]
+    {
+        let change = form_conflict.as_ref().map(|c| c.change.clone());
+        Effect::new(move |_| {
+            if let (true, Some(change)) = (enhanced.get(), change.clone()) {
+                notice.set(Some(change));
+            }
+        });
+    }
+
     #[cfg(not(feature = "hydrate"))]
     let _ = (
         version,
@@ -535,6 +548,7 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                     }
                 })}
                 {move || alert.get().map(|message| view! { <p class="form-alert" role="alert">{message}</p> })}
+                {form_conflict.map(|conflict| view! { <ConflictChoice conflict enhanced /> })}
                 <div class="editor-layout">
                     <div class="code-pane">
                         <textarea
@@ -651,19 +665,7 @@ fn RestoreOffer(
         .iter()
         .filter(|r| r.change == LineChange::Removed)
         .count();
-    let lines: String = copy
-        .changes
-        .iter()
-        .filter(|r| r.change != LineChange::Same)
-        .map(|r| {
-            let mark = if r.change == LineChange::Added {
-                '+'
-            } else {
-                '-'
-            };
-            format!("{mark} {}\n", r.text)
-        })
-        .collect();
+    let lines = changed_lines(&copy.changes);
     view! {
         <div class="restore-offer" role="region" aria-label="Unsaved changes">
             <p>{format!(
@@ -678,6 +680,50 @@ fn RestoreOffer(
             <div class="change-notice-actions">
                 <button type="button" class="primary" disabled=move || !enhanced.get() on:click=move |_| on_restore.run(())>"Restore them"</button>
                 <button type="button" disabled=move || !enhanced.get() on:click=move |_| on_discard.run(())>"Discard them"</button>
+            </div>
+        </div>
+    }
+}
+
+/// The lines one text changed against another, `+ added` and `- removed`.
+fn changed_lines(rows: &[crate::strategies::DiffRow]) -> String {
+    use crate::strategies::LineChange;
+    rows.iter()
+        .filter(|r| r.change != LineChange::Same)
+        .map(|r| {
+            let mark = if r.change == LineChange::Added {
+                '+'
+            } else {
+                '-'
+            };
+            format!("{mark} {}\n", r.text)
+        })
+        .collect()
+}
+
+/// A plain form post lost the race to another window: the text is back in the form, and both
+/// choices submit it (works without JavaScript). Keep mine saves it on top of their version;
+/// Take theirs keeps it as a working copy and opens theirs.
+#[component]
+fn ConflictChoice(
+    conflict: crate::strategies::FormConflict,
+    enhanced: RwSignal<bool>,
+) -> impl IntoView {
+    let version = conflict.change.version;
+    view! {
+        <div class="change-notice" role="region" aria-label="Changed in another window" hidden=move || enhanced.get()>
+            <p>{format!(
+                "Version {version} was saved in another window meanwhile. Your text is below, not saved: keep yours (it replaces version {version}), or take theirs (yours is kept as a working copy)."
+            )}</p>
+            <details open>
+                <summary>{format!("Your text against version {version}")}</summary>
+                <pre class="document"><code>{changed_lines(&conflict.changes)}</code></pre>
+            </details>
+            <input type="hidden" name="strategy[theirs_lock_version]" value=conflict.change.lock_version.to_string() />
+            <input type="hidden" name="strategy[keep_as_draft]" value=conflict.draft.to_string() />
+            <div class="change-notice-actions">
+                <button type="submit" name="strategy[action]" value="keep_mine" class="primary">"Keep mine"</button>
+                <button type="submit" name="strategy[action]" value="take_theirs">"Take theirs"</button>
             </div>
         </div>
     }

@@ -1,0 +1,146 @@
+//! The editor without JavaScript loses a race: the plain form post answers with a page that
+//! keeps the text and offers Keep mine (overwrite) or Take theirs (the text kept as a working
+//! copy).
+
+use serde_json::Value;
+
+use super::{document, Trader};
+use crate::harness::spawn_app;
+
+/// A strategy at version 2, saved "in another window" after the form was opened at version 1.
+async fn strategy_changed_elsewhere(trader: &Trader) -> String {
+    let id = trader.create("Raced").await;
+    let theirs = document("Raced").replace("rsi_14 < 30", "rsi_14 < 25");
+    let response = trader.save(Some(&id), &theirs, Some(1), false).await;
+    assert_eq!(response.status(), 200);
+    id
+}
+
+async fn post(trader: &Trader, id: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    trader
+        .browser
+        .post_form(&format!("/strategies/{id}"), fields)
+        .await
+}
+
+#[tokio::test]
+async fn a_stale_plain_form_save_comes_back_with_the_text_and_keep_mine_saves_it_on_top() {
+    let app = spawn_app().await;
+    let trader = Trader::new(&app).await;
+    let id = strategy_changed_elsewhere(&trader).await;
+    let mine = document("Raced").replace("rsi_14 > 70", "rsi_14 > 75");
+
+    let stale = post(
+        &trader,
+        &id,
+        &[
+            ("strategy[content]", &mine),
+            ("strategy[format]", "yaml"),
+            ("strategy[lock_version]", "1"),
+            ("strategy[action]", "save"),
+        ],
+    )
+    .await;
+    assert_eq!(stale.status(), 303);
+    assert_eq!(
+        stale.headers()["location"],
+        format!("/strategies/{id}/edit")
+    );
+    assert_eq!(trader.overview_json(&id).await["document"]["version"], 2);
+
+    let page = trader
+        .browser
+        .get(&format!("/strategies/{id}/edit"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("rsi_14 &gt; 75") || page.contains("rsi_14 > 75"),
+        "my text is in the form: {page}"
+    );
+    assert!(page.contains("Version 2 was saved in another window meanwhile"));
+    let diff = page
+        .split("Your text against version 2")
+        .nth(1)
+        .expect("the diff is shown");
+    assert!(
+        diff.contains("- entry_conditions: &quot;rsi_14 &lt; 25&quot;")
+            || diff.contains("- entry_conditions: \"rsi_14 &lt; 25\""),
+        "their line, removed by mine: {diff}"
+    );
+    assert!(
+        page.contains(r#"name="strategy[theirs_lock_version]" value="2""#),
+        "{page}"
+    );
+    assert!(page.contains(r#"value="keep_mine""#) && page.contains(r#"value="take_theirs""#));
+
+    // Keep mine, as the page's button posts it: the same text, on top of version 2.
+    let kept = post(
+        &trader,
+        &id,
+        &[
+            ("strategy[content]", &mine),
+            ("strategy[format]", "yaml"),
+            ("strategy[lock_version]", "1"),
+            ("strategy[theirs_lock_version]", "2"),
+            ("strategy[keep_as_draft]", "false"),
+            ("strategy[action]", "keep_mine"),
+        ],
+    )
+    .await;
+    assert_eq!(kept.status(), 303);
+    assert_eq!(
+        kept.headers()["location"],
+        format!("/strategies/{id}?notice=saved")
+    );
+    let overview = trader.overview_json(&id).await;
+    assert_eq!(overview["document"]["version"], 3);
+    assert_eq!(overview["document"]["content"], mine.as_str());
+}
+
+#[tokio::test]
+async fn take_theirs_from_the_conflict_page_keeps_the_text_as_a_working_copy() {
+    let app = spawn_app().await;
+    let trader = Trader::new(&app).await;
+    let id = strategy_changed_elsewhere(&trader).await;
+    let mine = document("Raced").replace("rsi_14 > 70", "rsi_14 > 80");
+
+    let taken = post(
+        &trader,
+        &id,
+        &[
+            ("strategy[content]", &mine),
+            ("strategy[format]", "yaml"),
+            ("strategy[lock_version]", "1"),
+            ("strategy[theirs_lock_version]", "2"),
+            ("strategy[keep_as_draft]", "false"),
+            ("strategy[action]", "take_theirs"),
+        ],
+    )
+    .await;
+    assert_eq!(taken.status(), 303);
+    assert_eq!(
+        taken.headers()["location"],
+        format!("/strategies/{id}/edit")
+    );
+
+    let start: Value = trader
+        .browser
+        .call("/api/strategies/open", &[("id", &id)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(start["document"]["version"], 2, "theirs is what opens");
+    assert!(start["document"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("rsi_14 < 25"));
+    assert_eq!(
+        start["working_copy"]["content"],
+        mine.as_str(),
+        "mine is kept"
+    );
+    assert_eq!(trader.overview_json(&id).await["document"]["version"], 2);
+}
