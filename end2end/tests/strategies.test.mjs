@@ -629,3 +629,35 @@ test('Take theirs loads the version saved elsewhere and keeps this window\'s tex
   await first.context.close();
   await second.context.close();
 });
+
+test('text typed offline in a tab that then closed is offered from the browser\'s storage when the editor opens again', async () => {
+  const { context, page, problems } = await signedUp();
+  const id = await newSavedStrategy(page, 'Typed offline, then closed');
+  await context.setOffline(true);
+  await retypeLines(page, { 'period: 20': 'period: 33' });
+  await page.getByRole('status').filter({ hasText: 'Offline: changes kept in this tab.' }).waitFor({ timeout: 5000 });
+  // The tab closes before the connection returns: the server never got the text.
+  await page.close();
+  await context.setOffline(false);
+
+  const again = await context.newPage();
+  again.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  await openEditor(again, `/strategies/${id}/edit`);
+  const offer = again.getByRole('region', { name: 'Unsaved changes' });
+  await offer.getByText(/were kept in this browser: the server never got them/).waitFor();
+  await offer.getByText('Show the changes').click();
+  await offer.getByText('+       period: 33').waitFor();
+  await again.screenshot({ path: '/tmp/h10-browser-copy.png', fullPage: true });
+  await offer.getByRole('button', { name: 'Restore them' }).click();
+  await again.locator('.cm-line', { hasText: 'period: 33' }).waitFor();
+  // Restored, it reaches the server as this tab's working copy, and the browser forgets it.
+  await again.getByRole('status').filter({ hasText: /^Saved \d\d:\d\d:\d\d\.$/ }).waitFor({ timeout: 5000 });
+  const start = await again.evaluate(async (id) => {
+    const body = new URLSearchParams({ id });
+    return (await fetch('/api/strategies/open', { method: 'POST', body, headers: { accept: 'application/json' } })).json();
+  }, id);
+  assert.ok(start.working_copy?.content.includes('period: 33'), JSON.stringify(start.working_copy));
+  assert.equal(await again.evaluate((id) => localStorage.getItem(`trading-strategy:working-copy:${id}`), id), null);
+  assert.deepEqual(problems.filter((p) => !p.includes('ERR_INTERNET_DISCONNECTED') && !p.includes('Failed to fetch')), []);
+  await context.close();
+});

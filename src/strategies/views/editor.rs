@@ -527,7 +527,7 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                 })}
                 {move || offered.get().map(|copy| {
                     let restore_copy = copy.clone();
-                    let tab = copy.tab_id;
+                    let (tab, in_this_browser) = (copy.tab_id, copy.in_this_browser);
                     view! {
                         <RestoreOffer
                             copy
@@ -540,9 +540,14 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                             })
                             on_discard=Callback::new(move |_: ()| {
                                 offered.set(None);
-                                leptos::task::spawn_local(async move {
-                                    let _ = crate::strategies::discard_working_copy(tab).await;
-                                });
+                                if in_this_browser {
+                                    #[cfg(feature = "hydrate")]
+                                    code_editor.forget_browser_copy();
+                                } else {
+                                    leptos::task::spawn_local(async move {
+                                        let _ = crate::strategies::discard_working_copy(tab).await;
+                                    });
+                                }
                             })
                         />
                     }
@@ -669,8 +674,9 @@ fn RestoreOffer(
     view! {
         <div class="restore-offer" role="region" aria-label="Unsaved changes">
             <p>{format!(
-                "Unsaved changes from {} were kept ({added} line{} added, {removed} removed). Restore them, or discard them to keep the saved text.",
+                "Unsaved changes from {} were kept{} ({added} line{} added, {removed} removed). Restore them, or discard them to keep the saved text.",
                 local_time(copy.saved_at),
+                if copy.in_this_browser { " in this browser: the server never got them" } else { "" },
                 if added == 1 { "" } else { "s" },
             )}</p>
             <details>
@@ -943,6 +949,7 @@ mod hydrate_only {
             workbench.editor.set_value(Some(editor));
             enhanced.set(true);
             workbench.warn_before_leaving();
+            workbench.offer_browser_copy();
         });
         // Every new validation is drawn in the editor, against the text it was made for.
         Effect::new(move |_| {
@@ -1082,9 +1089,19 @@ mod hydrate_only {
                         }
                     }
                     Err(AppError::Transport { .. }) => {
-                        // Kept in this tab's storage, and sent again when the server answers.
-                        if let Some(storage) = storage {
-                            let _ = storage.set_item(&local_key(id), &content);
+                        // Kept in the browser's storage (offered again should the tab close
+                        // before the server answers), and sent again when it does.
+                        let kept = WorkingCopy {
+                            tab_id,
+                            format,
+                            content: content.clone(),
+                            base_lock_version: signals.lock_version.get_untracked(),
+                            saved_at: chrono::Utc::now(),
+                            changes: Vec::new(),
+                            in_this_browser: true,
+                        };
+                        if let (Some(storage), Ok(kept)) = (storage, serde_json::to_string(&kept)) {
+                            let _ = storage.set_item(&local_key(id), &kept);
                         }
                         signals
                             .status_line
@@ -1094,6 +1111,47 @@ mod hydrate_only {
                     Err(error) => signals.status_line.set(format!("Not saved: {error}")),
                 }
             });
+        }
+
+        /// Offers the text a tab kept in the browser's storage when the server could not be
+        /// reached, unless the server has it by now (committed, or as a working copy).
+        fn offer_browser_copy(self) {
+            let signals = self.signals;
+            let Some(storage) = window().local_storage().ok().flatten() else {
+                return;
+            };
+            let key = local_key(signals.id.get_untracked());
+            let Some(kept) = storage
+                .get_item(&key)
+                .ok()
+                .flatten()
+                .and_then(|kept| serde_json::from_str::<WorkingCopy>(&kept).ok())
+            else {
+                let _ = storage.remove_item(&key);
+                return;
+            };
+            let committed = signals.saved.get_untracked();
+            let on_server = signals.offered.with_untracked(|offered| {
+                offered
+                    .as_ref()
+                    .is_some_and(|offered| offered.content == kept.content)
+            });
+            if on_server || kept.content == committed {
+                let _ = storage.remove_item(&key);
+                return;
+            }
+            signals.offered.set(Some(WorkingCopy {
+                changes: diff_rows(&committed, &kept.content),
+                in_this_browser: true,
+                ..kept
+            }));
+        }
+
+        /// Forgets the text kept in the browser's storage (the trader discarded it).
+        pub fn forget_browser_copy(self) {
+            if let Some(storage) = window().local_storage().ok().flatten() {
+                let _ = storage.remove_item(&local_key(self.signals.id.get_untracked()));
+            }
         }
 
         /// Brings back a working copy an earlier autosave kept (one undoable step); the old
@@ -1111,10 +1169,13 @@ mod hydrate_only {
             signals.validation.set(validate(&copy.content, copy.format));
             signals.checked_text.set(copy.content.clone());
             self.changed(copy.content);
-            let tab = copy.tab_id;
-            spawn_local(async move {
-                let _ = discard_working_copy(tab).await;
-            });
+            // A copy only this browser kept reaches the server with this tab's next autosave.
+            if !copy.in_this_browser {
+                let tab = copy.tab_id;
+                spawn_local(async move {
+                    let _ = discard_working_copy(tab).await;
+                });
+            }
         }
 
         /// Sends the text to the server's validator; only the newest reply is shown.
