@@ -21,9 +21,10 @@ export async function launchBrowser() {
 
 // A page that fails the test on any uncaught error in the browser (a hydration panic shows
 // up here), and on any console error.
-// `storageState` starts it signed in as an earlier context was.
-export async function openPage(browser, { javaScript = true, storageState } = {}) {
-  const context = await browser.newContext({ baseURL: BASE_URL, javaScriptEnabled: javaScript, storageState });
+// `storageState` starts it signed in as an earlier context was; `baseURL` points it at
+// another copy of the server.
+export async function openPage(browser, { javaScript = true, storageState, baseURL = BASE_URL } = {}) {
+  const context = await browser.newContext({ baseURL, javaScriptEnabled: javaScript, storageState });
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
