@@ -127,3 +127,33 @@ async fn a_working_copy_can_be_discarded_and_another_users_strategy_is_not_found
     assert_eq!(discarded.status(), 200);
     assert!(open(&owner, Some(&id)).await["working_copy"].is_null());
 }
+
+#[tokio::test]
+async fn a_tab_back_at_the_committed_text_does_not_hide_another_tabs_working_copy() {
+    let app = spawn_app().await;
+    let trader = Trader::new(&app).await;
+    let id = trader.create("Two tabs").await;
+    let kept = document("Two tabs").replace("rsi_14 > 70", "rsi_14 > 72");
+    let (kept_tab, other_tab) = (
+        uuid::Uuid::new_v4().to_string(),
+        uuid::Uuid::new_v4().to_string(),
+    );
+    assert_eq!(
+        autosave(&trader, &kept_tab, "1", Some(&id), &kept)
+            .await
+            .status(),
+        200
+    );
+    // Later, another tab autosaves the committed text (it took theirs, or undid its edits).
+    let committed = document("Two tabs");
+    assert_eq!(
+        autosave(&trader, &other_tab, "1", Some(&id), &committed)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        open(&trader, Some(&id)).await["working_copy"]["content"],
+        kept.as_str()
+    );
+}

@@ -3,6 +3,7 @@
 //! lifecycle, duplicates, the list, and user isolation (another user's strategy is a 404).
 
 mod autosave;
+mod faults;
 mod form_conflicts;
 mod isolation;
 mod lifecycle;
