@@ -5,11 +5,9 @@
 // SECOND_BASE_URL.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { BASE_URL, launchBrowser, openPage, waitForHydration } from './browser.mjs';
+import { BASE_URL, launchBrowser, openPage, signedInState, waitForHydration } from './browser.mjs';
 
 const SECOND_BASE_URL = process.env.SECOND_BASE_URL;
-const PASSWORD = 'correct horse battery staple';
 let browser;
 
 before(async () => {
@@ -20,26 +18,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-async function signedInState() {
-  const { context, page } = await openPage(browser);
-  const email = `two-servers-${randomUUID()}@example.com`;
-  await page.goto('/users/register');
-  await waitForHydration(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel(/^Password/).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create an account' }).click();
-  await page.waitForURL('**/users/check-email');
-  await page.goto('/users/log-in');
-  await waitForHydration(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL('**/strategies**');
-  const state = await context.storageState();
-  await context.close();
-  return state;
-}
 
 async function openEditor(page, path) {
   await page.goto(path);
@@ -55,7 +33,7 @@ async function retypeLine(page, on, text) {
 }
 
 test('an editor on one server copy is told of a save made through the other, and presence counts tabs on both', async () => {
-  const storageState = await signedInState();
+  const storageState = await signedInState(browser, { prefix: 'two-servers' });
   const onA = await openPage(browser, { storageState });
   const onB = await openPage(browser, { storageState, baseURL: SECOND_BASE_URL });
 

@@ -256,13 +256,7 @@ async fn an_acknowledged_autosave_survives_the_server_being_killed_right_after()
         server.wait().unwrap();
         server = start(serve(), port).await;
 
-        let start: Value = trader
-            .browser
-            .call("/api/strategies/open", &[("id", &id)])
-            .await
-            .json()
-            .await
-            .unwrap();
+        let start = trader.open(Some(&id)).await;
         assert_eq!(
             start["working_copy"]["content"],
             text.as_str(),

@@ -2,8 +2,6 @@
 //! keeps the text and offers Keep mine (overwrite) or Take theirs (the text kept as a working
 //! copy).
 
-use serde_json::Value;
-
 use super::{document, Trader};
 use crate::harness::spawn_app;
 
@@ -16,10 +14,25 @@ async fn strategy_changed_elsewhere(trader: &Trader) -> String {
     id
 }
 
-async fn post(trader: &Trader, id: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+/// The editor's plain form, posted with the text `mine` (opened at version 1) and the button
+/// `action` (`save`, or after the conflict `keep_mine` or `take_theirs`, which the page
+/// posts with the lock version of their version 2).
+async fn post(trader: &Trader, id: &str, mine: &str, action: &str) -> reqwest::Response {
+    let mut fields = vec![
+        ("strategy[content]", mine),
+        ("strategy[format]", "yaml"),
+        ("strategy[lock_version]", "1"),
+        ("strategy[action]", action),
+    ];
+    if action != "save" {
+        fields.extend([
+            ("strategy[theirs_lock_version]", "2"),
+            ("strategy[keep_as_draft]", "false"),
+        ]);
+    }
     trader
         .browser
-        .post_form(&format!("/strategies/{id}"), fields)
+        .post_form(&format!("/strategies/{id}"), &fields)
         .await
 }
 
@@ -30,17 +43,7 @@ async fn a_stale_plain_form_save_comes_back_with_the_text_and_keep_mine_saves_it
     let id = strategy_changed_elsewhere(&trader).await;
     let mine = document("Raced").replace("rsi_14 > 70", "rsi_14 > 75");
 
-    let stale = post(
-        &trader,
-        &id,
-        &[
-            ("strategy[content]", &mine),
-            ("strategy[format]", "yaml"),
-            ("strategy[lock_version]", "1"),
-            ("strategy[action]", "save"),
-        ],
-    )
-    .await;
+    let stale = post(&trader, &id, &mine, "save").await;
     assert_eq!(stale.status(), 303);
     assert_eq!(
         stale.headers()["location"],
@@ -48,13 +51,7 @@ async fn a_stale_plain_form_save_comes_back_with_the_text_and_keep_mine_saves_it
     );
     assert_eq!(trader.overview_json(&id).await["document"]["version"], 2);
 
-    let page = trader
-        .browser
-        .get(&format!("/strategies/{id}/edit"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = trader.editor_page(&id).await;
     assert!(
         page.contains("rsi_14 &gt; 75") || page.contains("rsi_14 > 75"),
         "my text is in the form: {page}"
@@ -76,19 +73,7 @@ async fn a_stale_plain_form_save_comes_back_with_the_text_and_keep_mine_saves_it
     assert!(page.contains(r#"value="keep_mine""#) && page.contains(r#"value="take_theirs""#));
 
     // Keep mine, as the page's button posts it: the same text, on top of version 2.
-    let kept = post(
-        &trader,
-        &id,
-        &[
-            ("strategy[content]", &mine),
-            ("strategy[format]", "yaml"),
-            ("strategy[lock_version]", "1"),
-            ("strategy[theirs_lock_version]", "2"),
-            ("strategy[keep_as_draft]", "false"),
-            ("strategy[action]", "keep_mine"),
-        ],
-    )
-    .await;
+    let kept = post(&trader, &id, &mine, "keep_mine").await;
     assert_eq!(kept.status(), 303);
     assert_eq!(
         kept.headers()["location"],
@@ -106,32 +91,14 @@ async fn take_theirs_from_the_conflict_page_keeps_the_text_as_a_working_copy() {
     let id = strategy_changed_elsewhere(&trader).await;
     let mine = document("Raced").replace("rsi_14 > 70", "rsi_14 > 80");
 
-    let taken = post(
-        &trader,
-        &id,
-        &[
-            ("strategy[content]", &mine),
-            ("strategy[format]", "yaml"),
-            ("strategy[lock_version]", "1"),
-            ("strategy[theirs_lock_version]", "2"),
-            ("strategy[keep_as_draft]", "false"),
-            ("strategy[action]", "take_theirs"),
-        ],
-    )
-    .await;
+    let taken = post(&trader, &id, &mine, "take_theirs").await;
     assert_eq!(taken.status(), 303);
     assert_eq!(
         taken.headers()["location"],
         format!("/strategies/{id}/edit")
     );
 
-    let start: Value = trader
-        .browser
-        .call("/api/strategies/open", &[("id", &id)])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let start = trader.open(Some(&id)).await;
     assert_eq!(start["document"]["version"], 2, "theirs is what opens");
     assert!(start["document"]["content"]
         .as_str()
