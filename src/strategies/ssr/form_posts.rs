@@ -6,7 +6,8 @@
 //! get), where the page shows it with the reason and every diagnostic at its line. A save
 //! that lost the race to another window comes back with the choice: `keep_mine` saves the
 //! text on top of their version (`strategy[theirs_lock_version]`), `take_theirs` keeps the
-//! text as a working copy and opens their version.
+//! text as a working copy and opens their version. The working copy the editor offers comes
+//! back into the form with `restore_working_copy`, or goes with `discard_working_copy`.
 
 use axum::{
     extract::{Path, State},
@@ -41,6 +42,9 @@ pub struct StrategyForm {
     /// After a conflict: the refused save was Save as draft.
     #[serde(rename = "strategy[keep_as_draft]", default)]
     keep_as_draft: Option<String>,
+    /// The working copy the editor offers, for `discard_working_copy`.
+    #[serde(rename = "strategy[working_copy_tab]", default)]
+    working_copy_tab: Option<String>,
 }
 
 fn read_lock_version(value: Option<&str>) -> Result<Option<i32>, AppError> {
@@ -152,21 +156,40 @@ async fn save(state: AppState, session: Session, id: Option<Uuid>, form: Strateg
         Some(id) => format!("/strategies/{id}/edit"),
         None => "/strategies/new".to_string(),
     };
-    if form.action.as_deref() == Some("test") {
-        // Test syntax without JavaScript: nothing is saved; the editor shows the report.
-        let tested = ReturnedDraft {
-            content: form.content,
-            format: form.format.unwrap_or_else(|| "yaml".into()),
-            lock_version: form.lock_version.and_then(|v| v.parse().ok()),
-            message: String::new(),
-            conflict: None,
-        };
-        return match session.insert(RETURNED_DRAFT_KEY, tested).await {
-            Ok(()) => Redirect::to(&editor).into_response(),
-            Err(error) => {
-                AppError::internal(format!("cannot keep the tested draft: {error}")).into_response()
-            }
-        };
+    match form.action.as_deref() {
+        Some("test") => {
+            // Test syntax without JavaScript: nothing is saved; the editor shows the report.
+            let tested = ReturnedDraft {
+                content: form.content,
+                format: form.format.unwrap_or_else(|| "yaml".into()),
+                lock_version: form.lock_version.and_then(|v| v.parse().ok()),
+                message: String::new(),
+                conflict: None,
+            };
+            return back_to_editor(&session, &editor, tested).await;
+        }
+        Some("restore_working_copy") => {
+            return match restore_working_copy(&state, user, id).await {
+                Ok(Some(restored)) => back_to_editor(&session, &editor, restored).await,
+                Ok(None) => Redirect::to(&editor).into_response(),
+                Err(error) => error.into_response(),
+            };
+        }
+        Some("discard_working_copy") => {
+            let Some(tab) = form
+                .working_copy_tab
+                .as_deref()
+                .and_then(|t| t.parse().ok())
+            else {
+                return AppError::field("working_copy_tab", "Which working copy is unreadable.")
+                    .into_response();
+            };
+            return match flows::discard_working_copy(&state, user, tab).await {
+                Ok(()) => Redirect::to(&editor).into_response(),
+                Err(error) => error.into_response(),
+            };
+        }
+        _ => {}
     }
     let request = match form.request(id) {
         Ok(request) => request,
@@ -230,6 +253,40 @@ async fn refused(
         message: error.to_string(),
         conflict,
     };
+    back_to_editor(session, editor, returned).await
+}
+
+/// The working copy the editor offers, back in the form (without JavaScript). It keeps the
+/// lock version it was based on, so that saving it over a newer version is a conflict with
+/// the choice, not a silent overwrite; the copy itself stays until a save or a discard.
+async fn restore_working_copy(
+    state: &AppState,
+    user: Uuid,
+    id: Option<Uuid>,
+) -> Result<Option<ReturnedDraft>, AppError> {
+    let document = match id {
+        Some(id) => Some(flows::document(state, user, id).await?),
+        None => None,
+    };
+    let Some(copy) = flows::working_copy(state, user, document.as_ref()).await? else {
+        return Ok(None);
+    };
+    Ok(Some(ReturnedDraft {
+        content: copy.content,
+        format: match copy.format {
+            Format::Yaml => "yaml".into(),
+            Format::Toml => "toml".into(),
+        },
+        lock_version: copy
+            .base_lock_version
+            .or(document.map(|document| document.lock_version)),
+        message: "Your unsaved changes are back in the form: save to keep them.".into(),
+        conflict: None,
+    }))
+}
+
+/// The editor shows `returned` once (post, redirect, get).
+async fn back_to_editor(session: &Session, editor: &str, returned: ReturnedDraft) -> Response {
     if let Err(error) = session.insert(RETURNED_DRAFT_KEY, returned).await {
         return AppError::internal(format!("cannot keep the returned draft: {error}"))
             .into_response();

@@ -683,9 +683,23 @@ fn RestoreOffer(
                 <summary>"Show the changes"</summary>
                 <pre class="document"><code>{lines}</code></pre>
             </details>
+            // Without JavaScript both buttons post the form (the server restores or discards).
+            <input type="hidden" name="strategy[working_copy_tab]" value=copy.tab_id.to_string() />
             <div class="change-notice-actions">
-                <button type="button" class="primary" disabled=move || !enhanced.get() on:click=move |_| on_restore.run(())>"Restore them"</button>
-                <button type="button" disabled=move || !enhanced.get() on:click=move |_| on_discard.run(())>"Discard them"</button>
+                <button type="submit" name="strategy[action]" value="restore_working_copy" class="primary"
+                    on:click=move |event| {
+                        if enhanced.get_untracked() {
+                            event.prevent_default();
+                            on_restore.run(());
+                        }
+                    }>"Restore them"</button>
+                <button type="submit" name="strategy[action]" value="discard_working_copy"
+                    on:click=move |event| {
+                        if enhanced.get_untracked() {
+                            event.prevent_default();
+                            on_discard.run(());
+                        }
+                    }>"Discard them"</button>
             </div>
         </div>
     }

@@ -111,3 +111,57 @@ async fn take_theirs_from_the_conflict_page_keeps_the_text_as_a_working_copy() {
     );
     assert_eq!(trader.overview_json(&id).await["document"]["version"], 2);
 }
+
+#[tokio::test]
+async fn without_javascript_the_kept_text_comes_back_into_the_form_or_is_discarded() {
+    let app = spawn_app().await;
+    let trader = Trader::new(&app).await;
+    let id = strategy_changed_elsewhere(&trader).await;
+    let mine = document("Raced").replace("rsi_14 > 70", "rsi_14 > 85");
+    assert_eq!(post(&trader, &id, &mine, "take_theirs").await.status(), 303);
+    let page = trader.editor_page(&id).await;
+    assert!(
+        page.contains("Unsaved changes from") && page.contains(r#"value="restore_working_copy""#)
+    );
+
+    // Restore them: the kept text is in the form, based on the version it was written on, so
+    // that saving it over theirs is a conflict with the choice again, never a silent overwrite.
+    assert_eq!(
+        post(&trader, &id, "", "restore_working_copy")
+            .await
+            .status(),
+        303
+    );
+    let page = trader.editor_page(&id).await;
+    assert!(
+        page.contains("Your unsaved changes are back in the form"),
+        "{page}"
+    );
+    assert!(
+        page.contains("rsi_14 &gt; 85") || page.contains("rsi_14 > 85"),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"name="strategy[lock_version]" value="1""#),
+        "{page}"
+    );
+
+    // Discard them: the copy is gone.
+    let tab = trader.open(Some(&id)).await["working_copy"]["tab_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let discarded = trader
+        .browser
+        .post_form(
+            &format!("/strategies/{id}"),
+            &[
+                ("strategy[content]", ""),
+                ("strategy[working_copy_tab]", &tab),
+                ("strategy[action]", "discard_working_copy"),
+            ],
+        )
+        .await;
+    assert_eq!(discarded.status(), 303);
+    assert!(trader.open(Some(&id)).await["working_copy"].is_null());
+}
