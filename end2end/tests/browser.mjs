@@ -1,5 +1,6 @@
 // Shared set-up for the browser tests: Debian's Chromium driven by playwright-core, against
 // the server that scripts/test-all started at BASE_URL.
+import { randomUUID } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
 export const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:3100';
@@ -21,9 +22,10 @@ export async function launchBrowser() {
 
 // A page that fails the test on any uncaught error in the browser (a hydration panic shows
 // up here), and on any console error.
-// `storageState` starts it signed in as an earlier context was.
-export async function openPage(browser, { javaScript = true, storageState } = {}) {
-  const context = await browser.newContext({ baseURL: BASE_URL, javaScriptEnabled: javaScript, storageState });
+// `storageState` starts it signed in as an earlier context was; `baseURL` points it at
+// another copy of the server.
+export async function openPage(browser, { javaScript = true, storageState, baseURL = BASE_URL } = {}) {
+  const context = await browser.newContext({ baseURL, javaScriptEnabled: javaScript, storageState });
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
@@ -37,4 +39,26 @@ export async function openPage(browser, { javaScript = true, storageState } = {}
 // clicks reach Leptos' handlers and forms go through Leptos actions.
 export async function waitForHydration(page) {
   await page.locator('body[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 30000 });
+}
+
+// Registers a new account and logs in (registration does not sign in; an unconfirmed account
+// may log in with its password); returns the signed-in cookies for later contexts.
+export async function signedInState(browser, { prefix = 'trader', password = 'correct horse battery staple' } = {}) {
+  const { context, page } = await openPage(browser);
+  const email = `${prefix}-${randomUUID()}@example.com`;
+  await page.goto('/users/register');
+  await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel(/^Password/).fill(password);
+  await page.getByRole('button', { name: 'Create an account' }).click();
+  await page.waitForURL('**/users/check-email');
+  await page.goto('/users/log-in');
+  await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL('**/strategies**');
+  const state = await context.storageState();
+  await context.close();
+  return state;
 }

@@ -5,11 +5,9 @@
 // create and save through the plain form.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import AxeBuilder from '@axe-core/playwright';
-import { launchBrowser, openPage, waitForHydration } from './browser.mjs';
+import { launchBrowser, openPage, signedInState as signUp, waitForHydration } from './browser.mjs';
 
-const PASSWORD = 'correct horse battery staple';
 let browser;
 // One account for every test here (sign-ups and log-ins from one address are rate limited):
 // its signed-in cookies are reused by each test's own browser context.
@@ -17,23 +15,7 @@ let signedInState;
 
 before(async () => {
   browser = await launchBrowser();
-  const { context, page } = await openPage(browser);
-  const email = `trader-${randomUUID()}@example.com`;
-  await page.goto('/users/register');
-  await waitForHydration(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel(/^Password/).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create an account' }).click();
-  await page.waitForURL('**/users/check-email');
-  // An unconfirmed account may log in with its password.
-  await page.goto('/users/log-in');
-  await waitForHydration(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL('**/strategies**');
-  signedInState = await context.storageState();
-  await context.close();
+  signedInState = await signUp(browser);
 });
 after(async () => {
   await browser?.close();
@@ -508,4 +490,156 @@ test("Merge combines a change saved elsewhere with this window's unsaved change 
   assert.deepEqual(first.problems, []);
   await first.context.close();
   await second.context.close();
+});
+
+// Replaces whole lines of the code editor: each key is text on the line, each value the line's
+// new text (indentation kept).
+async function retypeLines(page, lines) {
+  for (const [on, text] of Object.entries(lines)) {
+    await page.locator('.cm-line', { hasText: on }).click();
+    await page.keyboard.press('End');
+    await page.keyboard.press('Shift+Home');
+    await page.keyboard.type(text);
+  }
+}
+
+// Saves, from another window of the same user, version `number`'s text with `replacements`.
+async function saveElsewhere(page, id, number, lockVersion, replacements) {
+  return page.evaluate(async ({ id, number, lockVersion, replacements }) => {
+    const headers = { accept: 'application/json' };
+    const version = await (await fetch('/api/strategies/version', { method: 'POST', body: new URLSearchParams({ id, number: String(number) }), headers })).json();
+    let content = version.content;
+    for (const [from, to] of replacements) content = content.replace(from, to);
+    const body = new URLSearchParams({ id, content, format: 'yaml', draft: 'false', lock_version: String(lockVersion) });
+    return (await fetch('/api/strategies/save', { method: 'POST', body, headers })).status;
+  }, { id, number, lockVersion, replacements });
+}
+
+async function versionText(page, id, number) {
+  return page.evaluate(async ({ id, number }) => {
+    const body = new URLSearchParams({ id, number: String(number) });
+    return (await (await fetch('/api/strategies/version', { method: 'POST', body, headers: { accept: 'application/json' } })).json()).content;
+  }, { id, number });
+}
+
+async function newSavedStrategy(page, name) {
+  await openEditor(page, '/strategies/new?template=ma_cross');
+  await retypeLines(page, { 'name: "MA cross"': `name: "${name}"` });
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: /\(version 1\)/ }).waitFor();
+  return page.url().split('/')[4];
+}
+
+test('overlapping changes from two windows are resolved one by one in the merge view and saved on top', async () => {
+  const first = await signedUp();
+  const id = await newSavedStrategy(first.page, 'Overlapping twice');
+  // This window's unsaved changes: two lines the other window also changes, one it does not.
+  await retypeLines(first.page, {
+    'period: 20': 'period: 21',
+    'exit_conditions:': 'exit_conditions: "close < sma_slow"',
+    'stop_conditions:': 'stop_conditions: "unrealized_pnl_pct < -0.05"',
+  });
+
+  const second = await signedUp();
+  await second.page.goto('/strategies');
+  const status = await saveElsewhere(second.page, id, 1, 1, [
+    ['period: 20', 'period: 25'],
+    ['exit_conditions: "crosses_below(ema_fast, sma_slow)"', 'exit_conditions: "close < ema_fast"'],
+    ['timeframe: "1h"', 'timeframe: "4h"'],
+  ]);
+  assert.equal(status, 200);
+
+  const notice = first.page.getByRole('alert').filter({ hasText: /Changed in another window/ });
+  await notice.getByRole('button', { name: 'Merge' }).click();
+  const merge = first.page.getByRole('region', { name: 'Merge the changes' });
+  await merge.getByText('Both windows changed the same lines in 2 places').waitFor();
+  const firstChange = merge.getByRole('group', { name: 'Change 1 of 2' });
+  await firstChange.getByText('period: 25').waitFor();
+  await firstChange.getByRole('button', { name: 'Theirs' }).click();
+  await merge.getByText('1 of 2 decided.').waitFor();
+  const secondChange = merge.getByRole('group', { name: 'Change 2 of 2' });
+  await secondChange.getByRole('button', { name: 'Mine' }).click();
+  await merge.getByText('The merged document is valid.').waitFor();
+  // A hand edit of a chosen side is checked as it is typed.
+  const lines = secondChange.getByRole('textbox', { name: 'Merged lines' });
+  await lines.fill('exit_conditions: "close <"\n');
+  await merge.getByText(/The merged document has 1 error/).waitFor();
+  await secondChange.getByRole('button', { name: 'Mine' }).click();
+  await merge.getByText('The merged document is valid.').waitFor();
+  await first.page.screenshot({ path: '/tmp/h10-merge-view.png', fullPage: true });
+  await merge.getByRole('button', { name: 'Use the merged text' }).click();
+  await merge.waitFor({ state: 'detached' });
+  await first.page.getByRole('status').filter({ hasText: 'Merged with version 2: check the text, then save.' }).waitFor();
+  await first.page.getByText('No problems: the document is valid.').waitFor();
+  await first.page.getByRole('button', { name: 'Save', exact: true }).click();
+  await first.page.getByRole('status').filter({ hasText: /\(version 3\)/ }).waitFor();
+
+  const merged = await versionText(first.page, id, 3);
+  for (const expected of ['period: 25', 'exit_conditions: "close < sma_slow"', 'timeframe: "4h"', 'stop_conditions: "unrealized_pnl_pct < -0.05"']) {
+    assert.ok(merged.includes(expected), `${expected} in\n${merged}`);
+  }
+  assert.ok(!merged.includes('period: 21') && !merged.includes('close < ema_fast'), merged);
+  assert.deepEqual(first.problems, []);
+  await first.context.close();
+  await second.context.close();
+});
+
+test('Take theirs loads the version saved elsewhere and keeps this window\'s text to restore', async () => {
+  const first = await signedUp();
+  const id = await newSavedStrategy(first.page, 'Taken from the other window');
+  await retypeLines(first.page, { 'period: 20': 'period: 22' });
+  const second = await signedUp();
+  await second.page.goto('/strategies');
+  assert.equal(await saveElsewhere(second.page, id, 1, 1, [['period: 50', 'period: 55']]), 200);
+
+  const notice = first.page.getByRole('alert').filter({ hasText: /Changed in another window/ });
+  await notice.getByRole('button', { name: 'Take theirs' }).click();
+  await first.page.getByRole('status').filter({ hasText: 'Took version 2: your text is kept below, to restore if you need it.' }).waitFor();
+  await first.page.locator('.cm-line', { hasText: 'period: 55' }).waitFor();
+  await first.page.locator('.cm-line', { hasText: 'period: 20' }).waitFor();
+  // The text this window had is a working copy on the server: a new tab is offered it too.
+  const third = await signedUp();
+  await openEditor(third.page, `/strategies/${id}/edit`);
+  await third.page.getByRole('region', { name: 'Unsaved changes' }).getByText('Show the changes').click();
+  await third.page.getByText('+       period: 22').waitFor();
+  await third.context.close();
+  // And this window restores it in one click.
+  const offer = first.page.getByRole('region', { name: 'Unsaved changes' });
+  await offer.getByRole('button', { name: 'Restore them' }).click();
+  await first.page.locator('.cm-line', { hasText: 'period: 22' }).waitFor();
+  assert.deepEqual(first.problems, []);
+  await first.context.close();
+  await second.context.close();
+});
+
+test('text typed offline in a tab that then closed is offered from the browser\'s storage when the editor opens again', async () => {
+  const { context, page, problems } = await signedUp();
+  const id = await newSavedStrategy(page, 'Typed offline, then closed');
+  await context.setOffline(true);
+  await retypeLines(page, { 'period: 20': 'period: 33' });
+  await page.getByRole('status').filter({ hasText: 'Offline: changes kept in this tab.' }).waitFor({ timeout: 5000 });
+  // The tab closes before the connection returns: the server never got the text.
+  await page.close();
+  await context.setOffline(false);
+
+  const again = await context.newPage();
+  again.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  await openEditor(again, `/strategies/${id}/edit`);
+  const offer = again.getByRole('region', { name: 'Unsaved changes' });
+  await offer.getByText(/were kept in this browser: the server never got them/).waitFor();
+  await offer.getByText('Show the changes').click();
+  await offer.getByText('+       period: 33').waitFor();
+  await again.screenshot({ path: '/tmp/h10-browser-copy.png', fullPage: true });
+  await offer.getByRole('button', { name: 'Restore them' }).click();
+  await again.locator('.cm-line', { hasText: 'period: 33' }).waitFor();
+  // Restored, it reaches the server as this tab's working copy, and the browser forgets it.
+  await again.getByRole('status').filter({ hasText: /^Saved \d\d:\d\d:\d\d\.$/ }).waitFor({ timeout: 5000 });
+  const start = await again.evaluate(async (id) => {
+    const body = new URLSearchParams({ id });
+    return (await fetch('/api/strategies/open', { method: 'POST', body, headers: { accept: 'application/json' } })).json();
+  }, id);
+  assert.ok(start.working_copy?.content.includes('period: 33'), JSON.stringify(start.working_copy));
+  assert.equal(await again.evaluate((id) => localStorage.getItem(`trading-strategy:working-copy:${id}`), id), null);
+  assert.deepEqual(problems.filter((p) => !p.includes('ERR_INTERNET_DISCONNECTED') && !p.includes('Failed to fetch')), []);
+  await context.close();
 });

@@ -415,6 +415,9 @@ pub struct WorkingCopy {
     pub saved_at: DateTime<Utc>,
     /// The working copy against the committed document, line by line.
     pub changes: Vec<DiffRow>,
+    /// Kept only in this browser's storage: the server never got it.
+    #[serde(default)]
+    pub in_this_browser: bool,
 }
 
 /// The answer to an autosave: stored once Postgres committed it (a stale write is not).
@@ -453,6 +456,20 @@ pub struct ReturnedDraft {
     pub format: String,
     pub lock_version: Option<i32>,
     pub message: String,
+    /// Refused because another window saved first: the choice the page offers.
+    #[serde(default)]
+    pub conflict: Option<FormConflict>,
+}
+
+/// A plain form post's save that lost the race: the version saved elsewhere and how the
+/// returned text differs from it, for Keep mine (overwrite) or Take theirs.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct FormConflict {
+    pub change: StrategyChange,
+    /// Their text against the returned one, line by line.
+    pub changes: Vec<DiffRow>,
+    /// The refused post was Save as draft (Keep mine saves the same way).
+    pub draft: bool,
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ fn binary() -> Command {
     command
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -35,7 +35,7 @@ fn free_port() -> u16 {
 }
 
 /// The command of `serve` against `database` on `port`, logging JSON to stdout.
-fn serve_command(database: &TestDatabase, port: u16) -> Command {
+pub fn serve_command(database: &TestDatabase, port: u16) -> Command {
     let mut command = binary();
     command
         .arg("serve")
@@ -49,7 +49,7 @@ fn serve_command(database: &TestDatabase, port: u16) -> Command {
 }
 
 /// Starts `command` and waits until `/health` answers on `port`.
-async fn start(mut command: Command, port: u16) -> Child {
+pub async fn start(mut command: Command, port: u16) -> Child {
     let mut child = command.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {

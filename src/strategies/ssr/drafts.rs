@@ -51,21 +51,24 @@ pub async fn store(
     Ok(stored.is_some())
 }
 
-/// The newest working copy of a strategy (or of a strategy not saved yet), from any tab.
+/// The newest working copy of a strategy (or of a strategy not saved yet), from any tab, that
+/// differs from `committed` (a tab that went back to the committed text hides no other's).
 #[tracing::instrument(skip_all)]
 pub async fn newest(
     pool: &PgPool,
     user_id: Uuid,
     strategy_id: Option<Uuid>,
+    committed: &str,
 ) -> Result<Option<WorkingCopy>, AppError> {
     let row = sqlx::query!(
         r#"SELECT tab_id, format, content, base_lock_version,
                   updated_at AS "updated_at: NaiveDateTime"
            FROM strategy_drafts
-           WHERE user_id = $1 AND strategy_id IS NOT DISTINCT FROM $2
+           WHERE user_id = $1 AND strategy_id IS NOT DISTINCT FROM $2 AND content <> $3
            ORDER BY updated_at DESC LIMIT 1"#,
         user_id,
-        strategy_id
+        strategy_id,
+        committed
     )
     .fetch_optional(pool)
     .await?;
@@ -80,6 +83,7 @@ pub async fn newest(
         base_lock_version: row.base_lock_version,
         saved_at: row.updated_at.and_utc(),
         changes: Vec::new(),
+        in_this_browser: false,
     }))
 }
 

@@ -3,7 +3,6 @@
 //! Every document goes through the one validator, `language::validate`.
 
 use chrono::Utc;
-use similar::{ChangeTag, TextDiff};
 use uuid::Uuid;
 
 use super::{
@@ -17,9 +16,9 @@ use crate::{
     realtime,
     state::AppState,
     strategies::{
-        AutosaveAck, ChangeKind, CheckReply, DiffRow, LineChange, ListQuery, Saved, StrategyChange,
-        StrategyDocument, StrategyList, StrategyOverview, StrategyStatus, Transition,
-        VersionComparison, VersionText, WorkingCopy,
+        merge::diff_rows, AutosaveAck, ChangeKind, CheckReply, FormConflict, ListQuery, Saved,
+        StrategyChange, StrategyDocument, StrategyList, StrategyOverview, StrategyStatus,
+        Transition, VersionComparison, VersionText, WorkingCopy,
     },
 };
 
@@ -422,23 +421,6 @@ pub async fn compare(
     })
 }
 
-/// The lines of two texts aligned for a side-by-side view.
-pub fn diff_rows(before: &str, after: &str) -> Vec<DiffRow> {
-    let diff = TextDiff::from_lines(before, after);
-    diff.iter_all_changes()
-        .map(|change| DiffRow {
-            change: match change.tag() {
-                ChangeTag::Equal => LineChange::Same,
-                ChangeTag::Delete => LineChange::Removed,
-                ChangeTag::Insert => LineChange::Added,
-            },
-            old_number: change.old_index().map(|i| i as u32 + 1),
-            new_number: change.new_index().map(|i| i as u32 + 1),
-            text: change.value().trim_end_matches(['\n', '\r']).to_string(),
-        })
-        .collect()
-}
-
 /// Saves an old version's text as the newest version.
 pub async fn restore_version(
     state: &AppState,
@@ -505,17 +487,38 @@ pub async fn working_copy(
     user_id: Uuid,
     committed: Option<&StrategyDocument>,
 ) -> Result<Option<WorkingCopy>, AppError> {
-    let Some(mut copy) =
-        drafts::newest(&state.pool, user_id, committed.map(|document| document.id)).await?
-    else {
+    let base = committed.map_or("", |document| document.content.as_str());
+    let strategy_id = committed.map(|document| document.id);
+    let Some(mut copy) = drafts::newest(&state.pool, user_id, strategy_id, base).await? else {
         return Ok(None);
     };
-    let base = committed.map_or("", |document| document.content.as_str());
-    if copy.content == base {
-        return Ok(None);
-    }
     copy.changes = diff_rows(base, &copy.content);
     Ok(Some(copy))
+}
+
+/// What a plain form post that lost the race is offered: the version saved elsewhere, and
+/// how `mine` differs from it.
+pub async fn form_conflict(
+    state: &AppState,
+    user_id: Uuid,
+    id: Uuid,
+    mine: &str,
+    draft: bool,
+) -> Result<FormConflict, AppError> {
+    let current = document(state, user_id, id).await?;
+    Ok(FormConflict {
+        changes: diff_rows(&current.content, mine),
+        change: StrategyChange {
+            strategy_id: id,
+            kind: ChangeKind::Saved,
+            version: current.version,
+            lock_version: current.lock_version,
+            status: current.status,
+            name: current.name,
+            at: Utc::now(),
+        },
+        draft,
+    })
 }
 
 pub async fn discard_working_copy(
@@ -536,22 +539,5 @@ mod tests {
         assert_eq!(copy_name("RSI", &[]), "RSI - Copy");
         let taken = vec!["rsi - copy".to_string(), "rsi - copy 2".to_string()];
         assert_eq!(copy_name("RSI", &taken), "RSI - Copy 3");
-    }
-
-    #[test]
-    fn a_diff_aligns_kept_removed_and_added_lines() {
-        let rows = diff_rows("a\nb\nc\n", "a\nB\nc\n");
-        let kinds: Vec<_> = rows.iter().map(|r| (r.change, r.text.as_str())).collect();
-        assert_eq!(
-            kinds,
-            vec![
-                (LineChange::Same, "a"),
-                (LineChange::Removed, "b"),
-                (LineChange::Added, "B"),
-                (LineChange::Same, "c"),
-            ]
-        );
-        assert_eq!(rows[2].new_number, Some(2));
-        assert_eq!(rows[1].old_number, Some(2));
     }
 }

@@ -3,7 +3,11 @@
 //! `strategy[content]`, `strategy[format]`, `strategy[lock_version]`, and the button pressed,
 //! `strategy[action]` = `save` or `draft`). Success answers 303 to the strategy's page. A
 //! refusal keeps the text: it goes back to the editor through the session (post, redirect,
-//! get), where the page shows it with the reason and every diagnostic at its line.
+//! get), where the page shows it with the reason and every diagnostic at its line. A save
+//! that lost the race to another window comes back with the choice: `keep_mine` saves the
+//! text on top of their version (`strategy[theirs_lock_version]`), `take_theirs` keeps the
+//! text as a working copy and opens their version. The working copy the editor offers comes
+//! back into the form with `restore_working_copy`, or goes with `discard_working_copy`.
 
 use axum::{
     extract::{Path, State},
@@ -19,7 +23,7 @@ use crate::{
     error::AppError,
     language::Format,
     state::AppState,
-    strategies::{ReturnedDraft, RETURNED_DRAFT_KEY},
+    strategies::{FormConflict, ReturnedDraft, RETURNED_DRAFT_KEY},
 };
 
 #[derive(Debug, Deserialize)]
@@ -32,6 +36,24 @@ pub struct StrategyForm {
     lock_version: Option<String>,
     #[serde(rename = "strategy[action]", default)]
     action: Option<String>,
+    /// After a conflict: the lock version of the version saved elsewhere, for Keep mine.
+    #[serde(rename = "strategy[theirs_lock_version]", default)]
+    theirs_lock_version: Option<String>,
+    /// After a conflict: the refused save was Save as draft.
+    #[serde(rename = "strategy[keep_as_draft]", default)]
+    keep_as_draft: Option<String>,
+    /// The working copy the editor offers, for `discard_working_copy`.
+    #[serde(rename = "strategy[working_copy_tab]", default)]
+    working_copy_tab: Option<String>,
+}
+
+fn read_lock_version(value: Option<&str>) -> Result<Option<i32>, AppError> {
+    match value.filter(|v| !v.is_empty()) {
+        Some(value) => Ok(Some(value.parse().map_err(|_| {
+            AppError::field("lock_version", "The form's version number is unreadable.")
+        })?)),
+        None => Ok(None),
+    }
 }
 
 impl StrategyForm {
@@ -41,11 +63,17 @@ impl StrategyForm {
             "toml" => Format::Toml,
             _ => return Err(AppError::field("format", "The format is YAML or TOML.")),
         };
-        let lock_version = match self.lock_version.as_deref().filter(|v| !v.is_empty()) {
-            Some(value) => Some(value.parse().map_err(|_| {
-                AppError::field("lock_version", "The form's version number is unreadable.")
-            })?),
-            None => None,
+        // Keep mine overwrites: the save goes on top of the version saved elsewhere.
+        let keep_mine = self.action.as_deref() == Some("keep_mine");
+        let lock_version = if keep_mine {
+            read_lock_version(self.theirs_lock_version.as_deref())?
+        } else {
+            read_lock_version(self.lock_version.as_deref())?
+        };
+        let draft = match self.action.as_deref() {
+            Some("draft") => true,
+            Some("keep_mine") => self.keep_as_draft.as_deref() == Some("true"),
+            _ => false,
         };
         Ok(SaveRequest {
             id,
@@ -53,7 +81,7 @@ impl StrategyForm {
             content: self.content.clone(),
             format,
             lock_version,
-            draft: self.action.as_deref() == Some("draft"),
+            draft,
         })
     }
 }
@@ -128,43 +156,140 @@ async fn save(state: AppState, session: Session, id: Option<Uuid>, form: Strateg
         Some(id) => format!("/strategies/{id}/edit"),
         None => "/strategies/new".to_string(),
     };
-    if form.action.as_deref() == Some("test") {
-        // Test syntax without JavaScript: nothing is saved; the editor shows the report.
-        let tested = ReturnedDraft {
-            content: form.content,
-            format: form.format.unwrap_or_else(|| "yaml".into()),
-            lock_version: form.lock_version.and_then(|v| v.parse().ok()),
-            message: String::new(),
-        };
-        return match session.insert(RETURNED_DRAFT_KEY, tested).await {
-            Ok(()) => Redirect::to(&editor).into_response(),
-            Err(error) => {
-                AppError::internal(format!("cannot keep the tested draft: {error}")).into_response()
-            }
+    match form.action.as_deref() {
+        Some("test") => {
+            // Test syntax without JavaScript: nothing is saved; the editor shows the report.
+            let tested = ReturnedDraft {
+                content: form.content,
+                format: form.format.unwrap_or_else(|| "yaml".into()),
+                lock_version: form.lock_version.and_then(|v| v.parse().ok()),
+                message: String::new(),
+                conflict: None,
+            };
+            return back_to_editor(&session, &editor, tested).await;
+        }
+        Some("restore_working_copy") => {
+            return match restore_working_copy(&state, user, id).await {
+                Ok(Some(restored)) => back_to_editor(&session, &editor, restored).await,
+                Ok(None) => Redirect::to(&editor).into_response(),
+                Err(error) => error.into_response(),
+            };
+        }
+        Some("discard_working_copy") => {
+            let Some(tab) = form
+                .working_copy_tab
+                .as_deref()
+                .and_then(|t| t.parse().ok())
+            else {
+                return AppError::field("working_copy_tab", "Which working copy is unreadable.")
+                    .into_response();
+            };
+            return match flows::discard_working_copy(&state, user, tab).await {
+                Ok(()) => Redirect::to(&editor).into_response(),
+                Err(error) => error.into_response(),
+            };
+        }
+        _ => {}
+    }
+    let request = match form.request(id) {
+        Ok(request) => request,
+        Err(error) => return refused(&session, &editor, &form, None, error, None).await,
+    };
+    if let (Some("take_theirs"), Some(id)) = (form.action.as_deref(), id) {
+        // The text stays on the server as a working copy; the editor opens their version
+        // and offers it.
+        let kept = flows::autosave(
+            &state,
+            user,
+            Uuid::new_v4(),
+            1,
+            Some(id),
+            request.content,
+            request.format,
+            request.lock_version,
+        )
+        .await;
+        return match kept {
+            Ok(_) => Redirect::to(&editor).into_response(),
+            Err(error) => error.into_response(),
         };
     }
-    let outcome = match form.request(id) {
-        Ok(request) => flows::save(&state, user, request).await,
-        Err(error) => Err(error),
-    };
-    match outcome {
+    let (lock_version, draft) = (request.lock_version, request.draft);
+    match flows::save(&state, user, request).await {
         Ok(saved) => {
             Redirect::to(&format!("/strategies/{}?notice=saved", saved.id)).into_response()
         }
         // Another user's strategy, or one that is gone: the same 404 as everywhere.
         Err(error @ (AppError::NotFound | AppError::Internal { .. })) => error.into_response(),
-        Err(error) => {
-            let returned = ReturnedDraft {
-                content: form.content,
-                format: form.format.unwrap_or_else(|| "yaml".into()),
-                lock_version: form.lock_version.and_then(|v| v.parse().ok()),
-                message: error.to_string(),
+        Err(error @ AppError::Conflict { .. }) => {
+            let conflict = match id {
+                Some(id) => {
+                    match flows::form_conflict(&state, user, id, &form.content, draft).await {
+                        Ok(conflict) => Some(conflict),
+                        Err(error) => return error.into_response(),
+                    }
+                }
+                None => None,
             };
-            if let Err(error) = session.insert(RETURNED_DRAFT_KEY, returned).await {
-                return AppError::internal(format!("cannot keep the returned draft: {error}"))
-                    .into_response();
-            }
-            Redirect::to(&editor).into_response()
+            refused(&session, &editor, &form, lock_version, error, conflict).await
         }
+        Err(error) => refused(&session, &editor, &form, lock_version, error, None).await,
     }
+}
+
+/// Back to the editor with the text, the reason, and after a conflict the choice.
+async fn refused(
+    session: &Session,
+    editor: &str,
+    form: &StrategyForm,
+    lock_version: Option<i32>,
+    error: AppError,
+    conflict: Option<FormConflict>,
+) -> Response {
+    let returned = ReturnedDraft {
+        content: form.content.clone(),
+        format: form.format.clone().unwrap_or_else(|| "yaml".into()),
+        lock_version: lock_version.or_else(|| form.lock_version.as_ref()?.parse().ok()),
+        message: error.to_string(),
+        conflict,
+    };
+    back_to_editor(session, editor, returned).await
+}
+
+/// The working copy the editor offers, back in the form (without JavaScript). It keeps the
+/// lock version it was based on, so that saving it over a newer version is a conflict with
+/// the choice, not a silent overwrite; the copy itself stays until a save or a discard.
+async fn restore_working_copy(
+    state: &AppState,
+    user: Uuid,
+    id: Option<Uuid>,
+) -> Result<Option<ReturnedDraft>, AppError> {
+    let document = match id {
+        Some(id) => Some(flows::document(state, user, id).await?),
+        None => None,
+    };
+    let Some(copy) = flows::working_copy(state, user, document.as_ref()).await? else {
+        return Ok(None);
+    };
+    Ok(Some(ReturnedDraft {
+        content: copy.content,
+        format: match copy.format {
+            Format::Yaml => "yaml".into(),
+            Format::Toml => "toml".into(),
+        },
+        lock_version: copy
+            .base_lock_version
+            .or(document.map(|document| document.lock_version)),
+        message: "Your unsaved changes are back in the form: save to keep them.".into(),
+        conflict: None,
+    }))
+}
+
+/// The editor shows `returned` once (post, redirect, get).
+async fn back_to_editor(session: &Session, editor: &str, returned: ReturnedDraft) -> Response {
+    if let Err(error) = session.insert(RETURNED_DRAFT_KEY, returned).await {
+        return AppError::internal(format!("cannot keep the returned draft: {error}"))
+            .into_response();
+    }
+    Redirect::to(editor).into_response()
 }

@@ -11,8 +11,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    builder::Builder, details::condition_label, live::listen_with_presence, set_error_status,
-    strategy_resource, ErrorMessage,
+    builder::Builder,
+    details::condition_label,
+    live::listen_with_presence,
+    merge_view::{MergeOffer, MergeView},
+    set_error_status, strategy_resource, ErrorMessage,
 };
 use crate::{
     language::{
@@ -232,6 +235,8 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
     let notice: RwSignal<Option<StrategyChange>> = RwSignal::new(None);
     // One that arrived while this tab was saving: judged once the save's answer is in.
     let pending_notice: RwSignal<Option<StrategyChange>> = RwSignal::new(None);
+    // Overlapping changes being merged in the conflict view.
+    let merging: RwSignal<Option<MergeOffer>> = RwSignal::new(None);
     // How many editors (tabs, machines) show this strategy, this one included.
     let open_here = RwSignal::new(1i64);
     listen_with_presence(
@@ -305,6 +310,19 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
         list
     };
 
+    // A plain form post that lost the race: once the editor is up, the choice is the live
+    // notice's (with Merge); without JavaScript the page's own form offers it.
+    let form_conflict = returned.as_ref().and_then(|r| r.conflict.clone());
+    #[cfg(feature = "hydrate")]
+    {
+        let change = form_conflict.as_ref().map(|c| c.change.clone());
+        Effect::new(move |_| {
+            if let (true, Some(change)) = (enhanced.get(), change.clone()) {
+                notice.set(Some(change));
+            }
+        });
+    }
+
     #[cfg(not(feature = "hydrate"))]
     let _ = (
         version,
@@ -336,6 +354,7 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
             notice,
             pending_notice,
             offered,
+            merging,
         },
         enhanced,
         read_only.is_some(),
@@ -347,6 +366,14 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
         code_editor.apply(edit);
         #[cfg(not(feature = "hydrate"))]
         let _ = edit;
+    });
+
+    // Their version into the editor; this window's text is kept as a working copy.
+    let take_theirs = Callback::new(move |change: StrategyChange| {
+        #[cfg(feature = "hydrate")]
+        code_editor.take_theirs(change);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = change;
     });
 
     let apply_fix = move |fix: crate::language::span::Fix| {
@@ -467,6 +494,7 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                             #[cfg(not(feature = "hydrate"))]
                             let _ = change;
                         })
+                        take_theirs
                         keep_mine=Callback::new(move |change: StrategyChange| {
                             // Mine goes on top of theirs on the next save (after seeing the diff).
                             notice.set(None);
@@ -481,9 +509,25 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                         })
                     />
                 })}
+                {move || merging.get().map(|offer| view! {
+                    <MergeView
+                        offer
+                        format=format.get_untracked()
+                        apply=Callback::new(move |merged: String| {
+                            #[cfg(feature = "hydrate")]
+                            if let Some(offer) = merging.get_untracked() {
+                                code_editor.adopt_merge(merged, offer.change, offer.theirs);
+                            }
+                            #[cfg(not(feature = "hydrate"))]
+                            let _ = merged;
+                        })
+                        take_theirs
+                        cancel=Callback::new(move |_: ()| merging.set(None))
+                    />
+                })}
                 {move || offered.get().map(|copy| {
                     let restore_copy = copy.clone();
-                    let tab = copy.tab_id;
+                    let (tab, in_this_browser) = (copy.tab_id, copy.in_this_browser);
                     view! {
                         <RestoreOffer
                             copy
@@ -496,14 +540,20 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                             })
                             on_discard=Callback::new(move |_: ()| {
                                 offered.set(None);
-                                leptos::task::spawn_local(async move {
-                                    let _ = crate::strategies::discard_working_copy(tab).await;
-                                });
+                                if in_this_browser {
+                                    #[cfg(feature = "hydrate")]
+                                    code_editor.forget_browser_copy();
+                                } else {
+                                    leptos::task::spawn_local(async move {
+                                        let _ = crate::strategies::discard_working_copy(tab).await;
+                                    });
+                                }
                             })
                         />
                     }
                 })}
                 {move || alert.get().map(|message| view! { <p class="form-alert" role="alert">{message}</p> })}
+                {form_conflict.map(|conflict| view! { <ConflictChoice conflict enhanced /> })}
                 <div class="editor-layout">
                     <div class="code-pane">
                         <textarea
@@ -620,9 +670,45 @@ fn RestoreOffer(
         .iter()
         .filter(|r| r.change == LineChange::Removed)
         .count();
-    let lines: String = copy
-        .changes
-        .iter()
+    let lines = changed_lines(&copy.changes);
+    view! {
+        <div class="restore-offer" role="region" aria-label="Unsaved changes">
+            <p>{format!(
+                "Unsaved changes from {} were kept{} ({added} line{} added, {removed} removed). Restore them, or discard them to keep the saved text.",
+                local_time(copy.saved_at),
+                if copy.in_this_browser { " in this browser: the server never got them" } else { "" },
+                if added == 1 { "" } else { "s" },
+            )}</p>
+            <details>
+                <summary>"Show the changes"</summary>
+                <pre class="document"><code>{lines}</code></pre>
+            </details>
+            // Without JavaScript both buttons post the form (the server restores or discards).
+            <input type="hidden" name="strategy[working_copy_tab]" value=copy.tab_id.to_string() />
+            <div class="change-notice-actions">
+                <button type="submit" name="strategy[action]" value="restore_working_copy" class="primary"
+                    on:click=move |event| {
+                        if enhanced.get_untracked() {
+                            event.prevent_default();
+                            on_restore.run(());
+                        }
+                    }>"Restore them"</button>
+                <button type="submit" name="strategy[action]" value="discard_working_copy"
+                    on:click=move |event| {
+                        if enhanced.get_untracked() {
+                            event.prevent_default();
+                            on_discard.run(());
+                        }
+                    }>"Discard them"</button>
+            </div>
+        </div>
+    }
+}
+
+/// The lines one text changed against another, `+ added` and `- removed`.
+fn changed_lines(rows: &[crate::strategies::DiffRow]) -> String {
+    use crate::strategies::LineChange;
+    rows.iter()
         .filter(|r| r.change != LineChange::Same)
         .map(|r| {
             let mark = if r.change == LineChange::Added {
@@ -632,21 +718,32 @@ fn RestoreOffer(
             };
             format!("{mark} {}\n", r.text)
         })
-        .collect();
+        .collect()
+}
+
+/// A plain form post lost the race to another window: the text is back in the form, and both
+/// choices submit it (works without JavaScript). Keep mine saves it on top of their version;
+/// Take theirs keeps it as a working copy and opens theirs.
+#[component]
+fn ConflictChoice(
+    conflict: crate::strategies::FormConflict,
+    enhanced: RwSignal<bool>,
+) -> impl IntoView {
+    let version = conflict.change.version;
     view! {
-        <div class="restore-offer" role="region" aria-label="Unsaved changes">
+        <div class="change-notice" role="region" aria-label="Changed in another window" hidden=move || enhanced.get()>
             <p>{format!(
-                "Unsaved changes from {} were kept ({added} line{} added, {removed} removed). Restore them, or discard them to keep the saved text.",
-                local_time(copy.saved_at),
-                if added == 1 { "" } else { "s" },
+                "Version {version} was saved in another window meanwhile. Your text is below, not saved: keep yours (it replaces version {version}), or take theirs (yours is kept as a working copy)."
             )}</p>
-            <details>
-                <summary>"Show the changes"</summary>
-                <pre class="document"><code>{lines}</code></pre>
+            <details open>
+                <summary>{format!("Your text against version {version}")}</summary>
+                <pre class="document"><code>{changed_lines(&conflict.changes)}</code></pre>
             </details>
+            <input type="hidden" name="strategy[theirs_lock_version]" value=conflict.change.lock_version.to_string() />
+            <input type="hidden" name="strategy[keep_as_draft]" value=conflict.draft.to_string() />
             <div class="change-notice-actions">
-                <button type="button" class="primary" disabled=move || !enhanced.get() on:click=move |_| on_restore.run(())>"Restore them"</button>
-                <button type="button" disabled=move || !enhanced.get() on:click=move |_| on_discard.run(())>"Discard them"</button>
+                <button type="submit" name="strategy[action]" value="keep_mine" class="primary">"Keep mine"</button>
+                <button type="submit" name="strategy[action]" value="take_theirs">"Take theirs"</button>
             </div>
         </div>
     }
@@ -658,10 +755,12 @@ fn ChangeNotice(
     change: StrategyChange,
     mine: Option<i32>,
     merge: Callback<StrategyChange>,
+    take_theirs: Callback<StrategyChange>,
     keep_mine: Callback<StrategyChange>,
 ) -> impl IntoView {
     let kept = change.clone();
     let merged = change.clone();
+    let taken = change.clone();
     let at = local_time(change.at);
     let message = match change.kind {
         ChangeKind::Deleted => format!("This strategy was deleted in another window at {at}."),
@@ -688,6 +787,8 @@ fn ChangeNotice(
                     <a class="button" href=compare target="_blank" rel="external">"View changes"</a>
                     <button type="button" class="primary" title="Combine their changes with yours where they do not overlap"
                         on:click=move |_| merge.run(merged.clone())>"Merge"</button>
+                    <button type="button" title="Load their version; your text is kept as a working copy to restore"
+                        on:click=move |_| take_theirs.run(taken.clone())>"Take theirs"</button>
                 })}
                 <button type="button" on:click=move |_| {
                     #[cfg(feature = "hydrate")]
@@ -762,8 +863,9 @@ mod hydrate_only {
             validate, write_document, Format, Validation,
         },
         strategies::{
-            autosave_strategy, check_strategy, discard_working_copy, save_strategy, StrategyChange,
-            WorkingCopy,
+            autosave_strategy, check_strategy, discard_working_copy,
+            merge::{assemble, diff_rows, merge_chunks, overlaps},
+            save_strategy, strategy_version, StrategyChange, WorkingCopy,
         },
     };
 
@@ -788,6 +890,7 @@ mod hydrate_only {
         pub notice: RwSignal<Option<StrategyChange>>,
         pub pending_notice: RwSignal<Option<StrategyChange>>,
         pub offered: RwSignal<Option<WorkingCopy>>,
+        pub merging: RwSignal<Option<super::MergeOffer>>,
     }
 
     /// The code editor (once created after hydration) and the page's state.
@@ -860,6 +963,7 @@ mod hydrate_only {
             workbench.editor.set_value(Some(editor));
             enhanced.set(true);
             workbench.warn_before_leaving();
+            workbench.offer_browser_copy();
         });
         // Every new validation is drawn in the editor, against the text it was made for.
         Effect::new(move |_| {
@@ -999,9 +1103,19 @@ mod hydrate_only {
                         }
                     }
                     Err(AppError::Transport { .. }) => {
-                        // Kept in this tab's storage, and sent again when the server answers.
-                        if let Some(storage) = storage {
-                            let _ = storage.set_item(&local_key(id), &content);
+                        // Kept in the browser's storage (offered again should the tab close
+                        // before the server answers), and sent again when it does.
+                        let kept = WorkingCopy {
+                            tab_id,
+                            format,
+                            content: content.clone(),
+                            base_lock_version: signals.lock_version.get_untracked(),
+                            saved_at: chrono::Utc::now(),
+                            changes: Vec::new(),
+                            in_this_browser: true,
+                        };
+                        if let (Some(storage), Ok(kept)) = (storage, serde_json::to_string(&kept)) {
+                            let _ = storage.set_item(&local_key(id), &kept);
                         }
                         signals
                             .status_line
@@ -1011,6 +1125,47 @@ mod hydrate_only {
                     Err(error) => signals.status_line.set(format!("Not saved: {error}")),
                 }
             });
+        }
+
+        /// Offers the text a tab kept in the browser's storage when the server could not be
+        /// reached, unless the server has it by now (committed, or as a working copy).
+        fn offer_browser_copy(self) {
+            let signals = self.signals;
+            let Some(storage) = window().local_storage().ok().flatten() else {
+                return;
+            };
+            let key = local_key(signals.id.get_untracked());
+            let Some(kept) = storage
+                .get_item(&key)
+                .ok()
+                .flatten()
+                .and_then(|kept| serde_json::from_str::<WorkingCopy>(&kept).ok())
+            else {
+                let _ = storage.remove_item(&key);
+                return;
+            };
+            let committed = signals.saved.get_untracked();
+            let on_server = signals.offered.with_untracked(|offered| {
+                offered
+                    .as_ref()
+                    .is_some_and(|offered| offered.content == kept.content)
+            });
+            if on_server || kept.content == committed {
+                let _ = storage.remove_item(&key);
+                return;
+            }
+            signals.offered.set(Some(WorkingCopy {
+                changes: diff_rows(&committed, &kept.content),
+                in_this_browser: true,
+                ..kept
+            }));
+        }
+
+        /// Forgets the text kept in the browser's storage (the trader discarded it).
+        pub fn forget_browser_copy(self) {
+            if let Some(storage) = window().local_storage().ok().flatten() {
+                let _ = storage.remove_item(&local_key(self.signals.id.get_untracked()));
+            }
         }
 
         /// Brings back a working copy an earlier autosave kept (one undoable step); the old
@@ -1028,10 +1183,13 @@ mod hydrate_only {
             signals.validation.set(validate(&copy.content, copy.format));
             signals.checked_text.set(copy.content.clone());
             self.changed(copy.content);
-            let tab = copy.tab_id;
-            spawn_local(async move {
-                let _ = discard_working_copy(tab).await;
-            });
+            // A copy only this browser kept reaches the server with this tab's next autosave.
+            if !copy.in_this_browser {
+                let tab = copy.tab_id;
+                spawn_local(async move {
+                    let _ = discard_working_copy(tab).await;
+                });
+            }
         }
 
         /// Sends the text to the server's validator; only the newest reply is shown.
@@ -1228,7 +1386,7 @@ mod hydrate_only {
 
         /// Combines the newer version saved elsewhere with this editor's text: changes that do
         /// not overlap go in by themselves (one undoable step), and the next save goes on top
-        /// of that version; overlapping ones are left to Keep mine or Reload.
+        /// of that version; overlapping ones open the conflict view, one choice each.
         pub fn merge_with(self, change: StrategyChange) {
             let signals = self.signals;
             let (Some(id), Some(mine_version)) =
@@ -1237,8 +1395,8 @@ mod hydrate_only {
                 return;
             };
             spawn_local(async move {
-                let base = crate::strategies::strategy_version(id, mine_version).await;
-                let theirs = crate::strategies::strategy_version(id, change.version).await;
+                let base = strategy_version(id, mine_version).await;
+                let theirs = strategy_version(id, change.version).await;
                 let (Ok(base), Ok(theirs)) = (base, theirs) else {
                     signals.alert.set(Some(
                         "The versions to merge could not be loaded; try again, or Reload.".into(),
@@ -1247,36 +1405,122 @@ mod hydrate_only {
                 };
                 if theirs.info.format != signals.format.get_untracked() {
                     signals.alert.set(Some(
-                        "The other window switched notation, so the texts cannot be merged line by line: Keep mine or Reload.".into(),
+                        "The other window switched notation, so the texts cannot be merged line by line: Keep mine or Take theirs.".into(),
                     ));
                     return;
                 }
                 let mine = self.current_text();
-                match crate::strategies::merge::merge_texts(&base.content, &mine, &theirs.content) {
-                    crate::strategies::merge::Merged::Clean(merged) => {
-                        self.editor.with_value(|editor| {
-                            if let Some(editor) = editor {
-                                editor.replace_text(&merged);
-                            }
-                        });
-                        signals.notice.set(None);
-                        signals.alert.set(None);
-                        signals.lock_version.set(Some(change.lock_version));
-                        signals.version.set(Some(change.version));
-                        signals.saved.set(theirs.content);
-                        self.changed(merged);
-                        signals.status_line.set(format!(
-                            "Merged with version {}: check the text, then save.",
-                            change.version
-                        ));
-                    }
-                    crate::strategies::merge::Merged::Overlapping { places } => {
-                        signals.alert.set(Some(format!(
-                            "Both windows changed the same lines ({places} place{}): choose Keep mine, or Reload to take theirs.",
-                            if places == 1 { "" } else { "s" }
-                        )))
+                let chunks = merge_chunks(&base.content, &mine, &theirs.content);
+                if overlaps(&chunks) == 0 {
+                    let merged = assemble(&chunks, |_, _| String::new());
+                    self.adopt_merge(merged, change, theirs.content);
+                    return;
+                }
+                signals.alert.set(None);
+                signals.merging.set(Some(super::MergeOffer {
+                    change,
+                    base_version: mine_version,
+                    theirs: theirs.content,
+                    chunks,
+                }));
+            });
+        }
+
+        /// The merged text goes into the editor (one undoable step), checked at once; the next
+        /// save goes on top of their version.
+        pub fn adopt_merge(self, merged: String, change: StrategyChange, theirs: String) {
+            let signals = self.signals;
+            self.editor.with_value(|editor| {
+                if let Some(editor) = editor {
+                    editor.replace_text(&merged);
+                }
+            });
+            signals.merging.set(None);
+            signals.notice.set(None);
+            signals.alert.set(None);
+            signals.lock_version.set(Some(change.lock_version));
+            signals.version.set(Some(change.version));
+            signals.saved.set(theirs);
+            signals
+                .validation
+                .set(validate(&merged, signals.format.get_untracked()));
+            signals.checked_text.set(merged.clone());
+            self.changed(merged);
+            signals.status_line.set(format!(
+                "Merged with version {}: check the text, then save.",
+                change.version
+            ));
+        }
+
+        /// Loads the version saved elsewhere into the editor. This window's text is first
+        /// stored as a working copy of its own (offered below, to restore); if it cannot be
+        /// stored, nothing changes.
+        pub fn take_theirs(self, change: StrategyChange) {
+            let signals = self.signals;
+            let Some(id) = signals.id.get_untracked() else {
+                return;
+            };
+            spawn_local(async move {
+                let Ok(theirs) = strategy_version(id, change.version).await else {
+                    signals.alert.set(Some(format!(
+                        "Version {} could not be loaded; nothing was changed. Try again.",
+                        change.version
+                    )));
+                    return;
+                };
+                let mine = self.current_text();
+                let mine_format = signals.format.get_untracked();
+                let mine_lock_version = signals.lock_version.get_untracked();
+                if mine != theirs.content {
+                    let kept_tab = Uuid::new_v4();
+                    let kept = autosave_strategy(
+                        kept_tab,
+                        1,
+                        Some(id),
+                        mine.clone(),
+                        mine_format,
+                        mine_lock_version,
+                    )
+                    .await;
+                    match kept {
+                        Ok(ack) => signals.offered.set(Some(WorkingCopy {
+                            tab_id: kept_tab,
+                            format: mine_format,
+                            changes: diff_rows(&theirs.content, &mine),
+                            content: mine,
+                            base_lock_version: mine_lock_version,
+                            saved_at: ack.saved_at,
+                            in_this_browser: false,
+                        })),
+                        Err(_) => {
+                            signals.alert.set(Some(
+                                "Your text could not be stored, so it stays in the editor: try Take theirs again when the server answers.".into(),
+                            ));
+                            return;
+                        }
                     }
                 }
+                let format = theirs.info.format;
+                signals.format.set(format);
+                self.editor.with_value(|editor| {
+                    if let Some(editor) = editor {
+                        editor.set_format(format);
+                        editor.replace_text(&theirs.content);
+                    }
+                });
+                signals.merging.set(None);
+                signals.notice.set(None);
+                signals.alert.set(None);
+                signals.lock_version.set(Some(change.lock_version));
+                signals.version.set(Some(change.version));
+                signals.saved.set(theirs.content.clone());
+                signals.validation.set(validate(&theirs.content, format));
+                signals.checked_text.set(theirs.content.clone());
+                self.changed(theirs.content);
+                signals.status_line.set(format!(
+                    "Took version {}: your text is kept below, to restore if you need it.",
+                    change.version
+                ));
             });
         }
 

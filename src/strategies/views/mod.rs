@@ -7,6 +7,7 @@ mod details;
 mod editor;
 mod list;
 mod live;
+mod merge_view;
 mod versions;
 
 pub use details::StrategyPage;

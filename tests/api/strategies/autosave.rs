@@ -29,13 +29,6 @@ async fn autosave(
         .await
 }
 
-async fn open(trader: &Trader, strategy: Option<&str>) -> Value {
-    let fields: Vec<(&str, &str)> = strategy.map(|id| vec![("id", id)]).unwrap_or_default();
-    let response = trader.browser.call("/api/strategies/open", &fields).await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
-}
-
 #[tokio::test]
 async fn an_autosave_keeps_even_an_invalid_text_and_a_stale_write_never_replaces_a_newer_one() {
     let app = spawn_app().await;
@@ -55,7 +48,7 @@ async fn an_autosave_keeps_even_an_invalid_text_and_a_stale_write_never_replaces
         .unwrap();
     assert_eq!(late["stored"], false);
 
-    let start = open(&trader, Some(&id)).await;
+    let start = trader.open(Some(&id)).await;
     let copy = &start["working_copy"];
     assert_eq!(
         copy["content"],
@@ -81,7 +74,7 @@ async fn the_save_a_working_copy_leads_to_forgets_it() {
         200
     );
     assert_eq!(
-        open(&trader, None).await["working_copy"]["content"],
+        trader.open(None).await["working_copy"]["content"],
         text.as_str()
     );
     let saved = trader
@@ -97,7 +90,7 @@ async fn the_save_a_working_copy_leads_to_forgets_it() {
         )
         .await;
     assert_eq!(saved.status(), 200);
-    assert!(open(&trader, None).await["working_copy"].is_null());
+    assert!(trader.open(None).await["working_copy"].is_null());
     assert_eq!(app.count("SELECT count(*) FROM strategy_drafts").await, 0);
 }
 
@@ -125,5 +118,35 @@ async fn a_working_copy_can_be_discarded_and_another_users_strategy_is_not_found
         .call("/api/strategies/discard-working-copy", &[("tab_id", &tab)])
         .await;
     assert_eq!(discarded.status(), 200);
-    assert!(open(&owner, Some(&id)).await["working_copy"].is_null());
+    assert!(owner.open(Some(&id)).await["working_copy"].is_null());
+}
+
+#[tokio::test]
+async fn a_tab_back_at_the_committed_text_does_not_hide_another_tabs_working_copy() {
+    let app = spawn_app().await;
+    let trader = Trader::new(&app).await;
+    let id = trader.create("Two tabs").await;
+    let kept = document("Two tabs").replace("rsi_14 > 70", "rsi_14 > 72");
+    let (kept_tab, other_tab) = (
+        uuid::Uuid::new_v4().to_string(),
+        uuid::Uuid::new_v4().to_string(),
+    );
+    assert_eq!(
+        autosave(&trader, &kept_tab, "1", Some(&id), &kept)
+            .await
+            .status(),
+        200
+    );
+    // Later, another tab autosaves the committed text (it took theirs, or undid its edits).
+    let committed = document("Two tabs");
+    assert_eq!(
+        autosave(&trader, &other_tab, "1", Some(&id), &committed)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        trader.open(Some(&id)).await["working_copy"]["content"],
+        kept.as_str()
+    );
 }

@@ -3,6 +3,8 @@
 //! lifecycle, duplicates, the list, and user isolation (another user's strategy is a 404).
 
 mod autosave;
+mod faults;
+mod form_conflicts;
 mod isolation;
 mod lifecycle;
 mod list;
@@ -62,6 +64,21 @@ impl Trader {
         assert_eq!(response.status(), 200, "{:?}", response.text().await);
         let saved: Value = response.json().await.unwrap();
         saved["id"].as_str().unwrap().to_string()
+    }
+
+    /// The editor page's HTML, as a browser without JavaScript gets it.
+    pub async fn editor_page(&self, id: &str) -> String {
+        let response = self.browser.get(&format!("/strategies/{id}/edit")).await;
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    }
+
+    /// `open_editor` as the editor calls it: the document and any working copy to offer.
+    pub async fn open(&self, id: Option<&str>) -> Value {
+        let fields: Vec<(&str, &str)> = id.map(|id| vec![("id", id)]).unwrap_or_default();
+        let response = self.browser.call("/api/strategies/open", &fields).await;
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+        response.json().await.unwrap()
     }
 
     pub async fn overview(&self, id: &str) -> reqwest::Response {

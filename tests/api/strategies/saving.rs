@@ -48,59 +48,6 @@ async fn saving_with_a_stale_lock_version_returns_a_conflict() {
 }
 
 #[tokio::test]
-async fn of_racing_saves_exactly_one_wins_and_no_version_number_is_skipped() {
-    let app = spawn_app().await;
-    let trader = Trader::new(&app).await;
-    let id = trader.create("Race").await;
-    for round in 0..5i64 {
-        let lock = (1 + round).to_string();
-        let mut racers = tokio::task::JoinSet::new();
-        for n in 0..8 {
-            let client = trader.browser.client.clone();
-            let base = trader.browser.base.clone();
-            let (id, lock) = (id.clone(), lock.clone());
-            let text = document(&format!("Race {round}-{n}"));
-            racers.spawn(async move {
-                client
-                    .post(format!("{base}/api/strategies/save"))
-                    .header("accept", "application/json")
-                    .header("origin", &base)
-                    .form(&[
-                        ("id", id.as_str()),
-                        ("content", text.as_str()),
-                        ("format", "yaml"),
-                        ("lock_version", lock.as_str()),
-                        ("draft", "false"),
-                    ])
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
-            });
-        }
-        let statuses: Vec<u16> = racers.join_all().await;
-        assert_eq!(
-            statuses.iter().filter(|s| **s == 200).count(),
-            1,
-            "round {round}: {statuses:?}"
-        );
-        assert!(
-            statuses.iter().all(|s| *s == 200 || *s == 409),
-            "{statuses:?}"
-        );
-    }
-    let numbers: Vec<i32> = sqlx::query_scalar(
-        "SELECT number FROM strategy_versions WHERE strategy_id = $1::uuid ORDER BY number",
-    )
-    .bind(&id)
-    .fetch_all(&app.pool)
-    .await
-    .unwrap();
-    assert_eq!(numbers, vec![1, 2, 3, 4, 5, 6]);
-}
-
-#[tokio::test]
 async fn save_refuses_a_document_with_errors_but_save_as_draft_keeps_it() {
     let app = spawn_app().await;
     let trader = Trader::new(&app).await;
@@ -276,13 +223,7 @@ async fn a_plain_form_post_creates_and_saves_and_a_refusal_keeps_the_text() {
         refused.headers()["location"],
         format!("/strategies/{id}/edit")
     );
-    let page = trader
-        .browser
-        .get(&format!("/strategies/{id}/edit"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = trader.editor_page(&id).await;
     assert!(
         page.contains("timeframe: &quot;2h&quot;") || page.contains("timeframe: \"2h\""),
         "the text came back"

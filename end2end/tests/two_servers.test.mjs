@@ -1,0 +1,67 @@
+// Two copies of the server on one database, as behind a load balancer: the live channel
+// crosses processes through Postgres. An editor open on copy A hears a save made through
+// copy B, and presence counts the tabs on both. scripts/test-all starts copy B on another
+// port (same database, same SECRET_KEY_BASE, so one session works on both) and names it in
+// SECOND_BASE_URL.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE_URL, launchBrowser, openPage, signedInState, waitForHydration } from './browser.mjs';
+
+const SECOND_BASE_URL = process.env.SECOND_BASE_URL;
+let browser;
+
+before(async () => {
+  assert.ok(SECOND_BASE_URL, 'SECOND_BASE_URL names the second server copy (scripts/test-all starts it)');
+  assert.notEqual(new URL(SECOND_BASE_URL).port, new URL(BASE_URL).port);
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function openEditor(page, path) {
+  await page.goto(path);
+  await waitForHydration(page);
+  await page.getByRole('textbox', { name: 'Strategy document' }).waitFor();
+}
+
+async function retypeLine(page, on, text) {
+  await page.locator('.cm-line', { hasText: on }).click();
+  await page.keyboard.press('End');
+  await page.keyboard.press('Shift+Home');
+  await page.keyboard.type(text);
+}
+
+test('an editor on one server copy is told of a save made through the other, and presence counts tabs on both', async () => {
+  const storageState = await signedInState(browser, { prefix: 'two-servers' });
+  const onA = await openPage(browser, { storageState });
+  const onB = await openPage(browser, { storageState, baseURL: SECOND_BASE_URL });
+
+  await openEditor(onA.page, '/strategies/new?template=ma_cross');
+  await retypeLine(onA.page, 'name: "MA cross"', 'name: "Across two servers"');
+  await onA.page.getByRole('button', { name: 'Save', exact: true }).click();
+  await onA.page.getByRole('status').filter({ hasText: /\(version 1\)/ }).waitFor();
+  const id = onA.page.url().split('/')[4];
+
+  // The same strategy opened through copy B: each editor counts the other.
+  await openEditor(onB.page, `/strategies/${id}/edit`);
+  assert.ok(onB.page.url().startsWith(SECOND_BASE_URL), onB.page.url());
+  await onB.page.getByText('Also open in 1 other tab').waitFor({ timeout: 5000 });
+  await onA.page.getByText('Also open in 1 other tab').waitFor({ timeout: 5000 });
+
+  // Saved through copy B, told on copy A.
+  await retypeLine(onB.page, 'period: 20', 'period: 26');
+  await onB.page.getByRole('button', { name: 'Save', exact: true }).click();
+  await onB.page.getByRole('status').filter({ hasText: /\(version 2\)/ }).waitFor();
+  const saved = Date.now();
+  await onA.page.getByRole('alert').filter({ hasText: /Changed in another window at \d\d:\d\d \(version 2\)/ }).waitFor({ timeout: 3000 });
+  const told = Date.now() - saved;
+  console.log(`notice across server copies seen ${told} ms after the save was acknowledged`);
+
+  // Closing the tab on copy B is seen on copy A.
+  await onB.context.close();
+  await onA.page.getByText('Also open in 1 other tab').waitFor({ state: 'detached', timeout: 5000 });
+  assert.deepEqual(onA.problems, []);
+  assert.deepEqual(onB.problems, []);
+  await onA.context.close();
+});
