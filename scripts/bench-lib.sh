@@ -24,7 +24,9 @@ build_release_server() {
   cargo_shared build --release --features ssr --bin trading_strategy >&2
   mkdir -p "$CARGO_TARGET_DIR/bench"
   BENCH_BIN="$CARGO_TARGET_DIR/bench/trading_strategy"
-  cp "$CARGO_TARGET_DIR/release/trading_strategy" "$BENCH_BIN"
+  # Renamed into place, so that a copy still running from an earlier run is no obstacle.
+  cp "$CARGO_TARGET_DIR/release/trading_strategy" "$BENCH_BIN.new"
+  mv -f "$BENCH_BIN.new" "$BENCH_BIN"
 }
 
 BENCH_DB_NAME=""
