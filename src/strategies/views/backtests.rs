@@ -9,7 +9,7 @@ use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use super::{
-    charts::{amount, day, percent, EquityChart, PriceChart},
+    charts::{amount, day, percent, price, EquityChart, PriceChart},
     format_time,
     live::listen_for_changes_and_backtests,
     set_error_status, strategy_id_param, ErrorMessage,
@@ -30,6 +30,20 @@ pub fn run_state(run: &RunSummary) -> String {
         (RunStatus::Queued, Some(1)) => "Waiting (next in line)".to_string(),
         (RunStatus::Queued, Some(place)) => format!("Waiting ({place} in line)"),
         (status, _) => status.label().to_string(),
+    }
+}
+
+/// While a run waits or runs, asks again every 2 seconds: the live channel may open only
+/// after a quick run ended, and a place in line moves with other users' runs too.
+#[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+fn refresh_while_pending(pending: bool, refresh: Callback<()>) {
+    #[cfg(feature = "hydrate")]
+    if pending {
+        if let Ok(handle) =
+            set_interval_with_handle(move || refresh.run(()), std::time::Duration::from_secs(2))
+        {
+            on_cleanup(move || handle.clear());
+        }
     }
 }
 
@@ -66,8 +80,12 @@ fn RunField(
 
 /// The strategy page's "Backtests" section.
 #[component]
-pub fn BacktestsPanel(panel: BacktestPanel) -> impl IntoView {
+pub fn BacktestsPanel(panel: BacktestPanel, refresh: Callback<()>) -> impl IntoView {
     let id = panel.strategy_id;
+    refresh_while_pending(
+        panel.runs.iter().any(|run| run.status.is_pending()),
+        refresh,
+    );
     let (start, start_error) = form_action!(StartBacktest);
     let form = match (panel.series.clone(), panel.stored.clone()) {
         (None, _) => view! {
@@ -153,7 +171,7 @@ pub fn BacktestPage() -> impl IntoView {
             .get("run")
             .and_then(|run| run.parse::<Uuid>().ok())
     });
-    let results = Resource::new(
+    let results_resource = Resource::new(
         move || (id.get(), run_id.get()),
         |(id, run)| async move {
             match (id, run) {
@@ -165,21 +183,21 @@ pub fn BacktestPage() -> impl IntoView {
     listen_for_changes_and_backtests(
         move |change| {
             if Some(change.strategy_id) == id.get_untracked() {
-                results.refetch();
+                results_resource.refetch();
             }
         },
         move |change| {
             if Some(change.run_id) == run_id.get_untracked() {
-                results.refetch();
+                results_resource.refetch();
             }
         },
-        move || results.refetch(),
+        move || results_resource.refetch(),
     );
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading the backtest…"</p> }>
             {move || Suspend::new(async move {
-                match results.await {
-                    Ok(results) => view! { <Results results /> }.into_any(),
+                match results_resource.await {
+                    Ok(results) => view! { <Results results refresh=Callback::new(move |_| results_resource.refetch()) /> }.into_any(),
                     Err(error) => {
                         set_error_status(&error);
                         view! { <Title text="Backtest not found" /><ErrorMessage error /> }.into_any()
@@ -191,8 +209,9 @@ pub fn BacktestPage() -> impl IntoView {
 }
 
 #[component]
-fn Results(results: RunResults) -> impl IntoView {
+fn Results(results: RunResults, refresh: Callback<()>) -> impl IntoView {
     let run = results.run.clone();
+    refresh_while_pending(run.status.is_pending(), refresh);
     let settings = run.settings.clone();
     let strategy_href = format!("/strategies/{}", run.strategy_id);
     let csv = format!(
@@ -411,8 +430,8 @@ fn TradesTable(trades: Vec<Trade>) -> impl IntoView {
                         <td class="number">{number + 1}</td>
                         <td>{day(trade.entry_time)}</td>
                         <td>{day(trade.exit_time)}</td>
-                        <td class="number">{amount(trade.entry_price)}</td>
-                        <td class="number">{amount(trade.exit_price)}</td>
+                        <td class="number">{price(trade.entry_price)}</td>
+                        <td class="number">{price(trade.exit_price)}</td>
                         <td class="number">{format!("{:.4}", trade.quantity)}</td>
                         <td class={if trade.pnl >= 0.0 { "number gain" } else { "number loss" }}>{amount(trade.pnl)}</td>
                         <td class="number">{percent(trade.return_pct)}</td>

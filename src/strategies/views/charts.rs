@@ -118,10 +118,28 @@ pub fn drawdowns(equity: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// A bar's time: the day alone at midnight UTC (daily bars), otherwise with the hour.
 pub fn day(time: i64) -> String {
+    let format = if time % 86_400 == 0 {
+        "%Y-%m-%d"
+    } else {
+        "%Y-%m-%d %H:%M"
+    };
     DateTime::<Utc>::from_timestamp(time, 0)
-        .map(|t| t.format("%Y-%m-%d").to_string())
+        .map(|t| t.format(format).to_string())
         .unwrap_or_default()
+}
+
+/// A price with the decimals its size needs (`1.18342`, `12.3456`, `1,234.56`).
+pub fn price(value: f64) -> String {
+    let magnitude = value.abs();
+    let decimals = match magnitude {
+        m if m < 1.0 => 6,
+        m if m < 10.0 => 5,
+        m if m < 100.0 => 4,
+        _ => return amount(value),
+    };
+    format!("{value:.decimals$}")
 }
 
 /// A value with thousands separators and two decimals (`12,345.67`).
@@ -255,7 +273,7 @@ pub fn EquityChart(equity: EquityCurve) -> impl IntoView {
         .map(|(value, down)| format!("equity {} · drawdown {}", amount(*value), percent(*down)))
         .collect();
     view! {
-        <Chart id="equity-chart" height plot description times=time.clone() labels>
+        <Chart id="equity-chart" height plot description times=time.clone() labels value_text=amount>
             <path d=plot.line(&time, &equity) class="equity-line" />
             <text x=LEFT + 4.0 y=236 class="axis-label">"Drawdown"</text>
             <ValueAxis plot=under top_label="0%".to_string() bottom_label=format!("-{}", percent(deepest)) />
@@ -288,13 +306,13 @@ pub fn PriceChart(prices: PriceSeries, trades: Vec<Trade>, pair: String) -> impl
                 "Trade {}: bought {:.4} at {} on {}",
                 number + 1,
                 trade.quantity,
-                amount(trade.entry_price),
+                price(trade.entry_price),
                 day(trade.entry_time)
             );
             let exit = format!(
                 "Trade {}: sold at {} on {} ({}), {} ({})",
                 number + 1,
-                amount(trade.exit_price),
+                price(trade.exit_price),
                 day(trade.exit_time),
                 trade.exit_reason.name().replace('_', " "),
                 amount(trade.pnl),
@@ -319,7 +337,7 @@ pub fn PriceChart(prices: PriceSeries, trades: Vec<Trade>, pair: String) -> impl
     );
     let labels: Vec<String> = close
         .iter()
-        .map(|value| format!("close {}", amount(*value)))
+        .map(|value| format!("close {}", price(*value)))
         .collect();
     let note = (trades.len() > MARKED_TRADES).then(|| {
         format!(
@@ -328,7 +346,7 @@ pub fn PriceChart(prices: PriceSeries, trades: Vec<Trade>, pair: String) -> impl
         )
     });
     view! {
-        <Chart id="price-chart" height plot description times=time.clone() labels note>
+        <Chart id="price-chart" height plot description times=time.clone() labels value_text=price note>
             <path d=plot.line(&time, &close) class="price-line" />
             <g class="markers">{markers}</g>
         </Chart>
@@ -346,6 +364,8 @@ fn Chart(
     description: String,
     times: Vec<i64>,
     labels: Vec<String>,
+    /// How the value axis prints its values.
+    value_text: fn(f64) -> String,
     #[prop(default = None)] note: Option<String>,
     children: Children,
 ) -> impl IntoView {
@@ -357,7 +377,7 @@ fn Chart(
             <svg viewBox=format!("0 0 {WIDTH} {height}") role="img" aria-labelledby=labelled_by
                 on:mousemove=hover_handlers(plot, set_hovered) on:mouseleave=move |_| set_hovered.set(None)>
                 <title id=title_id>{description.clone()}</title>
-                <ValueAxis plot top_label=amount(plot.high) bottom_label=amount(plot.low) />
+                <ValueAxis plot top_label=value_text(plot.high) bottom_label=value_text(plot.low) />
                 {children()}
                 <TimeAxis plot y=height - 6.0 />
                 <Cursor plot times labels height=height - 20.0 hovered />
@@ -403,6 +423,15 @@ mod tests {
     fn a_flat_series_still_gets_a_plot_with_height() {
         let plot = Plot::fit(&[0, 1], &[7.0, 7.0], 0.0, 100.0);
         assert!(plot.y(7.0).is_finite());
+    }
+
+    #[test]
+    fn prices_keep_the_decimals_their_size_needs_and_times_show_the_hour_when_not_midnight() {
+        assert_eq!(price(1.183421), "1.18342");
+        assert_eq!(price(12.34567), "12.3457");
+        assert_eq!(price(1234.567), "1,234.57");
+        assert_eq!(day(86_400), "1970-01-02");
+        assert_eq!(day(86_400 + 3_600), "1970-01-02 01:00");
     }
 
     #[test]

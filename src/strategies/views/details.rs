@@ -166,7 +166,7 @@ fn Overview(
                 <Transition fallback=|| view! { <p class="loading">"Loading the backtests…"</p> }>
                     {move || Suspend::new(async move {
                         match backtests.await {
-                            Ok(panel) => view! { <BacktestsPanel panel /> }.into_any(),
+                            Ok(panel) => view! { <BacktestsPanel panel refresh=Callback::new(move |_| backtests.refetch()) /> }.into_any(),
                             Err(error) => view! { <p class="form-alert" role="alert">{error.to_string()}</p> }.into_any(),
                         }
                     })}
