@@ -1,7 +1,7 @@
 //! The results page's charts as SVG, drawn on the server (readable without JavaScript): the
 //! equity curve with its drawdown below it, and the price with a marker per entry and exit.
-//! Each marker has a `<title>` (the browser's hover text); after hydration a moving cursor
-//! shows the date and value under the pointer.
+//! Each marker, and each of the thin strips a chart is cut into, has a `<title>`: the
+//! browser's hover text, so the details show with or without JavaScript.
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -60,13 +60,6 @@ impl Plot {
 
     pub fn y(&self, value: f64) -> f64 {
         self.top + (self.high - value) / (self.high - self.low) * self.height
-    }
-
-    /// The time under a horizontal position (for the hover cursor).
-    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-    pub fn time_at(&self, x: f64) -> i64 {
-        let share = ((x - LEFT) / (WIDTH - LEFT - RIGHT)).clamp(0.0, 1.0);
-        self.first + (share * (self.last - self.first) as f64).round() as i64
     }
 
     /// An SVG path through the points.
@@ -167,64 +160,33 @@ pub fn percent(value: f64) -> String {
     }
 }
 
-/// The value nearest `time` in a series (for the hover cursor).
-fn nearest(times: &[i64], time: i64) -> Option<usize> {
-    if times.is_empty() {
-        return None;
-    }
-    let index = times.partition_point(|t| *t < time);
-    Some(match index {
-        0 => 0,
-        i if i >= times.len() => times.len() - 1,
-        i if time - times[i - 1] <= times[i] - time => i - 1,
-        i => i,
-    })
-}
+/// How many hover strips a chart has at most (each one's `<title>` names its first point).
+const HOVER_STRIPS: usize = 120;
 
-/// A cursor that follows the pointer after hydration: a vertical line and a label.
+/// Invisible vertical strips over a chart, each with a `<title>`: the browser shows the date
+/// and value under the pointer, with or without JavaScript.
 #[component]
-fn Cursor(
-    plot: Plot,
-    times: Vec<i64>,
-    labels: Vec<String>,
-    height: f64,
-    hovered: ReadSignal<Option<i64>>,
-) -> impl IntoView {
-    move || {
-        let time = hovered.get()?;
-        let index = nearest(&times, time)?;
-        let x = plot.x(times[index]);
-        let text = format!("{} · {}", day(times[index]), labels[index]);
-        let anchor = if x > WIDTH / 2.0 { "end" } else { "start" };
-        let text_x = if x > WIDTH / 2.0 { x - 6.0 } else { x + 6.0 };
-        Some(view! {
-            <g class="chart-cursor" aria-hidden="true">
-                <line x1=x x2=x y1=8 y2=height class="cursor-line" />
-                <text x=text_x y=20 text-anchor=anchor class="cursor-label">{text}</text>
-            </g>
-        })
-    }
-}
-
-/// The pointer's time over a chart, set on mouse moves (only with JavaScript).
-fn hover_handlers(plot: Plot, set: WriteSignal<Option<i64>>) -> impl Fn(leptos::ev::MouseEvent) {
-    move |event: leptos::ev::MouseEvent| {
-        #[cfg(feature = "hydrate")]
-        {
-            use leptos::wasm_bindgen::JsCast;
-            let Some(svg) = event
-                .current_target()
-                .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
-            else {
-                return;
+fn HoverStrips(plot: Plot, times: Vec<i64>, labels: Vec<String>, height: f64) -> impl IntoView {
+    let count = times.len().min(labels.len());
+    let strips = count.min(HOVER_STRIPS);
+    (0..strips)
+        .map(|strip| {
+            let first = strip * count / strips;
+            let next = ((strip + 1) * count / strips).min(count - 1);
+            let left = plot.x(times[first]);
+            let right = if strip + 1 == strips {
+                WIDTH - RIGHT
+            } else {
+                plot.x(times[next])
             };
-            let width = f64::from(svg.client_width().max(1));
-            let x = f64::from(event.offset_x()) / width * WIDTH;
-            set.set(Some(plot.time_at(x)));
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (event, plot, set);
-    }
+            let text = format!("{} · {}", day(times[first]), labels[first]);
+            view! {
+                <rect class="hover-strip" x=left y=plot.top width=(right - left).max(1.0) height=height - plot.top>
+                    <title>{text}</title>
+                </rect>
+            }
+        })
+        .collect_view()
 }
 
 /// Two labels of the value axis (top and bottom of a plot).
@@ -369,18 +331,16 @@ fn Chart(
     #[prop(default = None)] note: Option<String>,
     children: Children,
 ) -> impl IntoView {
-    let (hovered, set_hovered) = signal(None::<i64>);
     let title_id = format!("{id}-title");
     let labelled_by = title_id.clone();
     view! {
         <figure class="chart" id=id>
-            <svg viewBox=format!("0 0 {WIDTH} {height}") role="img" aria-labelledby=labelled_by
-                on:mousemove=hover_handlers(plot, set_hovered) on:mouseleave=move |_| set_hovered.set(None)>
+            <svg viewBox=format!("0 0 {WIDTH} {height}") role="img" aria-labelledby=labelled_by>
                 <title id=title_id>{description.clone()}</title>
                 <ValueAxis plot top_label=value_text(plot.high) bottom_label=value_text(plot.low) />
+                <HoverStrips plot times labels height=height - 20.0 />
                 {children()}
                 <TimeAxis plot y=height - 6.0 />
-                <Cursor plot times labels height=height - 20.0 hovered />
             </svg>
             <figcaption>{description}{note}</figcaption>
         </figure>
@@ -398,7 +358,6 @@ mod tests {
         assert_eq!(plot.y(5.0), 110.0);
         assert_eq!(plot.x(0), LEFT);
         assert_eq!(plot.x(10), WIDTH - RIGHT);
-        assert_eq!(plot.time_at(WIDTH - RIGHT), 10);
     }
 
     #[test]
@@ -439,13 +398,5 @@ mod tests {
         assert_eq!(amount(1_234_567.891), "1,234,567.89");
         assert_eq!(amount(-950.0), "-950.00");
         assert_eq!(percent(0.1234), "12.34%");
-    }
-
-    #[test]
-    fn the_cursor_finds_the_nearest_point() {
-        assert_eq!(nearest(&[0, 10, 20], 14), Some(1));
-        assert_eq!(nearest(&[0, 10, 20], 16), Some(2));
-        assert_eq!(nearest(&[0, 10, 20], 99), Some(2));
-        assert_eq!(nearest(&[], 1), None);
     }
 }

@@ -308,6 +308,7 @@ async fn the_results_page_shows_figures_charts_and_settings_and_the_trades_downl
         "class=\"equity-line\"",
         "class=\"drawdown-area\"",
         "class=\"marker entry\"",
+        "class=\"hover-strip\"",
         "Trade 1: bought",
         "0.1% per side",
         "2006-01-01 to 2012-12-31",
