@@ -38,3 +38,27 @@ export async function openPage(browser, { javaScript = true, storageState } = {}
 export async function waitForHydration(page) {
   await page.locator('body[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 30000 });
 }
+
+// Registers a new account and logs in with it (an unconfirmed account may), in a context of
+// its own; answers that context's storage state, so that each test's context starts signed in
+// without another sign-up (sign-ups and log-ins from one address are rate limited).
+export async function signedInStorageState(browser, emailPrefix) {
+  const password = 'correct horse battery staple';
+  const { context, page } = await openPage(browser);
+  const email = `${emailPrefix}-${crypto.randomUUID()}@example.com`;
+  await page.goto('/users/register');
+  await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel(/^Password/).fill(password);
+  await page.getByRole('button', { name: 'Create an account' }).click();
+  await page.waitForURL('**/users/check-email');
+  await page.goto('/users/log-in');
+  await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL('**/strategies**');
+  const state = await context.storageState();
+  await context.close();
+  return state;
+}
