@@ -19,7 +19,8 @@ use crate::{
         problem::ErrorPanel,
     },
     strategies::views::{
-        EditStrategyPage, NewStrategyPage, StrategiesPage, StrategyPage, VersionPage, VersionsPage,
+        BacktestPage, EditStrategyPage, NewStrategyPage, StrategiesPage, StrategyPage, VersionPage,
+        VersionsPage,
     },
 };
 
@@ -79,6 +80,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/strategies/:id/edit") view=EditStrategyPage ssr=SsrMode::Async />
                         <Route path=path!("/strategies/:id/versions") view=VersionsPage ssr=SsrMode::Async />
                         <Route path=path!("/strategies/:id/versions/:number") view=VersionPage ssr=SsrMode::Async />
+                        <Route path=path!("/strategies/:id/backtests/:run") view=BacktestPage ssr=SsrMode::Async />
                     </Routes>
                 </ErrorBoundary>
             </main>

@@ -1,6 +1,6 @@
 //! The figures of a finished backtest, computed from its equity curve and its trades.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::simulation::Trade;
 
@@ -8,7 +8,7 @@ const SECONDS_PER_YEAR: f64 = 365.25 * 86_400.0;
 
 /// Every figure DSL.md lists, plus a few a trader reads beside them. Ratios are fractions
 /// (0.05 is 5%); `None` where a figure is undefined (no trades, no losing trade, one bar).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     pub initial_cash: f64,
     pub final_equity: f64,

@@ -4,7 +4,7 @@
 //! slippage per side; the four sizing rules; several positions when
 //! `max_concurrent_positions` allows; every trade recorded.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::language::model::{PositionSizing, RiskParameters, SizingType, Strategy};
 
@@ -63,7 +63,7 @@ impl BacktestSettings {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExitReason {
     ExitCondition,
@@ -93,7 +93,7 @@ impl ExitReason {
 
 /// One round trip. Bars are indexes into the candle series; prices are fills (slippage
 /// included); `pnl` is net of both commissions.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Trade {
     pub entry_bar: usize,
     pub exit_bar: usize,
@@ -108,7 +108,7 @@ pub struct Trade {
     pub exit_reason: ExitReason,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EquityPoint {
     pub time: i64,
     pub equity: f64,

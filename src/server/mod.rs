@@ -34,6 +34,7 @@ pub fn page_rules() -> Vec<PageRule> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BackgroundIntervals {
     pub accounts: accounts::ssr::Intervals,
+    pub strategies: strategies::ssr::Intervals,
 }
 
 /// Starts listening for realtime events (returns once listening, so nothing announced
@@ -41,5 +42,5 @@ pub struct BackgroundIntervals {
 pub async fn start_background(state: &AppState, intervals: BackgroundIntervals) {
     state.realtime.listen(state.pool.clone()).await;
     accounts::ssr::spawn_background(state, intervals.accounts);
-    strategies::ssr::spawn_background(state);
+    strategies::ssr::spawn_background(state, intervals.strategies);
 }

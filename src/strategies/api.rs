@@ -5,13 +5,14 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use super::{
+    backtests::{BacktestPanel, RunResults},
     AutosaveAck, CheckReply, ListQuery, ReturnedDraft, Saved, StrategyDocument, StrategyList,
     StrategyOverview, Transition, VersionComparison, VersionText, WorkingCopy,
 };
 use crate::{error::AppError, language::Format, web::Navigation};
 
 #[cfg(feature = "ssr")]
-use super::ssr::flows;
+use super::ssr::{backtest_flows, flows};
 #[cfg(feature = "ssr")]
 use crate::{
     state::AppState,
@@ -253,6 +254,73 @@ pub async fn discard_working_copy(tab_id: Uuid) -> Result<(), AppError> {
         async {
             let (s, u) = user().await?;
             flows::discard_working_copy(&s, u, tab_id).await
+        }
+        .await,
+    )
+}
+
+/// The strategy page's backtest panel: the start form's defaults and the runs so far.
+#[server(prefix = "/api/strategies", endpoint = "backtests")]
+pub async fn load_backtests(id: Uuid) -> Result<BacktestPanel, AppError> {
+    respond(
+        async {
+            let (s, u) = user().await?;
+            backtest_flows::panel(&s, u, id).await
+        }
+        .await,
+    )
+}
+
+/// Queues a backtest of the current version; without JavaScript a plain form post that
+/// lands back on the strategy page.
+#[server(prefix = "/api/strategies", endpoint = "start-backtest")]
+pub async fn start_backtest(
+    id: Uuid,
+    from: String,
+    to: String,
+    cash: String,
+    commission: String,
+    slippage: String,
+) -> Result<Navigation, AppError> {
+    respond(
+        async {
+            let (s, u) = user().await?;
+            let form = super::backtests::RunForm {
+                from,
+                to,
+                cash,
+                commission,
+                slippage,
+            };
+            let run = backtest_flows::start(&s, u, id, form).await?;
+            Ok(navigate(format!(
+                "/strategies/{id}/backtests/{run}?notice=backtest_queued"
+            )))
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/strategies", endpoint = "cancel-backtest")]
+pub async fn cancel_backtest(id: Uuid, run: Uuid) -> Result<Navigation, AppError> {
+    respond(
+        async {
+            let (s, u) = user().await?;
+            backtest_flows::cancel(&s, u, id, run).await?;
+            Ok(navigate(format!(
+                "/strategies/{id}/backtests/{run}?notice=backtest_cancelled"
+            )))
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/strategies", endpoint = "backtest-results")]
+pub async fn load_backtest_results(id: Uuid, run: Uuid) -> Result<RunResults, AppError> {
+    respond(
+        async {
+            let (s, u) = user().await?;
+            backtest_flows::results(&s, u, id, run).await
         }
         .await,
     )

@@ -5,6 +5,7 @@
 //! validator every part of it uses.
 
 mod api;
+pub mod backtests;
 pub mod merge;
 pub mod templates;
 pub mod views;
@@ -435,6 +436,8 @@ pub enum LiveMessage {
     Changed(StrategyChange),
     /// How many editors (tabs, machines) have the watched strategy open, this one included.
     Presence { strategy_id: Uuid, open: i64 },
+    /// A backtest of one of the user's strategies was queued, started or ended.
+    Backtest(backtests::RunChange),
 }
 
 /// What a page tells the live channel: the strategy its editor shows, if any.

@@ -146,6 +146,9 @@ pub const TEST_INTERVALS: BackgroundIntervals = BackgroundIntervals {
         mail_poll: Duration::from_millis(200),
         expired_rows_cleanup: Duration::from_millis(500),
     },
+    strategies: trading_strategy::strategies::ssr::Intervals {
+        backtest_poll: Duration::from_millis(200),
+    },
 };
 
 pub async fn spawn_app_with(extra_settings: &[(&str, &str)]) -> TestApp {

@@ -115,3 +115,24 @@ pub async fn no_candles_stored(connection: &mut PgConnection) -> Result<bool, sq
             .await?,
     )
 }
+
+/// The first and last stored bar of `series` and how many there are; `None` without any.
+#[tracing::instrument(skip_all, fields(pair = %series.pair, timeframe = series.timeframe.name()))]
+pub async fn stored_span(
+    pool: &PgPool,
+    series: &Series,
+) -> Result<Option<(i64, i64, i64)>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT extract(epoch FROM min(time))::bigint AS first, extract(epoch FROM max(time))::bigint AS last,
+                  count(*) AS "bars!"
+           FROM candles WHERE pair = $1 AND timeframe = $2"#,
+        series.pair,
+        series.timeframe.name(),
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(match (row.first, row.last) {
+        (Some(first), Some(last)) => Some((first, last, row.bars)),
+        _ => None,
+    })
+}

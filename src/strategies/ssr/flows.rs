@@ -6,7 +6,7 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use super::{
-    drafts,
+    backtest_queue, drafts,
     events::StrategyChanged,
     repository::{self, MirroredFields},
 };
@@ -280,11 +280,15 @@ pub async fn change_status(
                 document.version
             )));
         }
-        // Backtests do not exist yet: no version has a finished one.
-        return Err(refuse(format!(
-            "Run a backtest of version {} first.",
-            document.version
-        )));
+        // In the transaction that holds the row: a save cannot slip in between.
+        if !backtest_queue::has_finished_run(&mut transaction, user_id, id, document.version)
+            .await?
+        {
+            return Err(refuse(format!(
+                "Run a backtest of version {} first.",
+                document.version
+            )));
+        }
     }
     let target = transition.target();
     let lock_version = repository::set_status(&mut transaction, user_id, id, target).await?;

@@ -1,8 +1,8 @@
 //! `GET /strategies/live`: the websocket that tells a signed-in user's open pages about
-//! changes to their own strategies, committed through any copy of the server, and how many
-//! editors have the strategy a page shows open. The upgrade checks the session and the
-//! Origin; each event is filtered to its owner; a sign-out everywhere (password change or
-//! reset) closes the socket.
+//! changes to their own strategies and their backtests, committed through any copy of the
+//! server, and how many editors have the strategy a page shows open. The upgrade checks the
+//! session and the Origin; each event is filtered to its owner; a sign-out everywhere
+//! (password change or reset) closes the socket.
 
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{
-    events::{PresenceChanged, StrategyChanged},
+    events::{BacktestChanged, PresenceChanged, StrategyChanged},
     presence,
 };
 use crate::{
@@ -64,6 +64,7 @@ pub async fn upgrade(
     let subscriptions = Subscriptions {
         changes: state.realtime.subscribe(),
         presence: state.realtime.subscribe(),
+        backtests: state.realtime.subscribe(),
         sign_outs: state.realtime.subscribe(),
     };
     socket.on_upgrade(move |socket| relay(socket, state, user_id, subscriptions))
@@ -72,6 +73,7 @@ pub async fn upgrade(
 struct Subscriptions {
     changes: Subscription<StrategyChanged>,
     presence: Subscription<PresenceChanged>,
+    backtests: Subscription<BacktestChanged>,
     sign_outs: Subscription<SignedOutEverywhere>,
 }
 
@@ -107,6 +109,7 @@ async fn relay(
     let Subscriptions {
         mut changes,
         mut presence,
+        mut backtests,
         mut sign_outs,
     } = subscriptions;
     let connection = Uuid::new_v4();
@@ -129,6 +132,15 @@ async fn relay(
             change = changes.recv() => match change {
                 Some(StrategyChanged { user_id: owner, change }) if owner == user_id => {
                     if !send(&mut socket, &LiveMessage::Changed(change)).await {
+                        break;
+                    }
+                }
+                Some(_) => {}
+                None => break,
+            },
+            run = backtests.recv() => match run {
+                Some(BacktestChanged { user_id: owner, change }) if owner == user_id => {
+                    if !send(&mut socket, &LiveMessage::Backtest(change)).await {
                         break;
                     }
                 }

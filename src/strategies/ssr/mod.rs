@@ -1,6 +1,10 @@
 //! The server side of strategies, and what the composition root needs from it: its plain
-//! form routes and its page rules.
+//! form routes and downloads, its page rules, its realtime channels and its background work
+//! (the working-copy cleanup and the backtest worker).
 
+pub mod backtest_flows;
+pub mod backtest_queue;
+pub mod backtest_worker;
 pub mod drafts;
 pub mod events;
 pub mod flows;
@@ -25,6 +29,7 @@ use crate::{
 pub const REALTIME_CHANNELS: &[&str] = &[
     events::StrategyChanged::CHANNEL,
     events::PresenceChanged::CHANNEL,
+    events::BacktestChanged::CHANNEL,
 ];
 
 /// Every strategy page needs a signed-in user.
@@ -37,11 +42,33 @@ pub fn routes() -> Router<AppState> {
         .route("/strategies", post(form_posts::create))
         .route("/strategies/{id}", post(form_posts::update))
         .route("/strategies/{id}/download", get(form_posts::download))
+        .route(
+            "/strategies/{id}/backtests/{run}/trades.csv",
+            get(backtest_flows::trades_download),
+        )
         .route(LIVE_PATH, get(live::upgrade))
 }
 
-/// Gives up working copies untouched for 30 days, hourly.
-pub fn spawn_background(state: &AppState) {
+/// How often strategies' periodic work runs (tests shorten it).
+#[derive(Debug, Clone, Copy)]
+pub struct Intervals {
+    /// The backtest worker looks for runs whose lease expired (a server died) this often;
+    /// new runs wake it at once.
+    pub backtest_poll: std::time::Duration,
+}
+
+impl Default for Intervals {
+    fn default() -> Self {
+        Intervals {
+            backtest_poll: std::time::Duration::from_secs(5),
+        }
+    }
+}
+
+/// Starts this process's backtest worker, and gives up working copies untouched for 30 days,
+/// hourly.
+pub fn spawn_background(state: &AppState, intervals: Intervals) {
+    backtest_worker::spawn(state, intervals.backtest_poll);
     let pool = state.pool.clone();
     crate::background::every(
         std::time::Duration::from_secs(60 * 60),

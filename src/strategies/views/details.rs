@@ -1,19 +1,20 @@
 //! `/strategies/:id`: the strategy as parsed (indicators with every parameter, conditions in
 //! canonical form, sizing, risk, warm-up), its status with the allowed transitions as
-//! buttons, and its versions.
+//! buttons, its versions, and its backtests (the start form and the runs, refreshed live).
 
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
 
 use super::{
-    format_time, live::listen_for_changes, set_error_status, strategy_id_param, strategy_resource,
-    ErrorMessage, StatusBadge,
+    backtests::BacktestsPanel, format_time, live::listen_for_changes_and_backtests,
+    set_error_status, strategy_id_param, strategy_resource, ErrorMessage, StatusBadge,
 };
 use crate::{
+    error::AppError,
     language::{syntax_test::StrategySummary, Severity},
     strategies::{
-        load_overview, ChangeStatus, DeleteStrategy, DuplicateStrategy, StrategyOverview,
-        Transition,
+        backtests::BacktestPanel, load_backtests, load_overview, ChangeStatus, DeleteStrategy,
+        DuplicateStrategy, StrategyOverview, Transition,
     },
     web::forms::{form_action, FormAlert},
 };
@@ -21,20 +22,30 @@ use crate::{
 #[component]
 pub fn StrategyPage() -> impl IntoView {
     let overview = strategy_resource(load_overview);
+    let backtests = strategy_resource(load_backtests);
     let id = strategy_id_param();
-    listen_for_changes(
+    listen_for_changes_and_backtests(
         move |change| {
             if Some(change.strategy_id) == id.get_untracked() {
                 overview.refetch();
+                backtests.refetch();
             }
         },
-        move || overview.refetch(),
+        move |change| {
+            if Some(change.strategy_id) == id.get_untracked() {
+                backtests.refetch();
+            }
+        },
+        move || {
+            overview.refetch();
+            backtests.refetch();
+        },
     );
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading the strategy…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(overview) => view! { <Overview overview /> }.into_any(),
+                    Ok(overview) => view! { <Overview overview backtests /> }.into_any(),
                     Err(error) => {
                         set_error_status(&error);
                         view! { <Title text="Strategy not found" /><ErrorMessage error /> }.into_any()
@@ -46,7 +57,10 @@ pub fn StrategyPage() -> impl IntoView {
 }
 
 #[component]
-fn Overview(overview: StrategyOverview) -> impl IntoView {
+fn Overview(
+    overview: StrategyOverview,
+    backtests: Resource<Result<BacktestPanel, AppError>>,
+) -> impl IntoView {
     let document = overview.document.clone();
     let id = document.id;
     let (status_action, status_error) = form_action!(ChangeStatus);
@@ -147,9 +161,16 @@ fn Overview(overview: StrategyOverview) -> impl IntoView {
                 <p><a href=format!("/strategies/{id}/versions")>"Compare and restore versions"</a></p>
             </section>
 
-            <section aria-labelledby="backtests-heading">
+            <section class="backtests" id="backtests" aria-labelledby="backtests-heading">
                 <h2 id="backtests-heading">"Backtests"</h2>
-                <p class="hint">"No backtest has run on this strategy yet."</p>
+                <Transition fallback=|| view! { <p class="loading">"Loading the backtests…"</p> }>
+                    {move || Suspend::new(async move {
+                        match backtests.await {
+                            Ok(panel) => view! { <BacktestsPanel panel refresh=Callback::new(move |_| backtests.refetch()) /> }.into_any(),
+                            Err(error) => view! { <p class="form-alert" role="alert">{error.to_string()}</p> }.into_any(),
+                        }
+                    })}
+                </Transition>
             </section>
         </section>
     }

@@ -5,7 +5,7 @@
 use leptos::prelude::Signal;
 use uuid::Uuid;
 
-use crate::strategies::StrategyChange;
+use crate::strategies::{backtests::RunChange, StrategyChange};
 
 /// Listens while the calling component lives: `on_change` gets every change, and
 /// `on_reconnect` runs after a dropped connection is back.
@@ -13,7 +13,24 @@ pub fn listen_for_changes(
     on_change: impl Fn(StrategyChange) + 'static,
     on_reconnect: impl Fn() + 'static,
 ) {
-    listen_with_presence(on_change, on_reconnect, Signal::stored(None), |_| {});
+    listen_for_changes_and_backtests(on_change, |_| {}, on_reconnect);
+}
+
+/// The same, with `on_backtest` getting every status change of the user's backtests.
+#[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+pub fn listen_for_changes_and_backtests(
+    on_change: impl Fn(StrategyChange) + 'static,
+    on_backtest: impl Fn(RunChange) + 'static,
+    on_reconnect: impl Fn() + 'static,
+) {
+    #[cfg(feature = "hydrate")]
+    browser::listen(browser::Handlers {
+        on_change: std::rc::Rc::new(on_change),
+        on_backtest: std::rc::Rc::new(on_backtest),
+        on_reconnect: std::rc::Rc::new(on_reconnect),
+        on_presence: std::rc::Rc::new(|_| {}),
+        watching: Signal::stored(None),
+    });
 }
 
 /// The same, for an editor: the channel is told which strategy `watching` names, and
@@ -28,6 +45,7 @@ pub fn listen_with_presence(
     #[cfg(feature = "hydrate")]
     browser::listen(browser::Handlers {
         on_change: std::rc::Rc::new(on_change),
+        on_backtest: std::rc::Rc::new(|_| {}),
         on_reconnect: std::rc::Rc::new(on_reconnect),
         on_presence: std::rc::Rc::new(on_presence),
         watching,
@@ -50,11 +68,14 @@ mod browser {
     use uuid::Uuid;
     use web_sys::{MessageEvent, WebSocket};
 
-    use crate::strategies::{LiveMessage, StrategyChange, WatchRequest, LIVE_PATH};
+    use crate::strategies::{
+        backtests::RunChange, LiveMessage, StrategyChange, WatchRequest, LIVE_PATH,
+    };
 
     #[derive(Clone)]
     pub struct Handlers {
         pub on_change: Rc<dyn Fn(StrategyChange)>,
+        pub on_backtest: Rc<dyn Fn(RunChange)>,
         pub on_reconnect: Rc<dyn Fn()>,
         pub on_presence: Rc<dyn Fn(i64)>,
         pub watching: Signal<Option<Uuid>>,
@@ -138,6 +159,7 @@ mod browser {
                     .and_then(|text| serde_json::from_str::<LiveMessage>(&text).ok());
                 match message {
                     Some(LiveMessage::Changed(change)) => (handlers.on_change)(change),
+                    Some(LiveMessage::Backtest(change)) => (handlers.on_backtest)(change),
                     Some(LiveMessage::Presence { strategy_id, open })
                         if handlers.watching.get_untracked() == Some(strategy_id) =>
                     {

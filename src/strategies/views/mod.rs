@@ -1,7 +1,9 @@
-//! The strategy pages: the list, the editor, the strategy page and its versions, and the
-//! small pieces they share (status badge, times, error message, notices).
+//! The strategy pages: the list, the editor, the strategy page, its versions and its
+//! backtests, and the small pieces they share (status badge, times, error message, notices).
 
+mod backtests;
 mod builder;
+mod charts;
 mod code_editor;
 mod details;
 mod editor;
@@ -10,6 +12,7 @@ mod live;
 mod merge_view;
 mod versions;
 
+pub use backtests::BacktestPage;
 pub use details::StrategyPage;
 pub use editor::{EditStrategyPage, NewStrategyPage};
 pub use list::StrategiesPage;
@@ -34,6 +37,8 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "draft" => "Restored to draft: you can edit it again.",
         "inactive" => "Deactivated: you can edit it again.",
         "active" => "Activated.",
+        "backtest_queued" => "Backtest queued: it starts as soon as a place is free.",
+        "backtest_cancelled" => "Backtest cancelled.",
         _ => return None,
     })
 }

@@ -1,8 +1,9 @@
 //! The strategy workbench through its server functions and plain form routes, as the editor
 //! and a browser without JavaScript use them: saves and versions, optimistic locking, the
-//! lifecycle, duplicates, the list, and user isolation (another user's strategy is a 404).
+//! lifecycle, duplicates, the list, backtests, and user isolation (another user's strategy is a 404).
 
 mod autosave;
+mod backtests;
 mod faults;
 mod form_conflicts;
 mod isolation;

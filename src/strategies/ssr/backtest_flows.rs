@@ -1,0 +1,260 @@
+//! The server side of backtests in the app: the strategy page's panel (what the start form
+//! offers, the runs so far), starting and cancelling a run, a run's results, and the trades
+//! as a CSV download. Runs themselves happen in `backtest_worker`.
+
+use axum::{
+    extract::{Path, State},
+    response::{IntoResponse, Response},
+};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{backtest_queue, repository};
+use crate::{
+    backtests::{
+        ssr::repository::{read_candles, stored_span, Series},
+        Metrics, Trade,
+    },
+    error::AppError,
+    language::{self, model::Timeframe},
+    state::AppState,
+    strategies::backtests::{
+        plain_number, trades_csv, BacktestPanel, EquityCurve, PriceSeries, RunForm, RunResults,
+        StoredRange,
+    },
+};
+
+/// The cash a run starts with unless the trader chooses otherwise.
+const DEFAULT_CASH: f64 = 10_000.0;
+/// The commission the form suggests, in percent per side.
+const DEFAULT_COMMISSION_PERCENT: f64 = 0.1;
+
+fn day_of(seconds: i64) -> NaiveDate {
+    DateTime::<Utc>::from_timestamp(seconds, 0)
+        .unwrap_or_default()
+        .date_naive()
+}
+
+/// The pair and timeframe a document names, when it is valid enough to say.
+fn series_of(content: &str, format: language::Format) -> Option<Series> {
+    let strategy = language::validate(content, format).into_valid().ok()?;
+    Some(Series {
+        pair: strategy.trading_pair,
+        timeframe: strategy.timeframe?,
+    })
+}
+
+async fn stored_range(state: &AppState, series: &Series) -> Result<Option<StoredRange>, AppError> {
+    Ok(stored_span(&state.pool, series)
+        .await?
+        .map(|(first, last, bars)| StoredRange {
+            first: day_of(first),
+            last: day_of(last),
+            bars,
+        }))
+}
+
+pub async fn panel(
+    state: &AppState,
+    user_id: Uuid,
+    strategy_id: Uuid,
+) -> Result<BacktestPanel, AppError> {
+    let mut connection = state.pool.acquire().await?;
+    let document = repository::find(&mut connection, user_id, strategy_id)
+        .await?
+        .document;
+    drop(connection);
+    let series = series_of(&document.content, document.format);
+    let stored = match &series {
+        Some(series) => stored_range(state, series).await?,
+        None => None,
+    };
+    let defaults = RunForm {
+        from: stored
+            .as_ref()
+            .map(|range| range.first.to_string())
+            .unwrap_or_default(),
+        to: stored
+            .as_ref()
+            .map(|range| range.last.to_string())
+            .unwrap_or_default(),
+        cash: plain_number(DEFAULT_CASH),
+        commission: plain_number(DEFAULT_COMMISSION_PERCENT),
+        slippage: plain_number(0.0),
+    };
+    Ok(BacktestPanel {
+        strategy_id,
+        current_version: document.version,
+        series: series.map(|series| (series.pair, series.timeframe.name().to_string())),
+        stored,
+        defaults,
+        runs: backtest_queue::list(&state.pool, user_id, strategy_id).await?,
+    })
+}
+
+/// Queues a backtest of the strategy's current version; answers the run's id.
+pub async fn start(
+    state: &AppState,
+    user_id: Uuid,
+    strategy_id: Uuid,
+    form: RunForm,
+) -> Result<Uuid, AppError> {
+    let mut transaction = state.pool.begin().await?;
+    // Holds the row, so the version queued is the version checked.
+    repository::lock(&mut transaction, user_id, strategy_id).await?;
+    let document = repository::find(&mut transaction, user_id, strategy_id)
+        .await?
+        .document;
+    let Some(series) = series_of(&document.content, document.format) else {
+        return Err(AppError::Conflict {
+            message: format!(
+                "Version {} has errors; fix them before running a backtest.",
+                document.version
+            ),
+            current_version: Some(document.version),
+        });
+    };
+    let choice = form.parse()?;
+    let described = format!("{} {}", series.pair, series.timeframe.name());
+    let Some(stored) = stored_range(state, &series).await? else {
+        return Err(AppError::field(
+            "from",
+            format!("No {described} candles are stored yet; import some first."),
+        ));
+    };
+    if choice.to < stored.first || choice.from > stored.last {
+        return Err(AppError::field(
+            "from",
+            format!(
+                "The stored {described} candles cover {} to {}; choose days in that range.",
+                stored.first, stored.last
+            ),
+        ));
+    }
+    let id = backtest_queue::enqueue(
+        &mut transaction,
+        user_id,
+        strategy_id,
+        document.version,
+        (&series.pair, series.timeframe.name()),
+        &choice,
+    )
+    .await?;
+    transaction.commit().await?;
+    tracing::info!(%strategy_id, run_id = %id, version = document.version, "backtest queued");
+    Ok(id)
+}
+
+pub async fn cancel(
+    state: &AppState,
+    user_id: Uuid,
+    strategy_id: Uuid,
+    run_id: Uuid,
+) -> Result<(), AppError> {
+    let mut transaction = state.pool.begin().await?;
+    let cancelled = backtest_queue::cancel(&mut transaction, user_id, strategy_id, run_id).await?;
+    transaction.commit().await?;
+    if cancelled {
+        tracing::info!(%run_id, "backtest cancelled");
+        return Ok(());
+    }
+    // Either not this user's (not found) or already over.
+    let run = backtest_queue::find(&state.pool, user_id, strategy_id, run_id).await?;
+    Err(AppError::Conflict {
+        message: format!(
+            "This backtest is already {}; only a waiting or running one can be cancelled.",
+            run.summary.status.label().to_lowercase()
+        ),
+        current_version: None,
+    })
+}
+
+fn stored_json<T: serde::de::DeserializeOwned>(
+    value: Option<serde_json::Value>,
+) -> Result<Option<T>, AppError> {
+    value
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(AppError::internal)
+}
+
+pub async fn results(
+    state: &AppState,
+    user_id: Uuid,
+    strategy_id: Uuid,
+    run_id: Uuid,
+) -> Result<RunResults, AppError> {
+    let stored = backtest_queue::find(&state.pool, user_id, strategy_id, run_id).await?;
+    let mut connection = state.pool.acquire().await?;
+    let strategy = repository::find(&mut connection, user_id, strategy_id)
+        .await?
+        .document;
+    drop(connection);
+    let metrics: Option<Metrics> = stored_json(stored.metrics)?;
+    let trades: Vec<Trade> = stored_json(stored.trades)?.unwrap_or_default();
+    let equity: EquityCurve = stored_json(stored.equity)?.unwrap_or_default();
+    let settings = &stored.summary.settings;
+    let prices = match (metrics.is_some(), Timeframe::from_name(&settings.timeframe)) {
+        (true, Some(timeframe)) => {
+            let series = Series {
+                pair: settings.pair.clone(),
+                timeframe,
+            };
+            let from = settings.from.and_time(NaiveTime::MIN).and_utc().timestamp();
+            let to = settings.to.and_time(NaiveTime::MIN).and_utc().timestamp() + 86_399;
+            let candles = read_candles(&state.pool, &series, Some(from), Some(to)).await?;
+            PriceSeries::thinned(&candles.time, &candles.close)
+        }
+        _ => PriceSeries::default(),
+    };
+    Ok(RunResults {
+        run: stored.summary,
+        strategy_name: strategy.name,
+        current_version: strategy.version,
+        metrics,
+        trades,
+        equity,
+        prices,
+    })
+}
+
+/// `GET /strategies/{id}/backtests/{run}/trades.csv`: the run's trades; another user's run,
+/// like a missing one, is a 404.
+pub async fn trades_download(
+    State(state): State<AppState>,
+    session: Session,
+    Path((strategy_id, run_id)): Path<(Uuid, Uuid)>,
+) -> Response {
+    let user = match crate::accounts::ssr::sessions::current_user(&session, &state.pool).await {
+        Ok(Some(user)) => user.id,
+        Ok(None) => return AppError::NotFound.into_response(),
+        Err(error) => return error.into_response(),
+    };
+    let stored = match backtest_queue::find(&state.pool, user, strategy_id, run_id).await {
+        Ok(stored) => stored,
+        Err(error) => return error.into_response(),
+    };
+    let trades: Vec<Trade> = match stored_json(stored.trades) {
+        Ok(trades) => trades.unwrap_or_default(),
+        Err(error) => return error.into_response(),
+    };
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"backtest-{}-version-{}-trades.csv\"",
+                    &run_id.simple().to_string()[..8],
+                    stored.summary.version
+                ),
+            ),
+        ],
+        trades_csv(&trades),
+    )
+        .into_response()
+}
