@@ -7,6 +7,7 @@ mod details;
 mod editor;
 mod list;
 mod live;
+mod signal_preview;
 mod versions;
 
 pub use details::StrategyPage;
