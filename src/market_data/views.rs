@@ -220,7 +220,7 @@ fn FilePreview(size: f64, rows: CandleImport) -> impl IntoView {
     let shown = rows.candles.len();
     view! {
         <section class="file-preview" aria-label="Preview">
-            <h3>{format!("Preview: the first {shown} rows ({:.1} MiB file)", size / (1024.0 * 1024.0))}</h3>
+            <h3>{format!("Preview: the first {shown} rows of {}", file_size(size))}</h3>
             <table class="indicator-table preview-table">
                 <thead>
                     <tr>
@@ -256,6 +256,18 @@ fn FilePreview(size: f64, rows: CandleImport) -> impl IntoView {
                 </ul>
             })}
         </section>
+    }
+}
+
+/// "12.4 MiB", "830 KiB", "512 bytes".
+fn file_size(bytes: f64) -> String {
+    const KIB: f64 = 1024.0;
+    if bytes >= KIB * KIB {
+        format!("{:.1} MiB", bytes / (KIB * KIB))
+    } else if bytes >= KIB {
+        format!("{:.0} KiB", bytes / KIB)
+    } else {
+        format!("{bytes} bytes")
     }
 }
 

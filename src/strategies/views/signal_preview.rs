@@ -12,8 +12,9 @@ use crate::{
         signals::{signal_bars, ConditionBars, Firing, SignalBars},
         Candles,
     },
+    error::AppError,
     language::{model::Strategy, Validation},
-    market_data::{recent_candles, PreviewCandles},
+    market_data::PreviewCandles,
 };
 
 /// How many of the last bars the chart shows (the fetched bars before them warm indicators up).
@@ -25,8 +26,8 @@ const PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// The chart's drawing area, in SVG units (it scales to the pane's width).
 const WIDTH: f64 = 900.0;
-const HEIGHT: f64 = 240.0;
-const MARGIN: f64 = 14.0;
+const HEIGHT: f64 = 260.0;
+const MARGIN: f64 = 30.0;
 
 /// The document's strategy when it is valid.
 fn valid_strategy(validation: &Validation) -> Option<Strategy> {
@@ -59,27 +60,35 @@ pub fn SignalPreview(validation: RwSignal<Validation>) -> impl IntoView {
             );
         });
     }
-    let series = Memo::new(move |_| {
-        shown.with(|strategy| {
-            strategy.as_ref().and_then(|s| {
-                s.timeframe
-                    .map(|timeframe| (s.trading_pair.clone(), timeframe.name().to_string()))
+    // Fetched in the browser only (an effect), once per pair and timeframe; only the answer for
+    // the current pair and timeframe is kept.
+    let candles: RwSignal<Option<Result<PreviewCandles, AppError>>> = RwSignal::new(None);
+    #[cfg(feature = "hydrate")]
+    {
+        let series = Memo::new(move |_| {
+            shown.with(|strategy| {
+                strategy.as_ref().and_then(|s| {
+                    s.timeframe
+                        .map(|timeframe| (s.trading_pair.clone(), timeframe.name().to_string()))
+                })
             })
-        })
-    });
-    // Fetched in the browser only, once per pair and timeframe.
-    let candles = LocalResource::new(move || {
-        let series = series.get();
-        async move {
-            match series {
-                Some((pair, timeframe)) => Some(recent_candles(pair, timeframe).await),
-                None => None,
-            }
-        }
-    });
+        });
+        Effect::new(move |_| {
+            let Some((pair, timeframe)) = series.get() else {
+                return;
+            };
+            leptos::task::spawn_local(async move {
+                let answer =
+                    crate::market_data::recent_candles(pair.clone(), timeframe.clone()).await;
+                if series.get_untracked() == Some((pair, timeframe)) {
+                    candles.set(Some(answer));
+                }
+            });
+        });
+    }
     let preview = Memo::new(move |_| {
         let strategy = shown.get()?;
-        let fetched = candles.get()??;
+        let fetched = candles.get()?;
         Some(match fetched {
             Ok(fetched) if fetched.candles.is_empty() => Err(format!(
                 "No candles are stored for {} {}: import some on the Market data page.",
@@ -191,7 +200,10 @@ fn chart(candles: &Candles, bars: &SignalBars) -> impl IntoView {
     let half = (step * 0.35).max(0.4);
     let (mut rising, mut falling) = (String::new(), String::new());
     let (mut entries, mut exits, mut stops) = (String::new(), String::new(), String::new());
-    let mark = 5.0_f64.min(step * 1.2).max(2.5);
+    // A faint band across the chart on each bar where entry or exit holds, so that a mark is
+    // found at a glance.
+    let (mut entry_bands, mut exit_bands) = (String::new(), String::new());
+    let mark = 6.0;
     for (index, bar) in range.enumerate() {
         let x = step * (index as f64 + 0.5);
         let (open, close) = (candles.open[bar], candles.close[bar]);
@@ -212,7 +224,9 @@ fn chart(candles: &Candles, bars: &SignalBars) -> impl IntoView {
         ));
         let under = y(candles.low[bar]) + 3.0;
         let over = y(candles.high[bar]) - 3.0;
+        let band = format!("M{x:.1} 0V{HEIGHT}");
         if bars.entry.fires[index] {
+            entry_bands.push_str(&band);
             entries.push_str(&format!(
                 "M{x:.1} {under:.1}l{mark:.1} {:.1}h{:.1}Z",
                 mark * 1.6,
@@ -220,6 +234,7 @@ fn chart(candles: &Candles, bars: &SignalBars) -> impl IntoView {
             ));
         }
         if bars.exit.fires[index] {
+            exit_bands.push_str(&band);
             exits.push_str(&format!(
                 "M{x:.1} {over:.1}l{mark:.1} {:.1}h{:.1}Z",
                 -mark * 1.6,
@@ -246,6 +261,8 @@ fn chart(candles: &Candles, bars: &SignalBars) -> impl IntoView {
     );
     view! {
         <svg class="signal-chart" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label>
+            <path class="band-entry" d=entry_bands stroke-width=step.max(1.0) />
+            <path class="band-exit" d=exit_bands stroke-width=step.max(1.0) />
             <path class="candle-rising" d=rising />
             <path class="candle-falling" d=falling />
             <path class="mark-entry" d=entries />
