@@ -1,5 +1,6 @@
 // Shared set-up for the browser tests: Debian's Chromium driven by playwright-core, against
 // the server that scripts/test-all started at BASE_URL.
+import { randomUUID } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
 export const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:3100';
@@ -37,4 +38,28 @@ export async function openPage(browser, { javaScript = true, storageState } = {}
 // clicks reach Leptos' handlers and forms go through Leptos actions.
 export async function waitForHydration(page) {
   await page.locator('body[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 30000 });
+}
+
+// Registers a new account and logs it in (registration alone does not sign in; an unconfirmed
+// account may log in with its password), and returns the signed-in cookies for
+// `openPage(browser, { storageState })`. Sign-ups and log-ins are rate limited per address, so
+// a test file signs up once and reuses the state.
+export async function signedInState(browser, emailPrefix, password) {
+  const { context, page } = await openPage(browser);
+  const email = `${emailPrefix}-${randomUUID()}@example.com`;
+  await page.goto('/users/register');
+  await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel(/^Password/).fill(password);
+  await page.getByRole('button', { name: 'Create an account' }).click();
+  await page.waitForURL('**/users/check-email');
+  await page.goto('/users/log-in');
+  await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL('**/strategies**');
+  const state = await context.storageState();
+  await context.close();
+  return state;
 }

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { launchBrowser, openPage, waitForHydration } from './browser.mjs';
+import { launchBrowser, openPage, signedInState as signUp, waitForHydration } from './browser.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 const SCREENSHOTS = process.env.SCREENSHOT_DIR;
@@ -14,22 +14,7 @@ let signedInState;
 
 before(async () => {
   browser = await launchBrowser();
-  const { context, page } = await openPage(browser);
-  const email = `data-${randomUUID()}@example.com`;
-  await page.goto('/users/register');
-  await waitForHydration(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel(/^Password/).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create an account' }).click();
-  await page.waitForURL('**/users/check-email');
-  await page.goto('/users/log-in');
-  await waitForHydration(page);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL('**/strategies**');
-  signedInState = await context.storageState();
-  await context.close();
+  signedInState = await signUp(browser, 'data', PASSWORD);
 });
 after(async () => {
   await browser?.close();

@@ -102,10 +102,14 @@ pub fn SignalPreview(validation: RwSignal<Validation>) -> impl IntoView {
     });
     view! {
         <section class="signal-preview" aria-label="Signal preview">
-            <h2>"Signal preview"</h2>
-            {move || (!document_valid.get()).then(|| view! {
-                <p class="preview-waiting" role="status">"Waiting for a valid document: the preview redraws when the errors are fixed."</p>
-            })}
+            // The waiting notice sits beside the heading, so that it comes and goes without
+            // moving anything on the page.
+            <header class="preview-header">
+                <h2>"Signal preview"</h2>
+                <p class="preview-waiting" role="status">
+                    {move || (!document_valid.get()).then_some("Waiting for a valid document: the preview redraws when the errors are fixed.")}
+                </p>
+            </header>
             {move || match preview.get() {
                 None => view! { <p class="loading">"Loading the last candles of the strategy's pair…"</p> }.into_any(),
                 Some(Err(message)) => view! { <p class="notice bad">{message}</p> }.into_any(),
