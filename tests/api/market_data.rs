@@ -233,3 +233,19 @@ async fn a_file_over_the_upload_limit_is_refused_with_a_sentence_before_it_is_se
         .await;
     assert_eq!(response.status(), 413);
 }
+
+#[tokio::test]
+async fn deleting_an_account_removes_the_bars_it_uploaded() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    let browser = app.signed_up(&email).await;
+    upload_and_report(&browser, "BTC/USD", "1d", FIVE_ROWS_TWO_BAD).await;
+    let uploaded = "SELECT count(*) FROM candles WHERE owner IS NOT NULL";
+    assert_eq!(app.count(uploaded).await, 3);
+    sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(app.user_id(&email).await)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(app.count(uploaded).await, 0);
+}

@@ -88,6 +88,7 @@ pub async fn import_upload(
             .await
             .map_err(|error| AppError::internal(format!("reading the upload failed: {error}")))?
     };
+    let read_ms = started.elapsed().as_millis() as u64;
     let file_name = shortened(&file_name, 200);
     let report = match &checked {
         Ok((series, import)) => {
@@ -105,6 +106,7 @@ pub async fn import_upload(
             tracing::info!(
                 rows = import.candles.len(),
                 inserted = stored.inserted,
+                read_ms,
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "imported an upload"
             );
