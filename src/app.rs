@@ -12,6 +12,7 @@ use crate::{
         CheckEmailPage, ConfirmAccountPage, ConfirmEmailChangePage, LogInPage, RegisterPage,
         RequestPasswordResetPage, ResendConfirmationPage, ResetPasswordPage, SettingsPage,
     },
+    market_data::views::MarketDataPage,
     site::{
         home::HomePage,
         layout::{SiteFooter, SiteHeader},
@@ -74,6 +75,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/users/reset-password/:token") view=ResetPasswordPage ssr=SsrMode::Async />
                         <Route path=path!("/users/settings") view=SettingsPage ssr=SsrMode::Async />
                         <Route path=path!("/users/settings/confirm-email/:token") view=ConfirmEmailChangePage ssr=SsrMode::Async />
+                        <Route path=path!("/market-data") view=MarketDataPage ssr=SsrMode::Async />
                         <Route path=path!("/strategies") view=StrategiesPage ssr=SsrMode::Async />
                         <Route path=path!("/strategies/new") view=NewStrategyPage ssr=SsrMode::Async />
                         <Route path=path!("/strategies/:id") view=StrategyPage ssr=SsrMode::Async />

@@ -2,7 +2,7 @@
 //! (`hydrate`). The layers, bottom to top (each imports only those below it; see
 //! docs/ARCHITECTURE.md): the kernel (`error`, `config`, `secrets`, `state`, `request_id`, `background`,
 //! `realtime`, `web`), the pure strategy `language`, the pure `backtests` engine, the features
-//! (`accounts`, `strategies`), `site`, `app` (the routes), and `server` (start-up, HTTP stack,
+//! (`accounts`, `strategies`, `market_data`), `site`, `app` (the routes), and `server` (start-up, HTTP stack,
 //! command line).
 
 pub mod accounts;
@@ -10,6 +10,7 @@ pub mod app;
 pub mod backtests;
 pub mod error;
 pub mod language;
+pub mod market_data;
 pub mod realtime;
 pub mod site;
 pub mod strategies;

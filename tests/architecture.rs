@@ -8,7 +8,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("the composition root", &["server", "main.rs"]),
     ("the routes", &["app.rs"]),
     ("the site", &["site"]),
-    ("the features", &["strategies", "accounts"]),
+    ("the features", &["strategies", "accounts", "market_data"]),
     ("the backtest engine", &["backtests"]),
     ("the strategy language", &["language"]),
     (

@@ -296,6 +296,7 @@ pub fn AccountNav(account: AccountResource) -> impl IntoView {
                     Ok(Some(account)) => view! {
                         <span class="account-email" data-testid="account-email">{account.email}</span>
                         <a href="/strategies" rel="external">"Strategies"</a>
+                        <a href="/market-data" rel="external">"Market data"</a>
                         <a href="/users/settings" rel="external">"Settings"</a>
                         <ActionForm action=log_out attr:class="inline-form">
                             <button type="submit" class="link-button">"Log out"</button>

@@ -4,12 +4,13 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// A candle series sorted by time, one column per field, so indicators run over plain slices.
-/// Times are Unix seconds (UTC).
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Times are Unix seconds (UTC). It crosses a server function as columns (the editor's signal
+/// preview runs the engine in the browser).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Candles {
     pub time: Vec<i64>,
     pub open: Vec<f64>,
@@ -80,8 +81,33 @@ impl Candles {
     }
 }
 
+impl FromIterator<Candle> for Candles {
+    fn from_iter<I: IntoIterator<Item = Candle>>(rows: I) -> Self {
+        let rows = rows.into_iter();
+        let mut candles = Candles::with_capacity(rows.size_hint().0);
+        for candle in rows {
+            candles.push(candle);
+        }
+        candles
+    }
+}
+
+/// One stored series a trader can read, as the market data page lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredSeries {
+    pub pair: String,
+    pub timeframe: String,
+    /// The trader's own upload (otherwise the shared sample or command-line data).
+    pub own: bool,
+    /// Where its bars came from: file names, or `synthetic`.
+    pub sources: String,
+    pub first_time: i64,
+    pub last_time: i64,
+    pub bars: i64,
+}
+
 /// A data row the reader refused, with its 1-based line in the file.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RejectedRow {
     pub line: usize,
     pub reason: String,

@@ -7,6 +7,7 @@ pub mod candles;
 pub mod conditions;
 pub mod indicators;
 pub mod metrics;
+pub mod signals;
 pub mod simulation;
 
 #[cfg(feature = "ssr")]

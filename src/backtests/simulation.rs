@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::language::model::{PositionSizing, RiskParameters, SizingType, Strategy};
 
 use super::candles::Candles;
-use super::conditions::{compile_condition, ColumnStore, CompiledCondition, PositionView};
+use super::conditions::{
+    compile_condition, ColumnStore, CompiledCondition, HeldPosition, PositionView,
+};
 use super::indicators::compute_indicators;
 use super::metrics::{compute_metrics, MetricInputs, Metrics};
 use super::BacktestError;
@@ -432,13 +434,13 @@ impl<'a> Simulation<'a> {
             if position.pending_exit.is_some() {
                 continue;
             }
-            let view = PositionView {
+            let held = HeldPosition {
+                entry_bar: position.entry_bar,
                 entry_price: position.entry_price,
-                unrealized_pnl: (close - position.entry_price) * position.quantity,
-                unrealized_pnl_pct: close / position.entry_price - 1.0,
-                bars_in_trade: (bar - position.entry_bar) as f64,
-                drawdown: 1.0 - close / position.best_close,
+                quantity: position.quantity,
+                best_close: position.best_close,
             };
+            let view = PositionView::at_close(&held, bar, close);
             if self.rules.exit.fires(self.store, bar, &view) {
                 position.pending_exit = Some(ExitReason::ExitCondition);
             } else if self

@@ -12,18 +12,18 @@ use axum::{
     routing::get,
     Json, Router,
 };
+use http_body_util::Limited;
 use leptos::{config::LeptosOptions, prelude::provide_context};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use serde_json::json;
 use sqlx::PgPool;
-use tower_http::limit::RequestBodyLimitLayer;
 
 use super::{database, request_security};
 use crate::{
     accounts,
     app::{shell, App},
     config::Settings,
-    request_id,
+    market_data, request_id,
     state::AppState,
     strategies,
 };
@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .merge(accounts::ssr::routes(&state))
         .merge(strategies::ssr::routes())
+        .merge(market_data::ssr::routes())
         .leptos_routes_with_context(&state, routes, provide_state(state.clone()), move || {
             shell(options.clone())
         })
@@ -65,8 +66,7 @@ pub fn router(state: AppState) -> Router {
             request_security::require_same_origin,
         ))
         .layer(middleware::from_fn(rate_limited_form_post_page))
-        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))
-        .layer(middleware::from_fn(refuse_oversized_bodies))
+        .layer(middleware::from_fn(limit_request_bodies))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             request_security::add_security_headers,
@@ -82,33 +82,68 @@ fn provide_state(state: AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     }
 }
 
-/// Answers 413 with a sentence before reading a body that says it is too large.
-async fn refuse_oversized_bodies(request: Request, next: Next) -> Response {
+/// The body limit of a path and the sentence for a body over it: `MAX_REQUEST_BODY_BYTES`,
+/// or a feature's own limit for its upload routes.
+fn body_limit(path: &str) -> (usize, String) {
+    match market_data::ssr::BODY_LIMITS
+        .iter()
+        .find(|(limited, _)| *limited == path)
+    {
+        Some((_, limit)) => (*limit, market_data::too_large_sentence()),
+        None => (
+            MAX_REQUEST_BODY_BYTES,
+            "This request is too large (the limit is 1 MiB; a strategy document may be up to 256 KiB)."
+                .into(),
+        ),
+    }
+}
+
+/// Caps every request body at its path's limit: a body that says it is too large is answered
+/// 413 with a sentence before it is read (an HTML page for a plain form post), and a body that
+/// grows past the limit while it is read fails its reader with 413.
+async fn limit_request_bodies(request: Request, next: Next) -> Response {
+    let (limit, sentence) = body_limit(request.uri().path());
     let declared = request
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > MAX_REQUEST_BODY_BYTES) {
-        return crate::error::AppError::PayloadTooLarge {
-            message: "This request is too large (the limit is 1 MiB; a strategy document may be up to 256 KiB)."
-                .into(),
+    if declared.is_some_and(|length| length > limit) {
+        if wants_html(&request) {
+            return problem_page(StatusCode::PAYLOAD_TOO_LARGE, "Too large", &sentence);
         }
-        .into_response();
+        return crate::error::AppError::PayloadTooLarge { message: sentence }.into_response();
     }
-    next.run(request).await
+    next.run(request.map(|body| axum::body::Body::new(Limited::new(body, limit))))
+        .await
+}
+
+/// Whether a request is a browser's plain HTML form post.
+fn wants_html(request: &Request) -> bool {
+    request.method() == axum::http::Method::POST
+        && request
+            .headers()
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// A bare page with a sentence, for answers a plain form post gets before any page renders.
+fn problem_page(status: StatusCode, title: &str, sentence: &str) -> Response {
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>{title} · Trading Strategy Platform</title></head><body><main>\
+         <h1>{title}</h1><p role=\"alert\">{sentence}</p>\
+         <p><a href=\"/\">Home</a></p></main></body></html>"
+    );
+    (status, axum::response::Html(page)).into_response()
 }
 
 /// A plain HTML form post (no JavaScript) that hit a rate limit gets a page with the same
 /// sentence, status 429 and `Retry-After` as the hydrated page gets, rather than the JSON
 /// error (or a redirect back to the form, which would hide the wait).
 async fn rate_limited_form_post_page(request: Request, next: Next) -> Response {
-    let browser_form = request.method() == axum::http::Method::POST
-        && request
-            .headers()
-            .get(axum::http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"));
+    let browser_form = wants_html(&request);
     let response = next.run(request).await;
     if !browser_form || response.status() != StatusCode::TOO_MANY_REQUESTS {
         return response;
@@ -120,13 +155,11 @@ async fn rate_limited_form_post_page(request: Request, next: Next) -> Response {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
     let sentence = crate::error::AppError::RateLimited { retry_after_secs }.to_string();
-    let page = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <title>Too many attempts · Trading Strategy Platform</title></head><body><main>\
-         <h1>Too many attempts</h1><p role=\"alert\">{sentence}</p>\
-         <p><a href=\"/\">Home</a></p></main></body></html>"
+    let mut answer = problem_page(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many attempts",
+        &sentence,
     );
-    let mut answer = (StatusCode::TOO_MANY_REQUESTS, axum::response::Html(page)).into_response();
     answer.headers_mut().insert(
         axum::http::header::RETRY_AFTER,
         axum::http::HeaderValue::from(retry_after_secs),

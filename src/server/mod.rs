@@ -12,7 +12,8 @@ use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
 use crate::{
-    accounts, config::Settings, realtime::RealtimeHub, state::AppState, strategies, web::PageRule,
+    accounts, config::Settings, market_data, realtime::RealtimeHub, state::AppState, strategies,
+    web::PageRule,
 };
 
 /// The state of one server process, with a realtime hub for every feature's channels.
@@ -27,7 +28,12 @@ pub fn app_state(leptos_options: LeptosOptions, pool: PgPool, settings: Settings
 
 /// Every feature's page rules, for the page guard.
 pub fn page_rules() -> Vec<PageRule> {
-    [accounts::ssr::PAGE_RULES, strategies::ssr::PAGE_RULES].concat()
+    [
+        accounts::ssr::PAGE_RULES,
+        strategies::ssr::PAGE_RULES,
+        market_data::ssr::PAGE_RULES,
+    ]
+    .concat()
 }
 
 /// How often the features' background tasks run (tests shorten them).

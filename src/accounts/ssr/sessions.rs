@@ -177,6 +177,16 @@ pub async fn current_user(
     Ok(user)
 }
 
+/// The signed-in user of the current server function, or 401: what every feature's server
+/// functions start from.
+pub async fn signed_in_user_id(pool: &PgPool) -> Result<uuid::Uuid, AppError> {
+    let session = crate::web::server_context::session().await?;
+    current_user(&session, pool)
+        .await?
+        .map(|user| user.id)
+        .ok_or(AppError::Unauthenticated)
+}
+
 /// Ends this session: its token and its row go, and the browser's cookie is removed.
 pub async fn sign_out(session: &Session, pool: &PgPool) -> Result<(), AppError> {
     if let Some(token) = session

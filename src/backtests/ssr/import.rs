@@ -1,6 +1,7 @@
 //! `trading_strategy import-candles`: a candle CSV into the `candles` table, read by the same
 //! reader as `backtest`, stored in batches, and a report of rows imported, skipped as
-//! duplicates and rejected (with line and reason).
+//! duplicates and rejected (with line and reason). What it imports is shared market data, read
+//! by every trader who has no upload of that pair and timeframe.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use anyhow::Context;
 use sqlx::PgPool;
 
 use crate::backtests::candles::read_candles_csv;
-use crate::backtests::ssr::repository::{insert_candles, Series};
+use crate::backtests::ssr::repository::{insert_candles, CandleOwner, Series};
 use crate::language::model::Timeframe;
 use crate::language::validate::is_trading_pair;
 
@@ -27,7 +28,7 @@ pub struct ImportCandlesArgs {
 
 /// The pair rule of the strategy language (`trading_pair`), so imported data and strategies
 /// name a market the same way.
-fn parse_pair(raw: &str) -> Result<String, String> {
+pub fn parse_pair(raw: &str) -> Result<String, String> {
     if is_trading_pair(raw) {
         return Ok(raw.to_string());
     }
@@ -40,7 +41,7 @@ fn parse_pair(raw: &str) -> Result<String, String> {
     ))
 }
 
-fn parse_timeframe(raw: &str) -> Result<Timeframe, String> {
+pub fn parse_timeframe(raw: &str) -> Result<Timeframe, String> {
     Timeframe::from_name(raw).ok_or_else(|| {
         let names: Vec<&str> = Timeframe::ALL.iter().map(|t| t.name()).collect();
         format!("unknown timeframe `{raw}`; use one of {}", names.join(", "))
@@ -65,6 +66,7 @@ pub async fn run_import_candles(
     let mut connection = pool.acquire().await?;
     let stored = insert_candles(
         &mut connection,
+        CandleOwner::Shared,
         &series,
         &source_name(&args.file),
         &import.candles,

@@ -1,10 +1,14 @@
 //! The `candles` table: batched imports that skip bars already stored, and reading a pair and
-//! timeframe back as the engine's columnar series. Errors stay `sqlx::Error`, so the command
-//! line prints their detail and a server function turns them into `AppError` with `?`.
+//! timeframe back as the engine's columnar series. Bars belong to an owner: the shared market
+//! data (`CandleOwner::Shared`, what `migrate` and the command line store) or one trader's
+//! uploads; a trader's readers (`candles_for`) prefer that trader's own series of a pair and
+//! timeframe over the shared one. Errors stay `sqlx::Error`, so the command line prints their
+//! detail and a server function turns them into `AppError` with `?`.
 
 use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
 
-use crate::backtests::candles::{Candle, Candles};
+use crate::backtests::candles::{Candle, Candles, StoredSeries};
 use crate::language::model::Timeframe;
 
 /// Rows per `INSERT`: large enough that a million rows take a hundred statements, small enough
@@ -17,6 +21,25 @@ pub const BATCH_SIZE: usize = 10_000;
 pub struct Series {
     pub pair: String,
     pub timeframe: Timeframe,
+}
+
+/// Whose bars an import stores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CandleOwner {
+    /// The market data every trader reads: the sample data and the command line's imports.
+    Shared,
+    /// One trader's upload, read only by that trader.
+    User(Uuid),
+}
+
+impl CandleOwner {
+    /// The `owner` column's value.
+    fn id(self) -> Option<Uuid> {
+        match self {
+            CandleOwner::Shared => None,
+            CandleOwner::User(id) => Some(id),
+        }
+    }
 }
 
 /// What one import stored.
@@ -33,6 +56,7 @@ pub struct StoredCount {
 #[tracing::instrument(skip_all, fields(pair = %series.pair, timeframe = series.timeframe.name(), rows = candles.len()))]
 pub async fn insert_candles(
     connection: &mut PgConnection,
+    owner: CandleOwner,
     series: &Series,
     source: &str,
     candles: &Candles,
@@ -43,11 +67,11 @@ pub async fn insert_candles(
     while start < candles.len() {
         let end = (start + BATCH_SIZE).min(candles.len());
         let inserted = sqlx::query!(
-            "INSERT INTO candles (pair, timeframe, time, open, high, low, close, volume, source)
-             SELECT $1, $2, to_timestamp(time), open, high, low, close, volume, $3
+            "INSERT INTO candles (owner, pair, timeframe, time, open, high, low, close, volume, source)
+             SELECT $10, $1, $2, to_timestamp(time), open, high, low, close, volume, $3
              FROM UNNEST($4::int8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[])
                AS batch (time, open, high, low, close, volume)
-             ON CONFLICT (pair, timeframe, time) DO NOTHING",
+             ON CONFLICT (owner, pair, timeframe, time) DO NOTHING",
             series.pair,
             series.timeframe.name(),
             source,
@@ -57,6 +81,7 @@ pub async fn insert_candles(
             &candles.low[start..end],
             &candles.close[start..end],
             &candles.volume[start..end],
+            owner.id(),
         )
         .execute(&mut *connection)
         .await?
@@ -69,8 +94,8 @@ pub async fn insert_candles(
     Ok(count)
 }
 
-/// The bars of `series` with a time in `from..=to` (Unix seconds, either bound optional),
-/// sorted by time.
+/// The shared bars of `series` (the sample data and the command line's imports) with a time in
+/// `from..=to` (Unix seconds, either bound optional), sorted by time.
 #[tracing::instrument(skip_all, fields(pair = %series.pair, timeframe = series.timeframe.name()))]
 pub async fn read_candles(
     pool: &PgPool,
@@ -78,10 +103,86 @@ pub async fn read_candles(
     from: Option<i64>,
     to: Option<i64>,
 ) -> Result<Candles, sqlx::Error> {
-    let rows = sqlx::query!(
+    read_owned_candles(pool, CandleOwner::Shared, series, from, to).await
+}
+
+/// The bars a trader's backtests read for `series` in `from..=to` (Unix seconds, either bound
+/// optional), sorted by time: the trader's own upload of that pair and timeframe when there is
+/// one, the shared series otherwise. Another trader's uploads are never read.
+#[tracing::instrument(skip_all, fields(pair = %series.pair, timeframe = series.timeframe.name()))]
+pub async fn candles_for(
+    pool: &PgPool,
+    user_id: Uuid,
+    series: &Series,
+    from: Option<i64>,
+    to: Option<i64>,
+) -> Result<Candles, sqlx::Error> {
+    let owner = series_owner_for(pool, user_id, series).await?;
+    read_owned_candles(pool, owner, series, from, to).await
+}
+
+/// The last `count` bars of `owner`'s `series`, sorted by time: what the editor's signal
+/// preview draws (with `series_owner_for` choosing the owner as `candles_for` does).
+#[tracing::instrument(skip_all, fields(pair = %series.pair, timeframe = series.timeframe.name()))]
+pub async fn latest_candles(
+    pool: &PgPool,
+    owner: CandleOwner,
+    series: &Series,
+    count: i64,
+) -> Result<Candles, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        Candle,
         r#"SELECT extract(epoch FROM time)::bigint AS "time!", open, high, low, close, volume
            FROM candles
-           WHERE pair = $1 AND timeframe = $2
+           WHERE (owner = $1 OR ($1::uuid IS NULL AND owner IS NULL)) AND pair = $2 AND timeframe = $3
+           ORDER BY time DESC
+           LIMIT $4"#,
+        owner.id(),
+        series.pair,
+        series.timeframe.name(),
+        count,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().rev().collect())
+}
+
+/// Whose series of `series` a trader reads: the trader's own when it has any bar, else the
+/// shared one.
+pub async fn series_owner_for(
+    pool: &PgPool,
+    user_id: Uuid,
+    series: &Series,
+) -> Result<CandleOwner, sqlx::Error> {
+    let own = sqlx::query_scalar!(
+        r#"SELECT EXISTS (
+             SELECT 1 FROM candles WHERE owner = $1 AND pair = $2 AND timeframe = $3
+           ) AS "exists!""#,
+        user_id,
+        series.pair,
+        series.timeframe.name(),
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(if own {
+        CandleOwner::User(user_id)
+    } else {
+        CandleOwner::Shared
+    })
+}
+
+async fn read_owned_candles(
+    pool: &PgPool,
+    owner: CandleOwner,
+    series: &Series,
+    from: Option<i64>,
+    to: Option<i64>,
+) -> Result<Candles, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        Candle,
+        r#"SELECT extract(epoch FROM time)::bigint AS "time!", open, high, low, close, volume
+           FROM candles
+           WHERE (owner = $5 OR ($5::uuid IS NULL AND owner IS NULL)) AND pair = $1 AND timeframe = $2
              AND ($3::bigint IS NULL OR time >= to_timestamp($3))
              AND ($4::bigint IS NULL OR time <= to_timestamp($4))
            ORDER BY time"#,
@@ -89,45 +190,61 @@ pub async fn read_candles(
         series.timeframe.name(),
         from,
         to,
+        owner.id(),
     )
     .fetch_all(pool)
     .await?;
-    let mut candles = Candles::with_capacity(rows.len());
-    for row in rows {
-        candles.push(Candle {
-            time: row.time,
-            open: row.open,
-            high: row.high,
-            low: row.low,
-            close: row.close,
-            volume: row.volume,
-        });
-    }
-    Ok(candles)
+    Ok(rows.into_iter().collect())
 }
 
-/// Whether the table holds no bar at all (a fresh install, before the sample data).
+/// Every series a trader can read: the shared ones and the trader's own, each with its first and
+/// last time and its number of bars, by pair and timeframe.
+#[tracing::instrument(skip_all)]
+pub async fn stored_series(pool: &PgPool, user_id: Uuid) -> Result<Vec<StoredSeries>, sqlx::Error> {
+    sqlx::query_as!(
+        StoredSeries,
+        r#"SELECT pair AS "pair!", timeframe AS "timeframe!", (owner IS NOT NULL) AS "own!",
+                  string_agg(DISTINCT source, ', ') AS "sources!",
+                  extract(epoch FROM min(time))::bigint AS "first_time!",
+                  extract(epoch FROM max(time))::bigint AS "last_time!",
+                  count(*) AS "bars!"
+           FROM candles
+           WHERE owner IS NULL OR owner = $1
+           GROUP BY owner, pair, timeframe
+           ORDER BY pair, timeframe, owner NULLS LAST"#,
+        user_id,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Whether the table holds no shared bar at all (a fresh install, before the sample data).
 #[tracing::instrument(skip_all)]
 pub async fn no_candles_stored(connection: &mut PgConnection) -> Result<bool, sqlx::Error> {
-    Ok(
-        !sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM candles) AS "exists!""#)
-            .fetch_one(connection)
-            .await?,
+    Ok(!sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM candles WHERE owner IS NULL) AS "exists!""#
     )
+    .fetch_one(connection)
+    .await?)
 }
 
-/// The first and last stored bar of `series` and how many there are; `None` without any.
+/// The first and last bar of the series a trader's backtests read for `series` (as
+/// `candles_for` chooses it) and how many there are; `None` without any.
 #[tracing::instrument(skip_all, fields(pair = %series.pair, timeframe = series.timeframe.name()))]
 pub async fn stored_span(
     pool: &PgPool,
+    user_id: Uuid,
     series: &Series,
 ) -> Result<Option<(i64, i64, i64)>, sqlx::Error> {
+    let owner = series_owner_for(pool, user_id, series).await?;
     let row = sqlx::query!(
         r#"SELECT extract(epoch FROM min(time))::bigint AS first, extract(epoch FROM max(time))::bigint AS last,
                   count(*) AS "bars!"
-           FROM candles WHERE pair = $1 AND timeframe = $2"#,
+           FROM candles
+           WHERE (owner = $3 OR ($3::uuid IS NULL AND owner IS NULL)) AND pair = $1 AND timeframe = $2"#,
         series.pair,
         series.timeframe.name(),
+        owner.id(),
     )
     .fetch_one(pool)
     .await?;

@@ -5,7 +5,7 @@
 use sqlx::PgPool;
 
 use crate::backtests::candles::{read_candles_csv, Candle, Candles};
-use crate::backtests::ssr::repository::{insert_candles, no_candles_stored, Series};
+use crate::backtests::ssr::repository::{insert_candles, no_candles_stored, CandleOwner, Series};
 use crate::language::model::Timeframe;
 
 /// What the `source` column says of generated bars.
@@ -75,7 +75,15 @@ async fn store(
         pair: pair.to_string(),
         timeframe,
     };
-    let stored = insert_candles(connection, &series, source, candles, |_| {}).await?;
+    let stored = insert_candles(
+        connection,
+        CandleOwner::Shared,
+        &series,
+        source,
+        candles,
+        |_| {},
+    )
+    .await?;
     Ok(LoadedSample {
         series,
         source: source.to_string(),

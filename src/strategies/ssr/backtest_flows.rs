@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{backtest_queue, repository};
 use crate::{
     backtests::{
-        ssr::repository::{read_candles, stored_span, Series},
+        ssr::repository::{candles_for, stored_span, Series},
         Metrics, Trade,
     },
     error::AppError,
@@ -45,8 +45,13 @@ fn series_of(content: &str, format: language::Format) -> Option<Series> {
     })
 }
 
-async fn stored_range(state: &AppState, series: &Series) -> Result<Option<StoredRange>, AppError> {
-    Ok(stored_span(&state.pool, series)
+/// The span of the series this trader's backtests read (their own upload, else the shared one).
+async fn stored_range(
+    state: &AppState,
+    user_id: Uuid,
+    series: &Series,
+) -> Result<Option<StoredRange>, AppError> {
+    Ok(stored_span(&state.pool, user_id, series)
         .await?
         .map(|(first, last, bars)| StoredRange {
             first: day_of(first),
@@ -67,7 +72,7 @@ pub async fn panel(
     drop(connection);
     let series = series_of(&document.content, document.format);
     let stored = match &series {
-        Some(series) => stored_range(state, series).await?,
+        Some(series) => stored_range(state, user_id, series).await?,
         None => None,
     };
     let defaults = RunForm {
@@ -117,7 +122,7 @@ pub async fn start(
     };
     let choice = form.parse()?;
     let described = format!("{} {}", series.pair, series.timeframe.name());
-    let Some(stored) = stored_range(state, &series).await? else {
+    let Some(stored) = stored_range(state, user_id, &series).await? else {
         return Err(AppError::field(
             "from",
             format!("No {described} candles are stored yet; import some first."),
@@ -203,7 +208,7 @@ pub async fn results(
             };
             let from = settings.from.and_time(NaiveTime::MIN).and_utc().timestamp();
             let to = settings.to.and_time(NaiveTime::MIN).and_utc().timestamp() + 86_399;
-            let candles = read_candles(&state.pool, &series, Some(from), Some(to)).await?;
+            let candles = candles_for(&state.pool, user_id, &series, Some(from), Some(to)).await?;
             PriceSeries::thinned(&candles.time, &candles.close)
         }
         _ => PriceSeries::default(),

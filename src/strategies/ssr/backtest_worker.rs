@@ -16,7 +16,7 @@ use super::{
 use crate::{
     backtests::{
         backtest_document,
-        ssr::repository::{read_candles, Series},
+        ssr::repository::{candles_for, Series},
         BacktestError, BacktestSettings,
     },
     error::AppError,
@@ -183,7 +183,8 @@ async fn compute(
         .and_utc()
         .timestamp()
         + 86_399;
-    let candles = read_candles(&state.pool, &series, None, Some(to))
+    // The trader's own upload of the series when there is one, as the start form showed.
+    let candles = candles_for(&state.pool, run.user_id, &series, None, Some(to))
         .await
         .map_err(AppError::from)?;
     let settings = BacktestSettings {

@@ -37,11 +37,7 @@ async fn announce(
 
 /// The signed-in user of the current server function, or 401.
 pub async fn signed_in_user(state: &AppState) -> Result<Uuid, AppError> {
-    let session = crate::web::server_context::session().await?;
-    crate::accounts::ssr::sessions::current_user(&session, &state.pool)
-        .await?
-        .map(|user| user.id)
-        .ok_or(AppError::Unauthenticated)
+    crate::accounts::ssr::sessions::signed_in_user_id(&state.pool).await
 }
 
 pub async fn list(

@@ -571,6 +571,7 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                             #[cfg(not(feature = "hydrate"))]
                             { view! { <div class="code-editor" hidden=true></div> } }
                         }
+                        <super::signal_preview::SignalPreview validation />
                     </div>
                     <aside class="editor-side" aria-label="Checks and builder">
                         <div class="side-tabs" role="group" aria-label="Side panel">

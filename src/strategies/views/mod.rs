@@ -10,6 +10,7 @@ mod editor;
 mod list;
 mod live;
 mod merge_view;
+mod signal_preview;
 mod versions;
 
 pub use backtests::BacktestPage;

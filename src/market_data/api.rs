@@ -1,0 +1,60 @@
+//! The market data server functions, each one line over an `ssr` flow with the signed-in user.
+//! Their endpoints live under `/api/market-data/`.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{ImportReport, StoredSeries};
+use crate::{backtests::Candles, error::AppError};
+
+#[cfg(feature = "ssr")]
+use super::ssr::flows;
+#[cfg(feature = "ssr")]
+use crate::{
+    accounts::ssr::sessions::signed_in_user_id, state::AppState, web::server_context::respond,
+};
+
+/// What the market data page shows.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct MarketDataOverview {
+    pub series: Vec<StoredSeries>,
+    /// The report of the upload named in the address (`?import=<id>`), if it is the trader's.
+    pub report: Option<ImportReport>,
+}
+
+/// The candles the editor's signal preview evaluates: the last bars of the series the trader
+/// reads (the trader's own upload, else the shared data), with enough bars before the shown
+/// ones for indicators to warm up.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct PreviewCandles {
+    pub pair: String,
+    pub timeframe: String,
+    pub candles: Candles,
+    /// Whether the bars are the trader's own upload.
+    pub own: bool,
+}
+
+#[server(prefix = "/api/market-data", endpoint = "overview")]
+pub async fn market_data(import: Option<Uuid>) -> Result<MarketDataOverview, AppError> {
+    respond(
+        async {
+            let state = AppState::from_context()?;
+            let user = signed_in_user_id(&state.pool).await?;
+            flows::overview(&state, user, import).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/market-data", endpoint = "recent")]
+pub async fn recent_candles(pair: String, timeframe: String) -> Result<PreviewCandles, AppError> {
+    respond(
+        async {
+            let state = AppState::from_context()?;
+            let user = signed_in_user_id(&state.pool).await?;
+            flows::recent_candles(&state, user, &pair, &timeframe).await
+        }
+        .await,
+    )
+}

@@ -1,0 +1,29 @@
+//! The server side of market data, and what the composition root needs from it: the upload
+//! route, its body limit and the page rule.
+
+pub mod flows;
+pub mod reports;
+pub mod upload;
+
+use axum::{extract::DefaultBodyLimit, routing::post, Router};
+
+use super::{IMPORT_PATH, MARKET_DATA_PATH, MAX_UPLOAD_BYTES};
+use crate::{
+    state::AppState,
+    web::{PageAccess, PageRule},
+};
+
+/// The page needs a signed-in user.
+pub const PAGE_RULES: &[PageRule] = &[PageRule::new(MARKET_DATA_PATH, PageAccess::SignedIn)];
+
+/// Paths whose bodies may exceed the server's usual limit, with their own limit: the upload.
+pub const BODY_LIMITS: &[(&str, usize)] = &[(IMPORT_PATH, MAX_UPLOAD_BYTES)];
+
+/// The upload's plain form post. The HTTP stack caps its body at `MAX_UPLOAD_BYTES`, so the
+/// multipart extractor's own (smaller) default limit is lifted here.
+pub fn routes() -> Router<AppState> {
+    Router::new().route(
+        IMPORT_PATH,
+        post(upload::import).layer(DefaultBodyLimit::disable()),
+    )
+}
