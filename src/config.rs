@@ -59,6 +59,14 @@ pub struct Settings {
     /// Serves `/dev/mailbox` (to loopback clients only) when `DEV_MAILBOX=true`; never in
     /// production.
     pub dev_mailbox: bool,
+    /// `GET /metrics` on the public address answers only with `Authorization: Bearer <this>`
+    /// (`METRICS_TOKEN`, at least 32 characters); without it the public address has no
+    /// metrics at all.
+    pub metrics_token: Option<Secret>,
+    /// A second listener that serves only `/metrics` (`METRICS_ADDR`, such as
+    /// `127.0.0.1:9100`), for a Prometheus on a private network; it asks for the token too
+    /// when one is set.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// An address or a CIDR range (`10.0.0.0/8`, `::1`, `fd00::/8`).
@@ -114,6 +122,7 @@ pub struct ConfigError {
 }
 
 const MINIMUM_SECRET_KEY_BASE_LENGTH: usize = 64;
+const MINIMUM_METRICS_TOKEN_LENGTH: usize = 32;
 
 impl Settings {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -157,13 +166,10 @@ impl Settings {
         let secret_key_base = match read("SECRET_KEY_BASE") {
             Some(value) if value.chars().count() >= MINIMUM_SECRET_KEY_BASE_LENGTH => value,
             Some(_) => {
-                return Err(ConfigError {
-                    name: "SECRET_KEY_BASE",
-                    problem: format!(
-                        "must be at least {MINIMUM_SECRET_KEY_BASE_LENGTH} characters \
-                         (generate one with: trading_strategy gen-secret)"
-                    ),
-                })
+                return Err(too_short_secret(
+                    "SECRET_KEY_BASE",
+                    MINIMUM_SECRET_KEY_BASE_LENGTH,
+                ))
             }
             None if production => {
                 return Err(ConfigError {
@@ -281,6 +287,26 @@ impl Settings {
             });
         }
 
+        let metrics_token = match read("METRICS_TOKEN") {
+            Some(token) if token.chars().count() >= MINIMUM_METRICS_TOKEN_LENGTH => {
+                Some(Secret::new(token))
+            }
+            Some(_) => {
+                return Err(too_short_secret(
+                    "METRICS_TOKEN",
+                    MINIMUM_METRICS_TOKEN_LENGTH,
+                ))
+            }
+            None => None,
+        };
+        let metrics_addr = match read("METRICS_ADDR") {
+            Some(address) => Some(address.parse().map_err(|_| ConfigError {
+                name: "METRICS_ADDR",
+                problem: format!("`{address}` is not an address and port (such as 127.0.0.1:9100)"),
+            })?),
+            None => None,
+        };
+
         Ok(Settings {
             environment,
             database_url: Secret::new(database_url),
@@ -299,6 +325,8 @@ impl Settings {
             cookie_secure,
             trusted_proxies,
             dev_mailbox,
+            metrics_token,
+            metrics_addr,
         })
     }
 
@@ -328,6 +356,15 @@ impl Settings {
 
     pub fn is_production(&self) -> bool {
         self.environment == Environment::Production
+    }
+}
+
+fn too_short_secret(name: &'static str, minimum: usize) -> ConfigError {
+    ConfigError {
+        name,
+        problem: format!(
+            "must be at least {minimum} characters (generate one with: trading_strategy gen-secret)"
+        ),
     }
 }
 
@@ -644,5 +681,30 @@ mod tests {
         assert!(IpRange::parse("0.0.0.0/0")
             .unwrap()
             .contains("8.8.8.8".parse().unwrap()));
+    }
+
+    #[test]
+    fn metrics_need_a_long_token_or_a_separate_address() {
+        let s = settings(&[DB]).unwrap();
+        assert!(s.metrics_token.is_none() && s.metrics_addr.is_none());
+        let long = "m".repeat(32);
+        let s = settings(&[
+            DB,
+            ("METRICS_TOKEN", long.as_str()),
+            ("METRICS_ADDR", "127.0.0.1:9100"),
+        ])
+        .unwrap();
+        assert_eq!(s.metrics_token.unwrap().expose(), long);
+        assert_eq!(s.metrics_addr.unwrap().port(), 9100);
+        assert_eq!(
+            settings(&[DB, ("METRICS_TOKEN", "short")])
+                .unwrap_err()
+                .name,
+            "METRICS_TOKEN"
+        );
+        assert_eq!(
+            settings(&[DB, ("METRICS_ADDR", "9100")]).unwrap_err().name,
+            "METRICS_ADDR"
+        );
     }
 }

@@ -35,8 +35,10 @@ pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    super::metrics::recorder();
     Router::new()
         .route("/health", get(health))
+        .merge(super::metrics::routes())
         .merge(accounts::ssr::routes(&state))
         .merge(strategies::ssr::routes())
         .leptos_routes_with_context(&state, routes, provide_state(state.clone()), move || {
@@ -210,6 +212,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     let state = super::app_state(leptos_options, pool, settings);
     super::start_background(&state, super::BackgroundIntervals::default()).await;
+    if let Some(metrics_address) = state.settings.metrics_addr {
+        super::metrics::serve_separately(state.clone(), metrics_address).await?;
+    }
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .with_context(|| format!("cannot listen on {address}"))?;

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod database;
 pub mod http;
+pub mod metrics;
 pub mod request_security;
 pub mod telemetry;
 
@@ -42,4 +43,5 @@ pub async fn start_background(state: &AppState, intervals: BackgroundIntervals) 
     state.realtime.listen(state.pool.clone()).await;
     accounts::ssr::spawn_background(state, intervals.accounts);
     strategies::ssr::spawn_background(state);
+    metrics::spawn_upkeep();
 }

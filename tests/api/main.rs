@@ -11,6 +11,7 @@ mod forms;
 
 mod health;
 mod leptos_config;
+mod metrics;
 mod migrations;
 mod pages;
 mod ping;
