@@ -1,7 +1,7 @@
 //! Typed settings read once from the environment (names as the deployment runbook has them).
 //! A missing or malformed required setting stops start-up with one line that names it.
 
-use std::{fmt, net::IpAddr};
+use std::{fmt, net::IpAddr, time::Duration};
 
 pub use crate::secrets::Secret;
 
@@ -67,6 +67,22 @@ pub struct Settings {
     /// `127.0.0.1:9100`), for a Prometheus on a private network; it asks for the token too
     /// when one is set.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// The time limits that keep one slow request, query or client from holding the server.
+    pub limits: Limits,
+}
+
+/// How long anything may take before it is given up with a sentence, never left to hang.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// A whole request, from its headers to its answer (`REQUEST_TIMEOUT_SECS`, 30); then 503.
+    pub request: std::time::Duration,
+    /// A new request's headers must have arrived within this (`HEADER_READ_TIMEOUT_SECS`,
+    /// 10); then the connection is closed.
+    pub header_read: std::time::Duration,
+    /// Postgres cancels any statement running longer (`DB_STATEMENT_TIMEOUT_MS`, 15000).
+    pub statement: std::time::Duration,
+    /// Waiting for a free connection of the pool (`DB_ACQUIRE_TIMEOUT_MS`, 5000); then 503.
+    pub pool_acquire: std::time::Duration,
 }
 
 /// An address or a CIDR range (`10.0.0.0/8`, `::1`, `fd00::/8`).
@@ -307,6 +323,19 @@ impl Settings {
             None => None,
         };
 
+        let seconds = |name, default, range| {
+            parse_number::<u64>(&read, name, default, range).map(Duration::from_secs)
+        };
+        let milliseconds = |name, default, range| {
+            parse_number::<u64>(&read, name, default, range).map(Duration::from_millis)
+        };
+        let limits = Limits {
+            request: seconds("REQUEST_TIMEOUT_SECS", 30, 1..=3600)?,
+            header_read: seconds("HEADER_READ_TIMEOUT_SECS", 10, 1..=300)?,
+            statement: milliseconds("DB_STATEMENT_TIMEOUT_MS", 15_000, 100..=3_600_000)?,
+            pool_acquire: milliseconds("DB_ACQUIRE_TIMEOUT_MS", 5_000, 100..=60_000)?,
+        };
+
         Ok(Settings {
             environment,
             database_url: Secret::new(database_url),
@@ -327,6 +356,7 @@ impl Settings {
             dev_mailbox,
             metrics_token,
             metrics_addr,
+            limits,
         })
     }
 
@@ -705,6 +735,29 @@ mod tests {
         assert_eq!(
             settings(&[DB, ("METRICS_ADDR", "9100")]).unwrap_err().name,
             "METRICS_ADDR"
+        );
+    }
+
+    #[test]
+    fn time_limits_have_defaults_and_can_be_set() {
+        let s = settings(&[DB]).unwrap();
+        assert_eq!(s.limits.request, Duration::from_secs(30));
+        assert_eq!(s.limits.header_read, Duration::from_secs(10));
+        assert_eq!(s.limits.statement, Duration::from_secs(15));
+        assert_eq!(s.limits.pool_acquire, Duration::from_secs(5));
+        let s = settings(&[
+            DB,
+            ("REQUEST_TIMEOUT_SECS", "5"),
+            ("DB_ACQUIRE_TIMEOUT_MS", "250"),
+        ])
+        .unwrap();
+        assert_eq!(s.limits.request, Duration::from_secs(5));
+        assert_eq!(s.limits.pool_acquire, Duration::from_millis(250));
+        assert_eq!(
+            settings(&[DB, ("DB_STATEMENT_TIMEOUT_MS", "0")])
+                .unwrap_err()
+                .name,
+            "DB_STATEMENT_TIMEOUT_MS"
         );
     }
 }

@@ -3,10 +3,12 @@
 //! line, logging and the database connection. Nothing below imports it.
 
 pub mod cli;
+pub mod connections;
 pub mod database;
 pub mod http;
 pub mod metrics;
 pub mod request_security;
+pub mod static_files;
 pub mod telemetry;
 
 use leptos::config::LeptosOptions;

@@ -15,5 +15,8 @@ mod metrics;
 mod migrations;
 mod pages;
 mod ping;
+mod release_layout;
 mod requests;
+mod static_files;
 mod strategies;
+mod timeouts;
