@@ -46,7 +46,7 @@ async function recordNetwork(page) {
     const seen = requests.get(requestId);
     if (seen) seen.bytes = encodedDataLength;
   });
-  return requests;
+  return { cdp, requests };
 }
 
 function summarize(requests) {
@@ -59,7 +59,7 @@ function summarize(requests) {
 }
 
 async function loadEditor(page) {
-  const requests = await recordNetwork(page);
+  const { cdp, requests } = await recordNetwork(page);
   const started = Date.now();
   await page.goto('/strategies/new?template=ma_cross');
   await waitForHydration(page);
@@ -68,6 +68,7 @@ async function loadEditor(page) {
   const interactiveMs = Date.now() - started;
   // Let the last responses finish being counted.
   await page.waitForTimeout(300);
+  await cdp.detach();
   return { interactiveMs, requests, ...summarize(requests) };
 }
 
@@ -75,7 +76,7 @@ const browser = await launchBrowser();
 try {
   // 1. The home page of the site as shipped: styled, hydrated, its files compressed and hashed.
   const { context: homeContext, page: home, problems } = await openPage(browser);
-  const homeRequests = await recordNetwork(home);
+  const { requests: homeRequests } = await recordNetwork(home);
   const response = await home.goto('/');
   assert.equal(response.status(), 200, 'the home page answers');
   assert.match(response.headers()['cache-control'] ?? '', /no-store|no-cache/, 'pages are not cached');

@@ -5,6 +5,7 @@ mod harness;
 
 mod accounts;
 
+mod authorization_sweep;
 mod backup_restore;
 mod binary;
 mod candles;

@@ -3,7 +3,10 @@
 
 use trading_strategy::server;
 
-use crate::harness::{spawn_app, spawn_app_with};
+use crate::{
+    harness::{spawn_app, spawn_app_with},
+    strategies::{document, Trader},
+};
 
 const TOKEN: &str = "a-metrics-token-of-at-least-32-characters";
 
@@ -138,4 +141,57 @@ async fn metrics_addr_serves_the_metrics_on_a_listener_of_its_own() {
         .await
         .unwrap();
     assert_eq!(elsewhere.status(), 404, "only /metrics is served there");
+}
+
+#[tokio::test]
+async fn editing_counts_validations_autosaves_saves_and_conflicts() {
+    let app = spawn_app_with(&[("METRICS_TOKEN", TOKEN)]).await;
+    let metrics_url = app.url("/metrics");
+    let counters = [
+        "trading_strategy_validations_total",
+        "trading_strategy_autosaves_total",
+        "trading_strategy_saves_total",
+        "trading_strategy_conflicts_total",
+    ];
+    let read = |exposition: String| counters.map(|name| sample_sum(&exposition, name, &[]));
+    let before = read(scrape(&app.client, &metrics_url).await);
+
+    let trader = Trader::new(&app).await;
+    let text = document("Counted");
+    let checked = trader
+        .browser
+        .call(
+            "/api/strategies/check",
+            &[("sequence", "1"), ("content", &text), ("format", "yaml")],
+        )
+        .await;
+    assert_eq!(checked.status(), 200);
+    let tab = uuid::Uuid::new_v4().to_string();
+    let autosaved = trader
+        .browser
+        .call(
+            "/api/strategies/autosave",
+            &[
+                ("tab_id", tab.as_str()),
+                ("sequence", "1"),
+                ("content", text.as_str()),
+                ("format", "yaml"),
+            ],
+        )
+        .await;
+    assert_eq!(autosaved.status(), 200);
+    let id = trader.create("Counted").await;
+    let stale = trader
+        .save(Some(&id), &document("Counted again"), Some(1), false)
+        .await;
+    assert_eq!(stale.status(), 200);
+    let conflict = trader
+        .save(Some(&id), &document("Counted late"), Some(1), false)
+        .await;
+    assert_eq!(conflict.status(), 409);
+
+    let after = read(scrape(&app.client, &metrics_url).await);
+    for ((name, before), after) in counters.iter().zip(before).zip(after) {
+        assert!(after > before, "{name}: {before} -> {after}");
+    }
 }
