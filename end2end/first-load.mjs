@@ -96,6 +96,7 @@ try {
     assert.ok(r.status < 400, `${r.url} answered ${r.status}`);
   }
   assert.deepEqual(problems, [], 'no errors in the browser');
+  if (process.env.SCREENSHOT_DIR) await home.screenshot({ path: `${process.env.SCREENSHOT_DIR}/release-home.png` });
   console.log(`home page: styled, hydrated; WASM ${wasm.url.split('/').pop()} br, ${wasm.bytes} bytes`);
 
   // 2. A trader signs up and logs in through the pages.
@@ -118,6 +119,7 @@ try {
   // 3. The editor page on a cold cache (a fresh context), then warm (the same context again).
   const { context, page } = await openPage(browser, { storageState: signedIn });
   const cold = await loadEditor(page);
+  if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/release-editor.png` });
   await page.goto('about:blank');
   const warm = await loadEditor(page);
   await context.close();
