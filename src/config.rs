@@ -1,7 +1,7 @@
 //! Typed settings read once from the environment (names as the deployment runbook has them).
 //! A missing or malformed required setting stops start-up with one line that names it.
 
-use std::{fmt, net::IpAddr};
+use std::{fmt, net::IpAddr, time::Duration};
 
 pub use crate::secrets::Secret;
 
@@ -59,6 +59,30 @@ pub struct Settings {
     /// Serves `/dev/mailbox` (to loopback clients only) when `DEV_MAILBOX=true`; never in
     /// production.
     pub dev_mailbox: bool,
+    /// `GET /metrics` on the public address answers only with `Authorization: Bearer <this>`
+    /// (`METRICS_TOKEN`, at least 32 characters); without it the public address has no
+    /// metrics at all.
+    pub metrics_token: Option<Secret>,
+    /// A second listener that serves only `/metrics` (`METRICS_ADDR`, such as
+    /// `127.0.0.1:9100`), for a Prometheus on a private network; it asks for the token too
+    /// when one is set.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// The time limits that keep one slow request, query or client from holding the server.
+    pub limits: Limits,
+}
+
+/// How long anything may take before it is given up with a sentence, never left to hang.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// A whole request, from its headers to its answer (`REQUEST_TIMEOUT_SECS`, 30); then 503.
+    pub request: std::time::Duration,
+    /// A new request's headers must have arrived within this (`HEADER_READ_TIMEOUT_SECS`,
+    /// 10); then the connection is closed.
+    pub header_read: std::time::Duration,
+    /// Postgres cancels any statement running longer (`DB_STATEMENT_TIMEOUT_MS`, 15000).
+    pub statement: std::time::Duration,
+    /// Waiting for a free connection of the pool (`DB_ACQUIRE_TIMEOUT_MS`, 5000); then 503.
+    pub pool_acquire: std::time::Duration,
 }
 
 /// An address or a CIDR range (`10.0.0.0/8`, `::1`, `fd00::/8`).
@@ -114,6 +138,7 @@ pub struct ConfigError {
 }
 
 const MINIMUM_SECRET_KEY_BASE_LENGTH: usize = 64;
+const MINIMUM_METRICS_TOKEN_LENGTH: usize = 32;
 
 impl Settings {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -157,13 +182,10 @@ impl Settings {
         let secret_key_base = match read("SECRET_KEY_BASE") {
             Some(value) if value.chars().count() >= MINIMUM_SECRET_KEY_BASE_LENGTH => value,
             Some(_) => {
-                return Err(ConfigError {
-                    name: "SECRET_KEY_BASE",
-                    problem: format!(
-                        "must be at least {MINIMUM_SECRET_KEY_BASE_LENGTH} characters \
-                         (generate one with: trading_strategy gen-secret)"
-                    ),
-                })
+                return Err(too_short_secret(
+                    "SECRET_KEY_BASE",
+                    MINIMUM_SECRET_KEY_BASE_LENGTH,
+                ))
             }
             None if production => {
                 return Err(ConfigError {
@@ -281,6 +303,39 @@ impl Settings {
             });
         }
 
+        let metrics_token = match read("METRICS_TOKEN") {
+            Some(token) if token.chars().count() >= MINIMUM_METRICS_TOKEN_LENGTH => {
+                Some(Secret::new(token))
+            }
+            Some(_) => {
+                return Err(too_short_secret(
+                    "METRICS_TOKEN",
+                    MINIMUM_METRICS_TOKEN_LENGTH,
+                ))
+            }
+            None => None,
+        };
+        let metrics_addr = match read("METRICS_ADDR") {
+            Some(address) => Some(address.parse().map_err(|_| ConfigError {
+                name: "METRICS_ADDR",
+                problem: format!("`{address}` is not an address and port (such as 127.0.0.1:9100)"),
+            })?),
+            None => None,
+        };
+
+        let seconds = |name, default, range| {
+            parse_number::<u64>(&read, name, default, range).map(Duration::from_secs)
+        };
+        let milliseconds = |name, default, range| {
+            parse_number::<u64>(&read, name, default, range).map(Duration::from_millis)
+        };
+        let limits = Limits {
+            request: seconds("REQUEST_TIMEOUT_SECS", 30, 1..=3600)?,
+            header_read: seconds("HEADER_READ_TIMEOUT_SECS", 10, 1..=300)?,
+            statement: milliseconds("DB_STATEMENT_TIMEOUT_MS", 15_000, 100..=3_600_000)?,
+            pool_acquire: milliseconds("DB_ACQUIRE_TIMEOUT_MS", 5_000, 100..=60_000)?,
+        };
+
         Ok(Settings {
             environment,
             database_url: Secret::new(database_url),
@@ -299,6 +354,9 @@ impl Settings {
             cookie_secure,
             trusted_proxies,
             dev_mailbox,
+            metrics_token,
+            metrics_addr,
+            limits,
         })
     }
 
@@ -328,6 +386,15 @@ impl Settings {
 
     pub fn is_production(&self) -> bool {
         self.environment == Environment::Production
+    }
+}
+
+fn too_short_secret(name: &'static str, minimum: usize) -> ConfigError {
+    ConfigError {
+        name,
+        problem: format!(
+            "must be at least {minimum} characters (generate one with: trading_strategy gen-secret)"
+        ),
     }
 }
 
@@ -644,5 +711,53 @@ mod tests {
         assert!(IpRange::parse("0.0.0.0/0")
             .unwrap()
             .contains("8.8.8.8".parse().unwrap()));
+    }
+
+    #[test]
+    fn metrics_need_a_long_token_or_a_separate_address() {
+        let s = settings(&[DB]).unwrap();
+        assert!(s.metrics_token.is_none() && s.metrics_addr.is_none());
+        let long = "m".repeat(32);
+        let s = settings(&[
+            DB,
+            ("METRICS_TOKEN", long.as_str()),
+            ("METRICS_ADDR", "127.0.0.1:9100"),
+        ])
+        .unwrap();
+        assert_eq!(s.metrics_token.unwrap().expose(), long);
+        assert_eq!(s.metrics_addr.unwrap().port(), 9100);
+        assert_eq!(
+            settings(&[DB, ("METRICS_TOKEN", "short")])
+                .unwrap_err()
+                .name,
+            "METRICS_TOKEN"
+        );
+        assert_eq!(
+            settings(&[DB, ("METRICS_ADDR", "9100")]).unwrap_err().name,
+            "METRICS_ADDR"
+        );
+    }
+
+    #[test]
+    fn time_limits_have_defaults_and_can_be_set() {
+        let s = settings(&[DB]).unwrap();
+        assert_eq!(s.limits.request, Duration::from_secs(30));
+        assert_eq!(s.limits.header_read, Duration::from_secs(10));
+        assert_eq!(s.limits.statement, Duration::from_secs(15));
+        assert_eq!(s.limits.pool_acquire, Duration::from_secs(5));
+        let s = settings(&[
+            DB,
+            ("REQUEST_TIMEOUT_SECS", "5"),
+            ("DB_ACQUIRE_TIMEOUT_MS", "250"),
+        ])
+        .unwrap();
+        assert_eq!(s.limits.request, Duration::from_secs(5));
+        assert_eq!(s.limits.pool_acquire, Duration::from_millis(250));
+        assert_eq!(
+            settings(&[DB, ("DB_STATEMENT_TIMEOUT_MS", "0")])
+                .unwrap_err()
+                .name,
+            "DB_STATEMENT_TIMEOUT_MS"
+        );
     }
 }

@@ -131,6 +131,9 @@ impl FromServerFnError for AppError {
 }
 
 #[cfg(feature = "ssr")]
+pub use server_side::POOL_BUSY;
+
+#[cfg(feature = "ssr")]
 mod server_side {
     use super::AppError;
     use axum::{
@@ -152,10 +155,23 @@ mod server_side {
         }
     }
 
+    /// What a request says when no database connection came free in time.
+    pub const POOL_BUSY: &str = "The server is busy right now: no database connection came free in time. Please try again in a moment.";
+
     impl From<sqlx::Error> for AppError {
         fn from(error: sqlx::Error) -> Self {
             match error {
                 sqlx::Error::RowNotFound => AppError::NotFound,
+                sqlx::Error::PoolTimedOut => AppError::Unavailable {
+                    message: POOL_BUSY.into(),
+                },
+                // query_canceled: the statement ran past DB_STATEMENT_TIMEOUT_MS.
+                sqlx::Error::Database(database) if database.code().as_deref() == Some("57014") => {
+                    tracing::warn!(error = %database, "a statement ran past its time limit");
+                    AppError::Unavailable {
+                        message: "The database took too long to answer, so the request was stopped. Please try again.".into(),
+                    }
+                }
                 other => AppError::internal(other),
             }
         }

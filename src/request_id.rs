@@ -1,6 +1,7 @@
 //! A request id on every request: taken from a trusted proxy's `x-request-id` when it looks
 //! sane, otherwise generated; echoed in the response, carried by the request's tracing span
-//! (so every log line of the request has it) and readable by the code that handles it.
+//! (so every log line of the request has it) and readable by the code that handles it. The
+//! same middleware counts and times each request under its route pattern for `/metrics`.
 
 use std::time::Instant;
 
@@ -56,7 +57,9 @@ pub async fn track(mut request: Request, next: Next) -> Response {
         .scope(id.clone(), next.run(request).instrument(span.clone()))
         .await;
     let status = response.status().as_u16();
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    crate::web::metrics::request_answered(&route, method.as_str(), status, elapsed);
+    let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| {
         if status >= 500 {
             tracing::error!(status, elapsed_ms, "request failed");

@@ -42,7 +42,10 @@ test('without JavaScript the page still renders but the toggle does nothing', as
 test('the stylesheet is served and applied', async () => {
   const { context, page } = await openPage(browser);
   await page.goto('/');
-  const css = await page.request.get(`${BASE_URL}/pkg/trading_strategy.css`);
+  // The release names the stylesheet by its content's hash: take its address from the page.
+  const href = await page.locator('link[rel="stylesheet"]').first().getAttribute('href');
+  assert.match(href, /^\/pkg\/trading_strategy(\.[\w-]+)?\.css$/);
+  const css = await page.request.get(`${BASE_URL}${href}`);
   assert.equal(css.status(), 200);
   const display = await page.locator('.site-header').evaluate((el) => getComputedStyle(el).display);
   assert.equal(display, 'flex');

@@ -1,11 +1,11 @@
 //! The connection pool and the schema's migrations (apply, revert, list).
 
-use std::time::Duration;
+use std::{str::FromStr, time::Duration};
 
 use anyhow::{bail, Context};
 use sqlx::{
     migrate::{Migrate, MigrateDatabase, Migrator},
-    postgres::PgPoolOptions,
+    postgres::{PgConnectOptions, PgPoolOptions},
     PgPool, Postgres,
 };
 
@@ -16,8 +16,24 @@ pub fn migrator() -> Migrator {
     sqlx::migrate!("./migrations")
 }
 
+/// The serving pool: every connection's statements are cancelled by Postgres after
+/// `DB_STATEMENT_TIMEOUT_MS`, and waiting for a free connection ends after
+/// `DB_ACQUIRE_TIMEOUT_MS` (the request then answers 503 with a sentence).
 pub async fn connect(settings: &Settings) -> anyhow::Result<PgPool> {
-    connect_url(settings.database_url.expose(), settings.pool_size).await
+    let options = PgConnectOptions::from_str(settings.database_url.expose())
+        .context("DATABASE_URL is not a usable Postgres URL")?
+        .options([(
+            "statement_timeout",
+            format!("{}ms", settings.limits.statement.as_millis()),
+        )]);
+    PgPoolOptions::new()
+        .max_connections(settings.pool_size)
+        .min_connections(1.min(settings.pool_size))
+        .acquire_timeout(settings.limits.pool_acquire)
+        .idle_timeout(Duration::from_secs(300))
+        .connect_with(options)
+        .await
+        .context("cannot connect to the database named by DATABASE_URL")
 }
 
 pub async fn connect_url(url: &str, pool_size: u32) -> anyhow::Result<PgPool> {

@@ -1,11 +1,12 @@
 //! The HTTP stack: routes (Leptos pages and server functions, `/health`, static files), the
 //! layers every request passes through, and serving with graceful shutdown.
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::{
     extract::{Request, State},
+    handler::Handler,
     http::{header::CONTENT_LENGTH, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -18,7 +19,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::{database, request_security};
+use super::{database, request_security, static_files};
 use crate::{
     accounts,
     app::{shell, App},
@@ -35,18 +36,24 @@ pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    super::metrics::recorder();
     Router::new()
         .route("/health", get(health))
+        .merge(super::metrics::routes())
         .merge(accounts::ssr::routes(&state))
         .merge(strategies::ssr::routes())
         .merge(market_data::ssr::routes())
         .leptos_routes_with_context(&state, routes, provide_state(state.clone()), move || {
             shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(provide_state(state.clone()), shell))
+        .fallback_service(static_files::service(
+            static_files::Site::of(&state.leptos_options),
+            leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+                provide_state(state.clone()),
+                shell,
+            )
+            .with_state(state.clone()),
+        ))
         // Innermost first: pages check who may see them with the session, which the session
         // layer loads; the origin check refuses before any session is touched; every answer,
         // refusals included, gets the security headers.
@@ -71,6 +78,11 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             request_security::add_security_headers,
         ))
+        .layer(middleware::from_fn(static_files::uncached_unless_said))
+        .layer(middleware::from_fn_with_state(
+            state.settings.limits.request,
+            answer_within,
+        ))
         .layer(middleware::from_fn(request_id::track))
         .with_state(state)
 }
@@ -79,6 +91,24 @@ fn provide_state(state: AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     move || {
         provide_context(state.clone());
         request_security::provide_csp_nonce();
+    }
+}
+
+/// Gives up on a request that has not been answered within `REQUEST_TIMEOUT_SECS`, with a
+/// 503 and a sentence (a websocket counts only until its upgrade is answered).
+async fn answer_within(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(limit_secs = limit.as_secs(), "request timed out");
+            crate::error::AppError::Unavailable {
+                message: format!(
+                    "The server could not answer within {} seconds, so it stopped trying. Please try again.",
+                    limit.as_secs()
+                ),
+            }
+            .into_response()
+        }
     }
 }
 
@@ -203,6 +233,11 @@ pub fn load_leptos_options(port: Option<u16>) -> anyhow::Result<LeptosOptions> {
     if let Some(port) = port {
         options.site_addr.set_port(port);
     }
+    // Hashed file names only when cargo-leptos left its list of hashes beside the binary; a
+    // page naming files that do not exist would arrive unstyled and never hydrate.
+    if options.hash_files && static_files::hashed_file_names(&options).is_none() {
+        options.hash_files = false;
+    }
     let site_root = PathBuf::from(options.site_root.as_ref());
     if site_root.is_relative() && std::env::var_os("LEPTOS_SITE_ROOT").is_none() {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -243,17 +278,21 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     let state = super::app_state(leptos_options, pool, settings);
     super::start_background(&state, super::BackgroundIntervals::default()).await;
+    if let Some(metrics_address) = state.settings.metrics_addr {
+        super::metrics::serve_separately(state.clone(), metrics_address).await?;
+    }
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .with_context(|| format!("cannot listen on {address}"))?;
     tracing::info!(%address, public_url = %state.settings.public_url, "listening");
-    axum::serve(
+    let header_read_timeout = state.settings.limits.header_read;
+    super::connections::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        router(state),
+        header_read_timeout,
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("the server stopped with an error")?;
+    .await;
     tracing::info!("stopped");
     Ok(())
 }

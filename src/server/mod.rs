@@ -3,9 +3,12 @@
 //! line, logging and the database connection. Nothing below imports it.
 
 pub mod cli;
+pub mod connections;
 pub mod database;
 pub mod http;
+pub mod metrics;
 pub mod request_security;
+pub mod static_files;
 pub mod telemetry;
 
 use leptos::config::LeptosOptions;
@@ -49,4 +52,5 @@ pub async fn start_background(state: &AppState, intervals: BackgroundIntervals) 
     state.realtime.listen(state.pool.clone()).await;
     accounts::ssr::spawn_background(state, intervals.accounts);
     strategies::ssr::spawn_background(state, intervals.strategies);
+    metrics::spawn_upkeep();
 }

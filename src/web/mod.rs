@@ -1,8 +1,10 @@
 //! The web plumbing every feature shares: where a successful form leads ([`Navigation`]),
 //! the form pieces of the views (`forms`), and, on the server, what a server function reads
-//! from the request it serves (`server_context`).
+//! from the request it serves (`server_context`) and the metrics it records (`metrics`).
 
 pub mod forms;
+#[cfg(feature = "ssr")]
+pub mod metrics;
 pub mod ping;
 #[cfg(feature = "ssr")]
 pub mod server_context;

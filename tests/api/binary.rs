@@ -9,7 +9,12 @@ use std::{
 use crate::harness::TestDatabase;
 
 fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_trading_strategy"));
+    clean_command(env!("CARGO_BIN_EXE_trading_strategy"))
+}
+
+/// `program` with none of the app's settings from the environment of the tests.
+pub(crate) fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut command = Command::new(program);
     // Start from a clean slate: only what each test sets.
     for name in [
         "DATABASE_URL",
@@ -73,7 +78,7 @@ async fn start_server(database: &TestDatabase, port: u16) -> Child {
     start(serve_command(database, port), port).await
 }
 
-fn terminate(child: &Child) {
+pub(crate) fn terminate(child: &Child) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -81,7 +86,7 @@ fn terminate(child: &Child) {
     assert!(status.success());
 }
 
-fn wait_with_timeout(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+pub(crate) fn wait_with_timeout(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
     let deadline = Instant::now() + limit;
     loop {
         if let Some(status) = child.try_wait().unwrap() {

@@ -5,6 +5,8 @@ mod harness;
 
 mod accounts;
 
+mod authorization_sweep;
+mod backup_restore;
 mod binary;
 mod candles;
 mod forms;
@@ -12,8 +14,12 @@ mod forms;
 mod health;
 mod leptos_config;
 mod market_data;
+mod metrics;
 mod migrations;
 mod pages;
 mod ping;
+mod release_layout;
 mod requests;
+mod static_files;
 mod strategies;
+mod timeouts;

@@ -470,3 +470,19 @@ pub async fn find(
         equity: stored.equity,
     })
 }
+
+/// How many runs wait and how many run, across every user: the operator's view of the queue
+/// (the `/metrics` gauges), never shown to a trader.
+pub async fn queue_depth(pool: &PgPool) -> Result<(u64, u64), AppError> {
+    let row = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE status = 'queued') AS "queued!",
+                  count(*) FILTER (WHERE status = 'running') AS "running!"
+           FROM backtest_runs WHERE status IN ('queued', 'running')"#
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((
+        u64::try_from(row.queued).unwrap_or_default(),
+        u64::try_from(row.running).unwrap_or_default(),
+    ))
+}

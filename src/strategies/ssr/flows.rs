@@ -74,6 +74,7 @@ pub async fn check(
     format: Format,
     known: Option<(String, bool)>,
 ) -> Result<CheckReply, AppError> {
+    crate::web::metrics::validation_run();
     let validation = language::validate(&content, format);
     let name = validation
         .strategy
@@ -172,6 +173,9 @@ pub async fn save(
             let Some(updated) = updated else {
                 // Nothing matched: say why, from the row as it is now.
                 let current = repository::find(&mut transaction, user_id, id).await?;
+                if current.document.status.edit_refusal().is_none() {
+                    crate::web::metrics::conflict_refused();
+                }
                 return Err(match current.document.status.edit_refusal() {
                     Some(refusal) => AppError::Forbidden {
                         message: refusal.to_string(),
@@ -223,6 +227,7 @@ pub async fn save(
         saved_at,
     };
     transaction.commit().await?;
+    crate::web::metrics::version_saved();
     tracing::info!(strategy_id = %saved.id, version = saved.version, "strategy saved");
     Ok(saved)
 }
@@ -474,6 +479,7 @@ pub async fn autosave(
         base_lock_version,
     )
     .await?;
+    crate::web::metrics::autosave_stored();
     Ok(AutosaveAck {
         stored,
         saved_at: Utc::now(),

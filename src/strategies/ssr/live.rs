@@ -79,6 +79,7 @@ struct Subscriptions {
 
 async fn send(socket: &mut WebSocket, message: &LiveMessage) -> bool {
     let text = serde_json::to_string(message).unwrap_or_default();
+    crate::web::metrics::notice_sent();
     socket.send(Message::Text(text.into())).await.is_ok()
 }
 
@@ -112,6 +113,7 @@ async fn relay(
         mut backtests,
         mut sign_outs,
     } = subscriptions;
+    let _open = crate::web::metrics::OpenWebsocket::opened();
     let connection = Uuid::new_v4();
     let mut watching: Option<Uuid> = None;
     let mut pings = tokio::time::interval(PING_EVERY);

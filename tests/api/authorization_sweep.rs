@@ -1,0 +1,331 @@
+//! The authorization sweep: a second user calls every server function the app registers
+//! with the first user's ids (strategy, version, editor
+//! tab, session). Each answers 404 or leaves the first user's things alone, no answer carries
+//! anything of theirs, and a server function added later without a line here fails the
+//! sweep until someone decides how it is checked.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::{
+    harness::{spawn_app, unique_email},
+    strategies::{document, Trader},
+};
+
+const SECRET_NAME: &str = "Owner's secret strategy";
+const SECRET_DRAFT: &str = "owner's unsaved words";
+
+/// A server function's path, the stranger's fields, and what must come of it.
+type Call<'a> = (&'a str, Vec<(&'a str, &'a str)>, Expect);
+
+/// What a stranger's call must come to.
+enum Expect {
+    /// Refused as if the thing did not exist.
+    NotFound,
+    /// Answered for the stranger's own account; the owner's things are checked afterwards.
+    OwnAccountOnly,
+    /// Refused or answered without effect (checked afterwards), never a server error.
+    Ignored,
+}
+
+#[tokio::test]
+async fn a_second_user_with_the_first_users_ids_gets_404_or_nothing_of_theirs() {
+    let app = spawn_app().await;
+    let owner_email = unique_email();
+    let owner = Trader {
+        browser: app.signed_up(&owner_email).await,
+    };
+    let id = owner.create(SECRET_NAME).await;
+    let tab = uuid::Uuid::new_v4().to_string();
+    let draft = format!("{}# {SECRET_DRAFT}\n", document(SECRET_NAME));
+    let stored = owner
+        .browser
+        .call(
+            "/api/strategies/autosave",
+            &[
+                ("tab_id", tab.as_str()),
+                ("sequence", "1"),
+                ("strategy_id", id.as_str()),
+                ("content", draft.as_str()),
+                ("format", "yaml"),
+            ],
+        )
+        .await;
+    assert_eq!(stored.status(), 200);
+    let sessions: Value = owner
+        .browser
+        .call("/users/settings/sessions", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let owner_session = sessions[0]["id"].as_str().unwrap().to_string();
+
+    // A finished backtest of the owner's strategy, with the owner's own market data beside it.
+    let run: String = sqlx::query_scalar(
+        "INSERT INTO backtest_runs (user_id, strategy_id, version, pair, timeframe, range_from, range_to,
+                                    initial_cash, commission, slippage, status, finished_at)
+         SELECT user_id, id, version, 'SECRET/USD', '1d', '2020-01-01', '2020-12-31', 10000, 0, 0,
+                'finished', now()
+         FROM strategies WHERE id = $1::uuid RETURNING id::text",
+    )
+    .bind(&id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO candles (owner, pair, timeframe, time, open, high, low, close, volume)
+         SELECT id, 'SECRET/USD', '1d', '2020-01-01', 1, 2, 1, 2, 10 FROM users WHERE email = $1",
+    )
+    .bind(&owner_email)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    let stranger = Trader::new(&app).await;
+    let secret_document = document(SECRET_NAME);
+    let run = run.as_str();
+    let id = id.as_str();
+    let calls: Vec<Call> = vec![
+        ("/api/strategies/open", vec![("id", id)], Expect::NotFound),
+        (
+            "/api/strategies/overview",
+            vec![("id", id)],
+            Expect::NotFound,
+        ),
+        (
+            "/api/strategies/save",
+            vec![
+                ("id", id),
+                ("content", secret_document.as_str()),
+                ("format", "yaml"),
+                ("lock_version", "1"),
+                ("draft", "true"),
+            ],
+            Expect::NotFound,
+        ),
+        (
+            "/api/strategies/status",
+            vec![("id", id), ("transition", "archive")],
+            Expect::NotFound,
+        ),
+        (
+            "/api/strategies/duplicate",
+            vec![("id", id)],
+            Expect::NotFound,
+        ),
+        ("/api/strategies/delete", vec![("id", id)], Expect::NotFound),
+        (
+            "/api/strategies/version",
+            vec![("id", id), ("number", "1")],
+            Expect::NotFound,
+        ),
+        (
+            "/api/strategies/compare",
+            vec![("id", id), ("from", "1"), ("to", "1")],
+            Expect::NotFound,
+        ),
+        (
+            "/api/strategies/restore",
+            vec![("id", id), ("number", "1"), ("lock_version", "1")],
+            Expect::NotFound,
+        ),
+        (
+            "/api/strategies/autosave",
+            vec![
+                ("tab_id", tab.as_str()),
+                ("sequence", "2"),
+                ("strategy_id", id),
+                ("content", "name: taken over"),
+                ("format", "yaml"),
+            ],
+            Expect::NotFound,
+        ),
+        // The owner's tab id without a strategy: a working copy of the stranger's own.
+        (
+            "/api/strategies/autosave",
+            vec![
+                ("tab_id", tab.as_str()),
+                ("sequence", "3"),
+                ("content", "name: mine"),
+                ("format", "yaml"),
+            ],
+            Expect::OwnAccountOnly,
+        ),
+        (
+            "/api/strategies/discard-working-copy",
+            vec![("tab_id", tab.as_str())],
+            Expect::OwnAccountOnly,
+        ),
+        // The owner's name is not "taken" for the stranger: names are per user.
+        (
+            "/api/strategies/check",
+            vec![
+                ("sequence", "1"),
+                ("id", id),
+                ("content", secret_document.as_str()),
+                ("format", "yaml"),
+            ],
+            Expect::OwnAccountOnly,
+        ),
+        (
+            "/api/strategies/list",
+            vec![
+                ("query[search]", "secret"),
+                ("query[page]", "1"),
+                ("query[sort]", "UpdatedDesc"),
+            ],
+            Expect::OwnAccountOnly,
+        ),
+        (
+            "/users/settings/sessions/revoke",
+            vec![("id", owner_session.as_str())],
+            Expect::Ignored,
+        ),
+        (
+            "/api/strategies/backtests",
+            vec![("id", id)],
+            Expect::NotFound,
+        ),
+        (
+            "/api/strategies/start-backtest",
+            vec![
+                ("id", id),
+                ("from", "2020-01-01"),
+                ("to", "2020-12-31"),
+                ("cash", "10000"),
+                ("commission", "0.1"),
+                ("slippage", "0"),
+            ],
+            Expect::NotFound,
+        ),
+        (
+            "/api/strategies/cancel-backtest",
+            vec![("id", id), ("run", run)],
+            Expect::NotFound,
+        ),
+        (
+            "/api/strategies/backtest-results",
+            vec![("id", id), ("run", run)],
+            Expect::NotFound,
+        ),
+        // Market data: the owner's upload is neither listed nor read for the stranger.
+        ("/api/market-data/overview", vec![], Expect::OwnAccountOnly),
+        (
+            "/api/market-data/recent",
+            vec![("pair", "SECRET/USD"), ("timeframe", "1d")],
+            Expect::Ignored,
+        ),
+        ("/users/settings/sessions", vec![], Expect::OwnAccountOnly),
+        ("/users/current", vec![], Expect::OwnAccountOnly),
+        ("/api/ping", vec![], Expect::OwnAccountOnly),
+    ];
+
+    let mut swept = BTreeSet::new();
+    for (path, fields, expect) in &calls {
+        swept.insert(path.to_string());
+        let response = stranger.browser.call(path, fields).await;
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        match expect {
+            Expect::NotFound => assert_eq!(status, 404, "{path}: {body}"),
+            Expect::Ignored => assert!(status < 500, "{path} answered {status}: {body}"),
+            Expect::OwnAccountOnly => assert_eq!(status, 200, "{path}: {body}"),
+        }
+        // The check echoes the text it was sent, the owner's name included: only its verdict
+        // on the name could leak anything.
+        let echoes_the_name = *path == "/api/strategies/check";
+        // The preview's answer names the pair it was asked for: only its bars could leak.
+        let echoes_the_pair = *path == "/api/market-data/recent";
+        for secret in [
+            SECRET_NAME,
+            SECRET_DRAFT,
+            owner_email.as_str(),
+            "SECRET/USD",
+        ] {
+            if (echoes_the_name && secret == SECRET_NAME)
+                || (echoes_the_pair && secret == "SECRET/USD")
+            {
+                continue;
+            }
+            assert!(!body.contains(secret), "{path} leaked {secret:?}: {body}");
+        }
+        if echoes_the_pair {
+            let reply: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(
+                reply["own"], false,
+                "the owner's upload is not the stranger's"
+            );
+            assert_eq!(
+                reply["candles"]["time"],
+                serde_json::json!([]),
+                "the owner's bars leaked: {body}"
+            );
+        }
+        if *path == "/api/strategies/check" {
+            let reply: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(
+                reply["name_taken"], false,
+                "another user's name is not taken"
+            );
+        }
+    }
+
+    // Server functions that take no id of another user: they act on the caller's own account,
+    // or on a secret token mailed to its owner (covered by the accounts tests).
+    let without_ids = [
+        "/users/register",
+        "/users/log-in",
+        "/users/log-out",
+        "/users/confirm",
+        "/users/resend-confirmation",
+        "/users/reset-password",
+        "/users/reset-password/check",
+        "/users/reset-password/update",
+        "/users/settings/email",
+        "/users/settings/confirm-email",
+        "/users/settings/password",
+        "/users/settings/sessions/log-out-others",
+    ];
+    swept.extend(without_ids.iter().map(|path| path.to_string()));
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .collect();
+    assert!(
+        registered.contains("/api/strategies/save") && registered.contains("/users/log-in"),
+        "the registry lists the app's server functions: {registered:?}"
+    );
+    let unswept: Vec<_> = registered.difference(&swept).collect();
+    assert!(
+        unswept.is_empty(),
+        "server functions the sweep does not cover yet: {unswept:?}"
+    );
+
+    // The pages and plain form posts with the owner's ids answer 404 too:
+    // strategies::isolation checks each of them.
+
+    // The owner's things are as they were: the strategy, its one version, the working copy
+    // and the session.
+    let overview = owner.overview_json(id).await;
+    assert_eq!(overview["document"]["name"], SECRET_NAME);
+    assert_eq!(overview["document"]["status"], "draft");
+    assert_eq!(overview["document"]["version"], 1);
+    let reopened: Value = owner
+        .browser
+        .call("/api/strategies/open", &[("id", id)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        reopened["working_copy"]["content"]
+            .as_str()
+            .is_some_and(|text| text.contains(SECRET_DRAFT)),
+        "the owner's working copy survives: {reopened}"
+    );
+    assert_eq!(
+        owner.browser.signed_in_as().await.as_deref(),
+        Some(owner_email.as_str())
+    );
+}
