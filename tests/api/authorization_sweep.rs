@@ -75,8 +75,8 @@ async fn a_second_user_with_the_first_users_ids_gets_404_or_nothing_of_theirs() 
     .await
     .unwrap();
     sqlx::query(
-        "INSERT INTO candles (owner, pair, timeframe, time, open, high, low, close, volume)
-         SELECT id, 'SECRET/USD', '1d', '2020-01-01', 1, 2, 1, 2, 10 FROM users WHERE email = $1",
+        "INSERT INTO candles (owner, pair, timeframe, time, open, high, low, close, volume, source)
+         SELECT id, 'SECRET/USD', '1d', '2020-01-01', 1, 2, 1, 2, 10, 'secret.csv' FROM users WHERE email = $1",
     )
     .bind(&owner_email)
     .execute(&app.pool)
