@@ -442,7 +442,7 @@ async fn open_sockets(
         request.headers_mut().insert("cookie", cookie.parse()?);
         let (mut socket, _) = tokio_tungstenite::connect_async(request)
             .await
-            .with_context(|| format!("opening socket {n}"))?;
+            .with_context(|| format!("opening socket {n} on {socket_base}"))?;
         let watch = serde_json::json!({ "watch": strategies[n % strategies.len()] });
         socket.send(Message::text(watch.to_string())).await?;
         sockets.push(socket);
