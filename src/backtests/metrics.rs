@@ -62,17 +62,15 @@ pub fn compute_metrics(inputs: MetricInputs<'_>) -> Metrics {
     let bars_per_year = span_years.map(|years| (equity.len() - 1) as f64 / years);
     let cagr =
         span_years.map(|years| (final_equity / initial_cash).max(0.0).powf(1.0 / years) - 1.0);
-    let returns: Vec<f64> = equity
-        .windows(2)
-        .map(|pair| pair[1] / pair[0] - 1.0)
-        .collect();
-    let (sharpe, sortino) = match (bars_per_year, returns.len()) {
+    // The bar returns are recomputed per pass rather than stored: a division is cheaper than
+    // writing and reading back a column as long as the equity curve.
+    let returns = || equity.windows(2).map(|pair| pair[1] / pair[0] - 1.0);
+    let (sharpe, sortino) = match (bars_per_year, equity.len().saturating_sub(1)) {
         (Some(per_year), count) if count >= 2 => {
-            let mean = returns.iter().sum::<f64>() / count as f64;
-            let variance =
-                returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (count - 1) as f64;
+            let mean = returns().sum::<f64>() / count as f64;
+            let variance = returns().map(|r| (r - mean).powi(2)).sum::<f64>() / (count - 1) as f64;
             let downside =
-                (returns.iter().map(|r| r.min(0.0).powi(2)).sum::<f64>() / count as f64).sqrt();
+                (returns().map(|r| r.min(0.0).powi(2)).sum::<f64>() / count as f64).sqrt();
             let scale = per_year.sqrt();
             (
                 (variance > 0.0).then(|| mean / variance.sqrt() * scale),
