@@ -259,29 +259,24 @@ impl<'a> Simulation<'a> {
             if !self.positions.is_empty() {
                 bars_in_market += 1;
             }
-            equity.push(self.equity_at(candles.close[bar]));
+            equity.push(EquityPoint {
+                time: candles.time[bar],
+                equity: self.equity_at(candles.close[bar]),
+            });
         }
         let metrics = compute_metrics(MetricInputs {
             initial_cash: self.settings.initial_cash,
             equity: &equity,
-            times: &candles.time[range.clone()],
             trades: &self.trades,
             bars_in_market,
             first_close: candles.close[range.start],
             last_close: candles.close[last],
         });
-        let equity_curve = range
-            .zip(equity)
-            .map(|(bar, equity)| EquityPoint {
-                time: candles.time[bar],
-                equity,
-            })
-            .collect();
         BacktestReport {
             settings: self.settings.clone(),
             metrics,
             trades: self.trades,
-            equity_curve,
+            equity_curve: equity,
         }
     }
 
