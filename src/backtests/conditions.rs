@@ -8,11 +8,13 @@
 //! follow three-valued logic and NOT keeps undefined undefined, so a condition fires only
 //! where it is defined and true (`NOT rsi_14 > 70` does not fire during warm-up).
 
+use std::borrow::Cow;
+
 use crate::language::expression::{BinaryOp, Expr, ExprKind, UnaryOp};
 use crate::language::model::{PositionVariable, PriceField};
 
 use super::candles::Candles;
-use super::indicators::{output_column_name, price_series, rolling_extreme, IndicatorColumns};
+use super::indicators::{output_column_name, price_source, rolling_extreme, IndicatorColumns};
 use super::BacktestError;
 
 const TRUE: f64 = 1.0;
@@ -30,29 +32,32 @@ fn truth(value: bool) -> f64 {
 /// The columns conditions read: prices, indicator outputs, and the columns precomputed for
 /// position-free parts of conditions.
 #[derive(Clone, Debug, Default)]
-pub struct ColumnStore {
-    columns: Vec<Vec<f64>>,
+pub struct ColumnStore<'c> {
+    /// The candles' own price columns are borrowed, everything else is owned.
+    columns: Vec<Cow<'c, [f64]>>,
     price_columns: Vec<(PriceField, usize)>,
     indicator_names: Vec<String>,
     bars: usize,
 }
 
-impl ColumnStore {
-    /// Price columns are added on first use, so a run copies only the prices it reads.
+impl<'c> ColumnStore<'c> {
+    /// Price columns are added on first use, so a run computes only the composite prices it
+    /// reads (and borrows the plain ones).
     pub fn new(candles: &Candles, indicators: IndicatorColumns) -> Self {
         ColumnStore {
             indicator_names: indicators.names,
-            columns: indicators.columns,
+            columns: indicators.columns.into_iter().map(Cow::Owned).collect(),
             price_columns: Vec::new(),
             bars: candles.len(),
         }
     }
 
-    fn price(&mut self, field: PriceField, candles: &Candles) -> usize {
+    fn price(&mut self, field: PriceField, candles: &'c Candles) -> usize {
         if let Some((_, index)) = self.price_columns.iter().find(|(known, _)| *known == field) {
             return *index;
         }
-        let index = self.push(price_series(candles, field));
+        self.columns.push(price_source(candles, field));
+        let index = self.columns.len() - 1;
         self.price_columns.push((field, index));
         index
     }
@@ -62,7 +67,7 @@ impl ColumnStore {
     }
 
     fn push(&mut self, column: Vec<f64>) -> usize {
-        self.columns.push(column);
+        self.columns.push(Cow::Owned(column));
         self.columns.len() - 1
     }
 
@@ -253,7 +258,7 @@ impl CompiledCondition {
     }
 
     /// Whether the condition holds (is defined and true) at the close of `bar`.
-    pub fn fires(&self, store: &ColumnStore, bar: usize, position: &PositionView) -> bool {
+    pub fn fires(&self, store: &ColumnStore<'_>, bar: usize, position: &PositionView) -> bool {
         match &self.root {
             Node::Column { column, shift } => store.read(*column, *shift, bar) == TRUE,
             Node::Constant(value) => *value == TRUE,
@@ -262,7 +267,7 @@ impl CompiledCondition {
     }
 }
 
-fn evaluate(node: &Node, store: &ColumnStore, bar: usize, position: &PositionView) -> f64 {
+fn evaluate(node: &Node, store: &ColumnStore<'_>, bar: usize, position: &PositionView) -> f64 {
     let at = |node: &Node, bar: usize| evaluate(node, store, bar, position);
     match node {
         Node::Column { column, shift } => store.read(*column, *shift, bar),
@@ -307,7 +312,7 @@ fn evaluate(node: &Node, store: &ColumnStore, bar: usize, position: &PositionVie
 }
 
 /// Computes a position-free node over every bar into a column of the store.
-fn materialize(node: Node, store: &mut ColumnStore) -> Node {
+fn materialize(node: Node, store: &mut ColumnStore<'_>) -> Node {
     if node.reads_position() {
         return match node {
             Node::Negate(inner) => Node::Negate(Box::new(materialize(*inner, store))),
@@ -332,68 +337,177 @@ fn materialize(node: Node, store: &mut ColumnStore) -> Node {
     if matches!(node, Node::Column { .. } | Node::Constant(_)) {
         return node;
     }
-    let column = column_of(&node, store);
+    let column = column_of(&node, store).into_column(store);
     Node::Column {
         column: store.push(column),
         shift: 0,
     }
 }
 
-/// A position-free node's values over every bar, one tight loop per node.
-fn column_of(node: &Node, store: &mut ColumnStore) -> Vec<f64> {
-    let bars = store.bars();
-    let unary = |inner: &Node, store: &mut ColumnStore, apply: fn(f64) -> f64| -> Vec<f64> {
-        column_of(inner, store).into_iter().map(apply).collect()
-    };
-    match node {
-        Node::Column { column, shift } => (0..bars)
-            .map(|bar| store.read(*column, *shift, bar))
-            .collect(),
-        Node::Constant(value) => vec![*value; bars],
-        Node::Position(_) => vec![UNDEFINED; bars],
-        Node::Negate(inner) => unary(inner, store, |value| -value),
-        Node::Not(inner) => unary(inner, store, negate_truth),
-        Node::Abs(inner) => unary(inner, store, f64::abs),
-        Node::Binary(op, left, right) => {
-            let (left, right) = (column_of(left, store), column_of(right, store));
-            left.iter()
-                .zip(&right)
-                .map(|(l, r)| combine(*op, *l, *r))
-                .collect()
+/// A position-free node's values over every bar, without copying what already exists: a
+/// stored column read with a shift, a constant, or a column computed for this node (whose
+/// buffer the node above it reuses).
+enum Values {
+    Stored { column: usize, shift: usize },
+    Constant(f64),
+    Computed(Vec<f64>),
+}
+
+/// Read access to `Values` by bar.
+enum View<'s> {
+    Shifted { data: &'s [f64], shift: usize },
+    Constant(f64),
+}
+
+impl View<'_> {
+    #[inline(always)]
+    fn at(&self, bar: usize) -> f64 {
+        match self {
+            View::Shifted { data, shift } => match bar.checked_sub(*shift) {
+                Some(earlier) => data[earlier],
+                None => UNDEFINED,
+            },
+            View::Constant(value) => *value,
         }
-        Node::Min(left, right) | Node::Max(left, right) => {
-            let pick = if matches!(node, Node::Min(..)) {
-                nan_min
-            } else {
-                nan_max
-            };
-            let (left, right) = (column_of(left, store), column_of(right, store));
-            left.iter().zip(&right).map(|(l, r)| pick(*l, *r)).collect()
+    }
+}
+
+impl Values {
+    fn view<'s>(&'s self, store: &'s ColumnStore<'_>) -> View<'s> {
+        match self {
+            Values::Stored { column, shift } => View::Shifted {
+                data: &store.columns[*column],
+                shift: *shift,
+            },
+            Values::Constant(value) => View::Constant(*value),
+            Values::Computed(column) => View::Shifted {
+                data: column,
+                shift: 0,
+            },
+        }
+    }
+
+    /// The values as a column of their own (a copy only when they are not computed already).
+    fn into_column(self, store: &ColumnStore<'_>) -> Vec<f64> {
+        match self {
+            Values::Computed(column) => column,
+            other => {
+                let view = other.view(store);
+                (0..store.bars()).map(|bar| view.at(bar)).collect()
+            }
+        }
+    }
+
+    /// `apply` over every value, in place when the values are computed already.
+    fn map(self, store: &ColumnStore<'_>, apply: impl Fn(f64) -> f64) -> Values {
+        match self {
+            Values::Constant(value) => Values::Constant(apply(value)),
+            Values::Computed(mut column) => {
+                column.iter_mut().for_each(|value| *value = apply(*value));
+                Values::Computed(column)
+            }
+            stored => {
+                let view = stored.view(store);
+                Values::Computed((0..store.bars()).map(|bar| apply(view.at(bar))).collect())
+            }
+        }
+    }
+
+    /// `apply` over both sides bar by bar, into a computed side's buffer when there is one.
+    fn zip(
+        self,
+        right: Values,
+        store: &ColumnStore<'_>,
+        apply: impl Fn(f64, f64) -> f64,
+    ) -> Values {
+        match (self, right) {
+            (Values::Constant(left), Values::Constant(right)) => {
+                Values::Constant(apply(left, right))
+            }
+            (Values::Computed(mut left), right) => {
+                let right = right.view(store);
+                for (bar, value) in left.iter_mut().enumerate() {
+                    *value = apply(*value, right.at(bar));
+                }
+                Values::Computed(left)
+            }
+            (left, Values::Computed(mut right)) => {
+                let left = left.view(store);
+                for (bar, value) in right.iter_mut().enumerate() {
+                    *value = apply(left.at(bar), *value);
+                }
+                Values::Computed(right)
+            }
+            (left, right) => {
+                let (left, right) = (left.view(store), right.view(store));
+                Values::Computed(
+                    (0..store.bars())
+                        .map(|bar| apply(left.at(bar), right.at(bar)))
+                        .collect(),
+                )
+            }
+        }
+    }
+}
+
+/// A position-free node's values over every bar, one tight loop per node.
+fn column_of(node: &Node, store: &ColumnStore<'_>) -> Values {
+    let bars = store.bars();
+    match node {
+        Node::Column { column, shift } => Values::Stored {
+            column: *column,
+            shift: *shift,
+        },
+        Node::Constant(value) => Values::Constant(*value),
+        Node::Position(_) => Values::Constant(UNDEFINED),
+        Node::Negate(inner) => column_of(inner, store).map(store, |value| -value),
+        Node::Not(inner) => column_of(inner, store).map(store, negate_truth),
+        Node::Abs(inner) => column_of(inner, store).map(store, f64::abs),
+        Node::Binary(op, left, right) => {
+            column_of(left, store).zip(column_of(right, store), store, |l, r| combine(*op, l, r))
+        }
+        Node::Min(left, right) => {
+            column_of(left, store).zip(column_of(right, store), store, nan_min)
+        }
+        Node::Max(left, right) => {
+            column_of(left, store).zip(column_of(right, store), store, nan_max)
         }
         Node::Crosses { above, left, right } => {
             let (left, right) = (column_of(left, store), column_of(right, store));
-            (0..bars)
-                .map(|bar| match bar.checked_sub(1) {
-                    Some(before) => {
-                        crosses(*above, left[bar], right[bar], left[before], right[before])
-                    }
-                    None => UNDEFINED,
-                })
-                .collect()
+            let (left, right) = (left.view(store), right.view(store));
+            Values::Computed(
+                (0..bars)
+                    .map(|bar| match bar.checked_sub(1) {
+                        Some(before) => crosses(
+                            *above,
+                            left.at(bar),
+                            right.at(bar),
+                            left.at(before),
+                            right.at(before),
+                        ),
+                        None => UNDEFINED,
+                    })
+                    .collect(),
+            )
         }
         Node::Extreme {
             highest,
             term,
             window,
-        } => rolling_extreme(&column_of(term, store), *window, *highest),
+        } => Values::Computed(match column_of(term, store) {
+            Values::Stored { column, shift: 0 } => {
+                rolling_extreme(&store.columns[column], *window, *highest)
+            }
+            term => rolling_extreme(&term.into_column(store), *window, *highest),
+        }),
     }
 }
 
 /// Compiles a validated condition against the store's columns.
-pub fn compile_condition(
+pub fn compile_condition<'c>(
     expression: &Expr,
-    candles: &Candles,
-    store: &mut ColumnStore,
+    candles: &'c Candles,
+    store: &mut ColumnStore<'c>,
 ) -> Result<CompiledCondition, BacktestError> {
     let tree = translate(expression, candles, store)?;
     Ok(CompiledCondition {
@@ -401,12 +515,12 @@ pub fn compile_condition(
     })
 }
 
-fn translate(
+fn translate<'c>(
     expression: &Expr,
-    candles: &Candles,
-    store: &mut ColumnStore,
+    candles: &'c Candles,
+    store: &mut ColumnStore<'c>,
 ) -> Result<Node, BacktestError> {
-    let boxed = |expression: &Expr, store: &mut ColumnStore| {
+    let boxed = |expression: &Expr, store: &mut ColumnStore<'c>| {
         translate(expression, candles, store).map(Box::new)
     };
     Ok(match &expression.kind {
@@ -437,7 +551,7 @@ fn translate(
             }
             node => Node::Column {
                 column: {
-                    let column = column_of(&node, store);
+                    let column = column_of(&node, store).into_column(store);
                     store.push(column)
                 },
                 shift: *bars as usize,
@@ -456,7 +570,7 @@ fn translate(
         }
         ExprKind::Call { function, args } => {
             let argument =
-                |index: usize, store: &mut ColumnStore| -> Result<Box<Node>, BacktestError> {
+                |index: usize, store: &mut ColumnStore<'c>| -> Result<Box<Node>, BacktestError> {
                     let expression = args.get(index).ok_or_else(|| {
                         BacktestError::Unsupported(format!("`{function}` without its arguments"))
                     })?;

@@ -11,6 +11,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use crate::language::expression::ExprKind;
 use crate::language::indicators::indicator_spec;
 use crate::language::model::{Indicator, ParameterValue, PriceField, Source, Strategy};
 
@@ -557,59 +558,89 @@ pub struct BollingerBands {
 /// Bollinger Bands (TA-Lib `BBANDS` with an SMA middle): the deviation comes from the running
 /// sum of squares around the SMA, as TA-Lib computes it.
 pub fn bollinger_bands(input: &[f64], period: usize, multiplier: f64) -> BollingerBands {
+    bollinger_bands_wanted(input, period, multiplier, &|_| true)
+}
+
+/// Bollinger Bands in one pass, writing only the outputs `wanted` names (the others are left
+/// empty), so a strategy that reads the upper band pays for one band.
+pub fn bollinger_bands_wanted(
+    input: &[f64],
+    period: usize,
+    multiplier: f64,
+    wanted: &dyn Fn(&str) -> bool,
+) -> BollingerBands {
+    let length = input.len();
     let middle = sma(input, period);
     let start = input
         .iter()
         .position(|value| !value.is_nan())
-        .unwrap_or(input.len());
-    let mut deviation = undefined(input.len());
-    if period > 0 && input.len() >= start + period {
-        let mut sum_of_squares: f64 = input[start..start + period - 1].iter().map(|v| v * v).sum();
-        for bar in start + period - 1..input.len() {
+        .unwrap_or(length);
+    let first = if period > 0 && length >= start + period {
+        start + period - 1
+    } else {
+        length
+    };
+    let output = |name: &str| {
+        if wanted(name) {
+            Vec::with_capacity(length)
+        } else {
+            Vec::new()
+        }
+    };
+    let (mut upper, mut lower) = (output("upper"), output("lower"));
+    let (mut percent_b, mut bandwidth) = (output("percent_b"), output("bandwidth"));
+    let writes = [
+        upper.capacity() > 0,
+        lower.capacity() > 0,
+        percent_b.capacity() > 0,
+        bandwidth.capacity() > 0,
+    ];
+    let mut sum_of_squares: f64 = input[start.min(first)..first].iter().map(|v| v * v).sum();
+    for bar in 0..length {
+        let deviation = if bar < first {
+            f64::NAN
+        } else {
             sum_of_squares += input[bar] * input[bar];
             let mut variance = sum_of_squares / period as f64;
             let trailing = input[bar + 1 - period];
             sum_of_squares -= trailing * trailing;
             variance -= middle[bar] * middle[bar];
-            deviation[bar] = if variance < TA_LIB_EPSILON {
+            if variance < TA_LIB_EPSILON {
                 0.0
             } else {
                 variance.sqrt()
-            };
+            }
+        };
+        let center = middle[bar];
+        let (high, low) = (
+            center + deviation * multiplier,
+            center - deviation * multiplier,
+        );
+        if writes[0] {
+            upper.push(high);
+        }
+        if writes[1] {
+            lower.push(low);
+        }
+        if writes[2] {
+            let width = high - low;
+            percent_b.push(if width > 0.0 {
+                (input[bar] - low) / width
+            } else {
+                f64::NAN
+            });
+        }
+        if writes[3] {
+            bandwidth.push(if center != 0.0 {
+                (high - low) / center
+            } else {
+                f64::NAN
+            });
         }
     }
-    let upper: Vec<f64> = middle
-        .iter()
-        .zip(&deviation)
-        .map(|(m, d)| m + d * multiplier)
-        .collect();
-    let lower: Vec<f64> = middle
-        .iter()
-        .zip(&deviation)
-        .map(|(m, d)| m - d * multiplier)
-        .collect();
-    let percent_b = (0..input.len())
-        .map(|bar| {
-            let width = upper[bar] - lower[bar];
-            if width > 0.0 {
-                (input[bar] - lower[bar]) / width
-            } else {
-                f64::NAN
-            }
-        })
-        .collect();
-    let bandwidth = (0..input.len())
-        .map(|bar| {
-            if middle[bar] != 0.0 {
-                (upper[bar] - lower[bar]) / middle[bar]
-            } else {
-                f64::NAN
-            }
-        })
-        .collect();
     BollingerBands {
         upper,
-        middle,
+        middle: if wanted("middle") { middle } else { Vec::new() },
         lower,
         percent_b,
         bandwidth,
@@ -741,7 +772,7 @@ pub fn price_series(candles: &Candles, field: PriceField) -> Vec<f64> {
 }
 
 /// A price series as an indicator's input: the stored columns are borrowed, not copied.
-fn price_source(candles: &Candles, field: PriceField) -> Cow<'_, [f64]> {
+pub(crate) fn price_source(candles: &Candles, field: PriceField) -> Cow<'_, [f64]> {
     match field {
         PriceField::Open => Cow::Borrowed(&candles.open),
         PriceField::High => Cow::Borrowed(&candles.high),
@@ -779,15 +810,81 @@ pub fn output_column_name(indicator: &str, output: Option<&str>) -> String {
     }
 }
 
+/// The indicator outputs a strategy's conditions read, with the outputs those indicators read
+/// in turn: `None` stands for every output of the indicator.
+#[derive(Clone, Debug, Default)]
+pub struct ReadOutputs(Vec<(String, Option<String>)>);
+
+impl ReadOutputs {
+    pub fn of_conditions(strategy: &Strategy) -> Self {
+        let mut read = Vec::new();
+        for (_, condition) in strategy.conditions() {
+            condition.expression.walk(&mut |expression| {
+                if let ExprKind::Indicator { name, output } = &expression.kind {
+                    read.push((name.clone(), output.clone()));
+                }
+            });
+        }
+        let mut followed = 0;
+        while followed < read.len() {
+            let source = strategy
+                .indicator(&read[followed].0)
+                .and_then(Indicator::source);
+            if let Some(Source::Indicator { name, output }) = source {
+                let entry = (name.clone(), output.clone());
+                if !read.contains(&entry) {
+                    read.push(entry);
+                }
+            }
+            followed += 1;
+        }
+        ReadOutputs(read)
+    }
+
+    fn reads_indicator(&self, indicator: &str) -> bool {
+        self.0.iter().any(|(name, _)| name == indicator)
+    }
+
+    fn reads(&self, indicator: &str, output: &str) -> bool {
+        self.0.iter().any(|(name, read)| {
+            name == indicator && read.as_deref().is_none_or(|read| read == output)
+        })
+    }
+}
+
 /// Computes every indicator of a validated strategy over the candles, each after the
 /// indicators it reads.
 pub fn compute_indicators(
     strategy: &Strategy,
     candles: &Candles,
 ) -> Result<IndicatorColumns, BacktestError> {
+    compute_selected_indicators(strategy, candles, None)
+}
+
+/// Computes only the indicator outputs `read` names (what a backtest's conditions read): an
+/// indicator nothing reads costs nothing.
+pub fn compute_read_indicators(
+    strategy: &Strategy,
+    candles: &Candles,
+    read: &ReadOutputs,
+) -> Result<IndicatorColumns, BacktestError> {
+    compute_selected_indicators(strategy, candles, Some(read))
+}
+
+fn compute_selected_indicators(
+    strategy: &Strategy,
+    candles: &Candles,
+    read: Option<&ReadOutputs>,
+) -> Result<IndicatorColumns, BacktestError> {
+    let wanted =
+        |indicator: &str, output: &str| read.is_none_or(|read| read.reads(indicator, output));
     let mut computed: HashMap<String, Vec<(String, Vec<f64>)>> = HashMap::new();
     let mut order: Vec<&Indicator> = Vec::new();
-    let mut pending: Vec<&Indicator> = strategy.indicators.iter().collect();
+    let mut pending: Vec<&Indicator> = strategy
+        .indicators
+        .iter()
+        .filter(|indicator| read.is_none_or(|read| read.reads_indicator(&indicator.name)))
+        .collect();
     while !pending.is_empty() {
         let before = pending.len();
         let mut still_pending = Vec::new();
@@ -816,10 +913,10 @@ pub fn compute_indicators(
                 Some(Source::Price { field }) => price_source(candles, *field),
                 None => Cow::Borrowed(candles.close.as_slice()),
             };
-            computed.insert(
-                indicator.name.clone(),
-                compute_one(indicator, &source, candles)?,
-            );
+            let outputs = compute_one(indicator, &source, candles, &|output| {
+                wanted(&indicator.name, output)
+            })?;
+            computed.insert(indicator.name.clone(), outputs);
             order.push(indicator);
         }
         if still_pending.len() == before {
@@ -837,6 +934,9 @@ pub fn compute_indicators(
         let outputs = computed.remove(&indicator.name).unwrap_or_default();
         let single = outputs.len() == 1;
         for (output, column) in outputs {
+            if !single && !wanted(&indicator.name, &output) {
+                continue;
+            }
             columns.names.push(output_column_name(
                 &indicator.name,
                 (!single).then_some(output.as_str()),
@@ -851,6 +951,7 @@ fn compute_one(
     indicator: &Indicator,
     source: &[f64],
     candles: &Candles,
+    wanted: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<(String, Vec<f64>)>, BacktestError> {
     let whole = |name: &str, default: f64| -> usize {
         indicator.number(name).unwrap_or(default).max(0.0) as usize
@@ -915,7 +1016,7 @@ fn compute_one(
             let multiplier = indicator
                 .number("multiplier")
                 .unwrap_or_else(|| default_of("multiplier"));
-            let bands = bollinger_bands(source, period, multiplier);
+            let bands = bollinger_bands_wanted(source, period, multiplier, wanted);
             named(vec![
                 ("upper", bands.upper),
                 ("middle", bands.middle),
@@ -940,4 +1041,84 @@ fn compute_one(
         }
         other => return Err(BacktestError::UnknownIndicator(other.to_string())),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backtests::candles::Candle;
+    use crate::language::{validate, Format};
+
+    fn zigzag(bars: usize) -> Candles {
+        (0..bars)
+            .map(|bar| {
+                let close = 100.0 + (bar % 7) as f64 - (bar % 3) as f64 * 1.5;
+                Candle {
+                    time: bar as i64 * 3_600,
+                    open: close - 0.25,
+                    high: close + 1.0,
+                    low: close - 1.0,
+                    close,
+                    volume: 10.0 + (bar % 5) as f64,
+                }
+            })
+            .collect()
+    }
+
+    const STRATEGY: &str = "name: Reads few outputs\ntrading_pair: BTC/USD\ntimeframe: 1h\n\
+        indicators:\n\
+        \x20 - { type: sma, name: sma_5, parameters: { period: 5 } }\n\
+        \x20 - { type: ema, name: smooth, parameters: { period: 3, source: sma_5 } }\n\
+        \x20 - { type: bb, name: bb_20, parameters: { period: 20, multiplier: 2.0 } }\n\
+        \x20 - { type: atr, name: atr_14, parameters: { period: 14 } }\n\
+        entry_conditions: close > bb_20.upper AND smooth > 0\n\
+        exit_conditions: close < bb_20.lower\n\
+        position_sizing:\n  type: percentage\n  percentage_of_capital: 0.5\n\
+        risk_parameters:\n  max_daily_loss: 1\n  max_drawdown: 1\n";
+
+    #[test]
+    fn a_backtest_computes_the_outputs_its_conditions_read_and_the_sources_of_those_only() {
+        let strategy = validate(STRATEGY, Format::Yaml).into_valid().unwrap();
+        let candles = zigzag(60);
+        let read = ReadOutputs::of_conditions(&strategy);
+        let selected = compute_read_indicators(&strategy, &candles, &read).unwrap();
+        assert_eq!(
+            selected.names,
+            vec!["sma_5", "smooth", "bb_20.upper", "bb_20.lower"]
+        );
+        let every = compute_indicators(&strategy, &candles).unwrap();
+        assert_eq!(every.names.len(), 8);
+        for (name, column) in selected.names.iter().zip(&selected.columns) {
+            let all = every.column(name).unwrap();
+            assert!(column
+                .iter()
+                .zip(all)
+                .all(|(a, b)| a.to_bits() == b.to_bits()));
+        }
+    }
+
+    #[test]
+    fn bollinger_bands_computed_in_one_pass_match_their_definitions() {
+        let candles = zigzag(60);
+        let bands = bollinger_bands(&candles.close, 20, 2.0);
+        let middle = sma(&candles.close, 20);
+        let deviation = std_dev(&candles.close, 20);
+        for bar in 0..60 {
+            if bar < 19 {
+                assert!(bands.upper[bar].is_nan() && bands.percent_b[bar].is_nan());
+                continue;
+            }
+            let (upper, lower) = (
+                middle[bar] + 2.0 * deviation[bar],
+                middle[bar] - 2.0 * deviation[bar],
+            );
+            assert!((bands.upper[bar] - upper).abs() < 1e-9);
+            assert!((bands.lower[bar] - lower).abs() < 1e-9);
+            assert!(
+                (bands.percent_b[bar] - (candles.close[bar] - lower) / (upper - lower)).abs()
+                    < 1e-9
+            );
+            assert!((bands.bandwidth[bar] - (upper - lower) / middle[bar]).abs() < 1e-9);
+        }
+    }
 }

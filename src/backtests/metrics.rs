@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::simulation::Trade;
+use super::simulation::{EquityPoint, Trade};
 
 const SECONDS_PER_YEAR: f64 = 365.25 * 86_400.0;
 
@@ -33,8 +33,8 @@ pub struct Metrics {
 /// Inputs of `compute_metrics`, named so the call reads.
 pub struct MetricInputs<'a> {
     pub initial_cash: f64,
-    pub equity: &'a [f64],
-    pub times: &'a [i64],
+    /// The equity at each bar's close, with the bar's time.
+    pub equity: &'a [EquityPoint],
     pub trades: &'a [Trade],
     pub bars_in_market: usize,
     pub first_close: f64,
@@ -45,16 +45,17 @@ pub fn compute_metrics(inputs: MetricInputs<'_>) -> Metrics {
     let MetricInputs {
         initial_cash,
         equity,
-        times,
         trades,
         bars_in_market,
         first_close,
         last_close,
     } = inputs;
-    let final_equity = equity.last().copied().unwrap_or(initial_cash);
+    let final_equity = equity.last().map_or(initial_cash, |point| point.equity);
     let total_return = final_equity / initial_cash - 1.0;
-    let span_years = match (times.first(), times.last()) {
-        (Some(first), Some(last)) if last > first => Some((last - first) as f64 / SECONDS_PER_YEAR),
+    let span_years = match (equity.first(), equity.last()) {
+        (Some(first), Some(last)) if last.time > first.time => {
+            Some((last.time - first.time) as f64 / SECONDS_PER_YEAR)
+        }
         _ => None,
     };
     // Annualising by the bars the data actually has per year treats a stock's 252 trading
@@ -62,17 +63,22 @@ pub fn compute_metrics(inputs: MetricInputs<'_>) -> Metrics {
     let bars_per_year = span_years.map(|years| (equity.len() - 1) as f64 / years);
     let cagr =
         span_years.map(|years| (final_equity / initial_cash).max(0.0).powf(1.0 / years) - 1.0);
-    let returns: Vec<f64> = equity
-        .windows(2)
-        .map(|pair| pair[1] / pair[0] - 1.0)
-        .collect();
-    let (sharpe, sortino) = match (bars_per_year, returns.len()) {
+    // The bar returns are recomputed per pass rather than stored: a division is cheaper than
+    // writing and reading back a column as long as the equity curve.
+    let returns = || {
+        equity
+            .windows(2)
+            .map(|pair| pair[1].equity / pair[0].equity - 1.0)
+    };
+    let (sharpe, sortino) = match (bars_per_year, equity.len().saturating_sub(1)) {
         (Some(per_year), count) if count >= 2 => {
-            let mean = returns.iter().sum::<f64>() / count as f64;
-            let variance =
-                returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (count - 1) as f64;
-            let downside =
-                (returns.iter().map(|r| r.min(0.0).powi(2)).sum::<f64>() / count as f64).sqrt();
+            let mean = returns().sum::<f64>() / count as f64;
+            // One pass for both sums, each added in bar order as before.
+            let (squares, downside_squares) = returns().fold((0.0, 0.0), |(all, down), r| {
+                (all + (r - mean).powi(2), down + r.min(0.0).powi(2))
+            });
+            let variance = squares / (count - 1) as f64;
+            let downside = (downside_squares / count as f64).sqrt();
             let scale = per_year.sqrt();
             (
                 (variance > 0.0).then(|| mean / variance.sqrt() * scale),
@@ -83,8 +89,8 @@ pub fn compute_metrics(inputs: MetricInputs<'_>) -> Metrics {
     };
     let mut peak = f64::MIN;
     let mut max_drawdown: f64 = 0.0;
-    for value in equity {
-        peak = peak.max(*value);
+    for value in equity.iter().map(|point| point.equity) {
+        peak = peak.max(value);
         if peak > 0.0 {
             max_drawdown = max_drawdown.max(1.0 - value / peak);
         }

@@ -12,7 +12,7 @@ use super::candles::Candles;
 use super::conditions::{
     compile_condition, ColumnStore, CompiledCondition, HeldPosition, PositionView,
 };
-use super::indicators::compute_indicators;
+use super::indicators::{compute_read_indicators, ReadOutputs};
 use super::metrics::{compute_metrics, MetricInputs, Metrics};
 use super::BacktestError;
 
@@ -157,7 +157,8 @@ pub fn run_backtest(
     if range.is_empty() {
         return Err(BacktestError::NoCandles);
     }
-    let indicators = compute_indicators(strategy, candles)?;
+    let indicators =
+        compute_read_indicators(strategy, candles, &ReadOutputs::of_conditions(strategy))?;
     let mut store = ColumnStore::new(candles, indicators);
     let missing = |field: &str| BacktestError::Unsupported(format!("a strategy without {field}"));
     let rules = Rules {
@@ -201,7 +202,7 @@ pub fn run_backtest(
 
 struct Simulation<'a> {
     candles: &'a Candles,
-    store: &'a ColumnStore,
+    store: &'a ColumnStore<'a>,
     rules: &'a Rules,
     settings: &'a BacktestSettings,
     cash: f64,
@@ -210,7 +211,8 @@ struct Simulation<'a> {
     entry_pending: bool,
     halted: bool,
     peak_equity: f64,
-    day: i64,
+    /// The UTC day of the bar last checked, as a span of times (no division per bar).
+    day: std::ops::Range<i64>,
     day_start_equity: f64,
     entries_blocked_today: bool,
 }
@@ -220,7 +222,7 @@ const SECONDS_PER_DAY: i64 = 86_400;
 impl<'a> Simulation<'a> {
     fn new(
         candles: &'a Candles,
-        store: &'a ColumnStore,
+        store: &'a ColumnStore<'a>,
         rules: &'a Rules,
         settings: &'a BacktestSettings,
     ) -> Self {
@@ -235,7 +237,7 @@ impl<'a> Simulation<'a> {
             entry_pending: false,
             halted: false,
             peak_equity: settings.initial_cash,
-            day: i64::MIN,
+            day: 0..0,
             day_start_equity: settings.initial_cash,
             entries_blocked_today: false,
         }
@@ -257,29 +259,24 @@ impl<'a> Simulation<'a> {
             if !self.positions.is_empty() {
                 bars_in_market += 1;
             }
-            equity.push(self.equity_at(candles.close[bar]));
+            equity.push(EquityPoint {
+                time: candles.time[bar],
+                equity: self.equity_at(candles.close[bar]),
+            });
         }
         let metrics = compute_metrics(MetricInputs {
             initial_cash: self.settings.initial_cash,
             equity: &equity,
-            times: &candles.time[range.clone()],
             trades: &self.trades,
             bars_in_market,
             first_close: candles.close[range.start],
             last_close: candles.close[last],
         });
-        let equity_curve = range
-            .zip(equity)
-            .map(|(bar, equity)| EquityPoint {
-                time: candles.time[bar],
-                equity,
-            })
-            .collect();
         BacktestReport {
             settings: self.settings.clone(),
             metrics,
             trades: self.trades,
-            equity_curve,
+            equity_curve: equity,
         }
     }
 
@@ -470,9 +467,10 @@ impl<'a> Simulation<'a> {
     /// `max_daily_loss` (from equity at the start of the UTC day) for the rest of that day. Both
     /// are checked at each close and exit at the next open, like a signal.
     fn apply_risk_limits(&mut self, bar: usize, equity: f64) {
-        let day = self.candles.time[bar].div_euclid(SECONDS_PER_DAY);
-        if day != self.day {
-            self.day = day;
+        let time = self.candles.time[bar];
+        if !self.day.contains(&time) {
+            let day_start = time.div_euclid(SECONDS_PER_DAY) * SECONDS_PER_DAY;
+            self.day = day_start..day_start.saturating_add(SECONDS_PER_DAY);
             self.day_start_equity = bar.checked_sub(1).map_or(self.settings.initial_cash, |_| {
                 self.equity_at(self.candles.open[bar])
             });
