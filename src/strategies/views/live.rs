@@ -181,7 +181,19 @@ mod browser {
                 let delay = Duration::from_millis((1000u64 << next.min(5)).min(30_000) / 2);
                 let (handlers, current, wanted) =
                     (handlers.clone(), current.clone(), wanted.clone());
-                set_timeout(move || connect(handlers, current, wanted, next), delay);
+                set_timeout(
+                    move || {
+                        // A session that ended (a password change or "log out everywhere"
+                        // closes the socket) would answer the upgrade with a redirect to log
+                        // in, which the browser reports as a failed connection: ask first.
+                        leptos::task::spawn_local(async move {
+                            if let Ok(Some(_)) = crate::accounts::current_account().await {
+                                connect(handlers, current, wanted, next);
+                            }
+                        });
+                    },
+                    delay,
+                );
             });
             socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
             on_close.forget();
