@@ -232,17 +232,15 @@ pub async fn autosave_strategy(
     respond(
         async {
             let (s, u) = user().await?;
-            flows::autosave(
-                &s,
-                u,
+            let request = flows::AutosaveRequest {
                 tab_id,
                 sequence,
                 strategy_id,
                 content,
                 format,
                 base_lock_version,
-            )
-            .await
+            };
+            flows::autosave(&s, u, request).await
         }
         .await,
     )

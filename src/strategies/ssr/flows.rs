@@ -452,16 +452,32 @@ pub async fn restore_version(
 
 /// Stores a tab's working copy (valid or not); acknowledged only once Postgres committed it.
 #[allow(clippy::too_many_arguments)]
+/// One autosave of an editor tab's working copy: numbered by the tab (a stale number never
+/// overwrites a newer copy), of a strategy (none for a new one), on the lock version it started
+/// from.
+#[derive(Debug, Clone)]
+pub struct AutosaveRequest {
+    pub tab_id: Uuid,
+    pub sequence: u64,
+    pub strategy_id: Option<Uuid>,
+    pub content: String,
+    pub format: Format,
+    pub base_lock_version: Option<i32>,
+}
+
 pub async fn autosave(
     state: &AppState,
     user_id: Uuid,
-    tab_id: Uuid,
-    sequence: u64,
-    strategy_id: Option<Uuid>,
-    content: String,
-    format: Format,
-    base_lock_version: Option<i32>,
+    request: AutosaveRequest,
 ) -> Result<AutosaveAck, AppError> {
+    let AutosaveRequest {
+        tab_id,
+        sequence,
+        strategy_id,
+        content,
+        format,
+        base_lock_version,
+    } = request;
     if let Some(id) = strategy_id {
         // Another user's strategy is not found, exactly like a missing one.
         document(state, user_id, id).await?;

@@ -201,12 +201,14 @@ async fn save(state: AppState, session: Session, id: Option<Uuid>, form: Strateg
         let kept = flows::autosave(
             &state,
             user,
-            Uuid::new_v4(),
-            1,
-            Some(id),
-            request.content,
-            request.format,
-            request.lock_version,
+            flows::AutosaveRequest {
+                tab_id: Uuid::new_v4(),
+                sequence: 1,
+                strategy_id: Some(id),
+                content: request.content,
+                format: request.format,
+                base_lock_version: request.lock_version,
+            },
         )
         .await;
         return match kept {
