@@ -70,6 +70,10 @@ test('a trader writes, fixes, saves, compares, restores, duplicates and archives
   await page.keyboard.type(' OR close < sma_sl');
   const option = page.getByRole('option', { name: /sma_slow/ });
   await option.first().waitFor();
+  // CodeMirror lets Enter through for 75 ms after the list opens or changes (its
+  // `interactionDelay`), so that Enter typed in a burst ends the line instead of taking a choice
+  // the typist never saw; a person reads the list first, and so does this test.
+  await page.waitForTimeout(150);
   await page.keyboard.press('Enter');
   await page.getByText('No problems: the document is valid.').waitFor();
   assert.ok((await editor.innerText()).includes('close < sma_slow"'));

@@ -19,3 +19,21 @@ pub trait RealtimeEvent: Sized + Send + 'static {
     /// `None` for a payload this event cannot read (logged and skipped by the subscriber).
     fn from_payload(payload: &str) -> Option<Self>;
 }
+
+/// An event whose payload is its JSON form: the usual case, so such events name only their
+/// channel.
+pub trait JsonEvent: serde::Serialize + serde::de::DeserializeOwned + Send + 'static {
+    const CHANNEL: &'static str;
+}
+
+impl<T: JsonEvent> RealtimeEvent for T {
+    const CHANNEL: &'static str = <T as JsonEvent>::CHANNEL;
+
+    fn to_payload(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    fn from_payload(payload: &str) -> Option<Self> {
+        serde_json::from_str(payload).ok()
+    }
+}

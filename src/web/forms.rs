@@ -30,6 +30,13 @@ pub fn error_of(outcome: Signal<Outcome>) -> Signal<Option<AppError>> {
     Signal::derive(move || outcome.get().and_then(Result::err))
 }
 
+/// A form's server action and its error, as `form_action!` makes them. Make them in a part of
+/// the page that a refetch does not redraw (the page component, outside its `Suspense`) and pass
+/// them down: an action is dropped with the part that made it, so one made inside a part that a
+/// live notice redraws loses its reply, and the page the reply names never loads, whenever the
+/// notice (often of the request's own commit) arrives first.
+pub type FormAction<S> = (ServerAction<S>, Signal<Option<AppError>>);
+
 /// The outcome and error of a form's action, with navigation on success wired up.
 macro_rules! form_action {
     ($server_fn:ty) => {{

@@ -2,14 +2,17 @@
 //! with the first user's ids (strategy, version, editor
 //! tab, session). Each answers 404 or leaves the first user's things alone, no answer carries
 //! anything of theirs, and a server function added later without a line here fails the
-//! sweep until someone decides how it is checked.
+//! sweep until someone decides how it is checked. The live channel's one message (which
+//! strategy a page shows) is swept too: naming the first user's strategy hears nothing of it.
 
-use std::collections::BTreeSet;
+use std::{collections::BTreeSet, time::Duration};
 
+use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
+use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
 
 use crate::{
-    harness::{spawn_app, unique_email},
+    harness::{client, spawn_app, unique_email, Browser, TestApp, PASSWORD},
     strategies::{document, Trader},
 };
 
@@ -327,5 +330,132 @@ async fn a_second_user_with_the_first_users_ids_gets_404_or_nothing_of_theirs() 
     assert_eq!(
         owner.browser.signed_in_as().await.as_deref(),
         Some(owner_email.as_str())
+    );
+}
+
+/// A live socket signed in as `email`, opened as the editor page opens it (this site's
+/// Origin, the session cookie), showing `watch`.
+async fn live_socket(app: &TestApp, email: &str, watch: &str) -> LiveSocket {
+    let signing_in = Browser {
+        client: client(false),
+        base: app.origin(),
+    };
+    let response = signing_in.log_in(email, PASSWORD, false).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok()?.split(';').next())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut request = app
+        .url("/strategies/live")
+        .replacen("http", "ws", 1)
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("origin", app.origin().parse().unwrap());
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let watching = serde_json::json!({ "watch": watch }).to_string();
+    socket.send(Message::text(watching)).await.unwrap();
+    socket
+}
+
+type LiveSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The messages a socket receives until `until` says stop or `wait` passes without one.
+async fn messages(
+    socket: &mut LiveSocket,
+    wait: Duration,
+    until: impl Fn(&Value) -> bool,
+) -> Vec<Value> {
+    let mut received = Vec::new();
+    while let Ok(Some(Ok(message))) = tokio::time::timeout(wait, socket.next()).await {
+        if let Message::Text(text) = message {
+            let value: Value = serde_json::from_str(&text).unwrap();
+            let stop = until(&value);
+            received.push(value);
+            if stop {
+                break;
+            }
+        }
+    }
+    received
+}
+
+#[tokio::test]
+async fn a_second_user_watching_the_first_users_strategy_on_the_live_channel_hears_nothing_of_it() {
+    let app = spawn_app().await;
+    let owner_email = unique_email();
+    let owner = Trader {
+        browser: app.signed_up(&owner_email).await,
+    };
+    let created: Value = owner
+        .save(None, &document(SECRET_NAME), None, false)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    let lock_version = created["lock_version"].as_i64().unwrap();
+    let mut owners_editor = live_socket(&app, &owner_email, &id).await;
+
+    let stranger_email = unique_email();
+    app.signed_up(&stranger_email).await;
+    let mut strangers_page = live_socket(&app, &stranger_email, &id).await;
+    // Both watch requests are recorded and announced before the save.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let saved = owner
+        .save(
+            Some(&id),
+            &document("Owner's second version"),
+            Some(lock_version),
+            false,
+        )
+        .await;
+    assert_eq!(saved.status(), 200, "{:?}", saved.text().await);
+
+    let owner_heard = messages(&mut owners_editor, Duration::from_secs(10), |message| {
+        message["type"] == "changed"
+    })
+    .await;
+    assert!(
+        owner_heard
+            .iter()
+            .any(|message| message["type"] == "changed"),
+        "the owner's editor hears the save: {owner_heard:?}"
+    );
+    for message in owner_heard.iter().filter(|m| m["type"] == "presence") {
+        assert_eq!(
+            message["open"], 1,
+            "the stranger's socket is not counted as an editor of the owner's strategy"
+        );
+    }
+
+    let stranger_heard = messages(&mut strangers_page, Duration::from_secs(2), |_| false).await;
+    for message in &stranger_heard {
+        assert_eq!(
+            message["type"], "presence",
+            "the stranger hears no change of the owner's: {message}"
+        );
+        // A watch of a strategy not one's own is not recorded, so not even the stranger's own
+        // socket is counted: the count says nothing of the owner's editors.
+        assert_eq!(
+            message["open"], 0,
+            "the stranger learns no count of the owner's editors: {message}"
+        );
+    }
+    assert!(
+        !stranger_heard
+            .iter()
+            .any(|message| message.to_string().contains("second version")),
+        "{stranger_heard:?}"
     );
 }

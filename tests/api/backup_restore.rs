@@ -6,13 +6,9 @@
 use std::{collections::BTreeMap, process::Command};
 
 use sqlx::{postgres::PgPoolOptions, PgPool, Row};
-use trading_strategy::server;
 
 use crate::{
-    harness::{
-        client, leptos_options, serve_on, spawn_app, test_settings, unique_email, Browser,
-        TestDatabase, PASSWORD,
-    },
+    harness::{serve_browser_on, spawn_app, unique_email, TestDatabase, PASSWORD},
     strategies::{document, Trader},
 };
 
@@ -100,17 +96,7 @@ async fn a_dump_restored_into_a_fresh_database_keeps_every_row_and_the_app_serve
     assert_eq!(every_row(&pool).await, before, "every row of every table");
 
     // The app on the restored database: the owner logs in again and finds both versions.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let settings = test_settings(&restored.url, &[]).with_listen_address(address);
-    serve_on(
-        listener,
-        server::app_state(leptos_options(), pool, settings),
-    );
-    let browser = Browser {
-        client: client(true),
-        base: format!("http://{address}"),
-    };
+    let browser = serve_browser_on(pool, &restored.url, &[]).await;
     let logged_in = browser.log_in(&email, PASSWORD, false).await;
     assert_eq!(logged_in.status(), 200, "{:?}", logged_in.text().await);
     let owner = Trader { browser };

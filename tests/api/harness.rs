@@ -151,13 +151,39 @@ pub const TEST_INTERVALS: BackgroundIntervals = BackgroundIntervals {
     },
 };
 
-pub async fn spawn_app_with(extra_settings: &[(&str, &str)]) -> TestApp {
-    let (database, pool) = TestDatabase::migrated().await;
-    // Bound first, so that the public URL (links in mail, the Origin check) has the real port.
+/// An app's state on `pool` (the database at `database_url`) and the local port it is to be
+/// served on: bound first, so that the public URL (links in mail, the Origin check) has the
+/// real port.
+pub async fn bound_app_state(
+    pool: PgPool,
+    database_url: &str,
+    extra_settings: &[(&str, &str)],
+) -> (tokio::net::TcpListener, SocketAddr, AppState) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let settings = test_settings(&database.url, extra_settings).with_listen_address(address);
-    let state = server::app_state(leptos_options(), pool.clone(), settings);
+    let settings = test_settings(database_url, extra_settings).with_listen_address(address);
+    let state = server::app_state(leptos_options(), pool, settings);
+    (listener, address, state)
+}
+
+/// Serves an app on `pool` without its background tasks and returns a browser pointed at it.
+pub async fn serve_browser_on(
+    pool: PgPool,
+    database_url: &str,
+    extra_settings: &[(&str, &str)],
+) -> Browser {
+    let (listener, address, state) = bound_app_state(pool, database_url, extra_settings).await;
+    serve_on(listener, state);
+    Browser {
+        client: client(true),
+        base: format!("http://{address}"),
+    }
+}
+
+pub async fn spawn_app_with(extra_settings: &[(&str, &str)]) -> TestApp {
+    let (database, pool) = TestDatabase::migrated().await;
+    let (listener, address, state) =
+        bound_app_state(pool.clone(), &database.url, extra_settings).await;
     server::start_background(&state, TEST_INTERVALS).await;
     serve_on(listener, state.clone());
     TestApp {

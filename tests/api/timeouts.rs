@@ -11,7 +11,7 @@ use trading_strategy::{
 };
 
 use crate::harness::{
-    client, error_of, leptos_options, serve_on, test_settings, Browser, TestDatabase,
+    error_of, leptos_options, serve_browser_on, test_settings, Browser, TestDatabase,
 };
 
 /// The app over a pool of one connection, which the test holds, so that every request
@@ -32,18 +32,7 @@ async fn app_with_its_only_connection_taken(
         .await
         .unwrap();
     let held = pool.acquire().await.unwrap();
-    // Bound first, so that the Origin check knows the real port.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let settings = test_settings(&database.url, extra).with_listen_address(address);
-    serve_on(
-        listener,
-        server::app_state(leptos_options(), pool, settings),
-    );
-    let browser = Browser {
-        client: client(true),
-        base: format!("http://{address}"),
-    };
+    let browser = serve_browser_on(pool, &database.url, extra).await;
     (browser, held, database)
 }
 

@@ -4,6 +4,11 @@
 //! uploads; a trader's readers (`candles_for`) prefer that trader's own series of a pair and
 //! timeframe over the shared one. Errors stay `sqlx::Error`, so the command line prints their
 //! detail and a server function turns them into `AppError` with `?`.
+//!
+//! The readers match an owner with `(owner = $n OR ($n::uuid IS NULL AND owner IS NULL))`
+//! rather than the shorter `owner IS NOT DISTINCT FROM $n`: Postgres cannot search a btree
+//! index with `IS NOT DISTINCT FROM`, while each arm of the `OR` is an index condition on the
+//! primary key `(owner, pair, timeframe, time)`.
 
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;

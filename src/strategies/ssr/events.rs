@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::realtime::RealtimeEvent;
+use crate::realtime::JsonEvent;
 use crate::strategies::{backtests::RunChange, StrategyChange};
 
 /// One committed change, as the channel carries it; `user_id` decides who may hear it.
@@ -16,16 +16,8 @@ pub struct StrategyChanged {
     pub change: StrategyChange,
 }
 
-impl RealtimeEvent for StrategyChanged {
+impl JsonEvent for StrategyChanged {
     const CHANNEL: &'static str = "strategy_changed";
-
-    fn to_payload(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
-    fn from_payload(payload: &str) -> Option<Self> {
-        serde_json::from_str(payload).ok()
-    }
 }
 
 /// Someone opened or closed an editor of a strategy: its open count changed.
@@ -35,16 +27,8 @@ pub struct PresenceChanged {
     pub strategy_id: Uuid,
 }
 
-impl RealtimeEvent for PresenceChanged {
+impl JsonEvent for PresenceChanged {
     const CHANNEL: &'static str = "strategy_presence";
-
-    fn to_payload(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
-    fn from_payload(payload: &str) -> Option<Self> {
-        serde_json::from_str(payload).ok()
-    }
 }
 
 /// A backtest was queued, claimed, finished, failed or cancelled. Its owner's pages refetch;
@@ -57,14 +41,6 @@ pub struct BacktestChanged {
     pub change: RunChange,
 }
 
-impl RealtimeEvent for BacktestChanged {
+impl JsonEvent for BacktestChanged {
     const CHANNEL: &'static str = "backtest_changed";
-
-    fn to_payload(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
-    fn from_payload(payload: &str) -> Option<Self> {
-        serde_json::from_str(payload).ok()
-    }
 }

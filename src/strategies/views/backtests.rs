@@ -21,7 +21,7 @@ use crate::{
         backtests::{plain_number, BacktestPanel, RunResults, RunStatus, RunSummary},
         load_backtest_results, CancelBacktest, StartBacktest,
     },
-    web::forms::{form_action, FormAlert},
+    web::forms::{form_action, FormAction, FormAlert},
 };
 
 /// "Waiting (2nd in line)", "Running", "Finished", ...
@@ -80,13 +80,18 @@ fn RunField(
 
 /// The strategy page's "Backtests" section.
 #[component]
-pub fn BacktestsPanel(panel: BacktestPanel, refresh: Callback<()>) -> impl IntoView {
+pub fn BacktestsPanel(
+    panel: BacktestPanel,
+    /// Made by the page, which this panel's redraws leave in place (see `FormAction`).
+    start: FormAction<StartBacktest>,
+    refresh: Callback<()>,
+) -> impl IntoView {
     let id = panel.strategy_id;
     refresh_while_pending(
         panel.runs.iter().any(|run| run.status.is_pending()),
         refresh,
     );
-    let (start, start_error) = form_action!(StartBacktest);
+    let (start, start_error) = start;
     let form = match (panel.series.clone(), panel.stored.clone()) {
         (None, _) => view! {
             <p class="hint">"Fix the strategy's errors to backtest it: a backtest needs a valid document with a pair and a timeframe."</p>
@@ -180,6 +185,7 @@ pub fn BacktestPage() -> impl IntoView {
             }
         },
     );
+    let cancel = form_action!(CancelBacktest);
     listen_for_changes_and_backtests(
         move |change| {
             if Some(change.strategy_id) == id.get_untracked() {
@@ -197,7 +203,7 @@ pub fn BacktestPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading the backtest…"</p> }>
             {move || Suspend::new(async move {
                 match results_resource.await {
-                    Ok(results) => view! { <Results results refresh=Callback::new(move |_| results_resource.refetch()) /> }.into_any(),
+                    Ok(results) => view! { <Results results cancel refresh=Callback::new(move |_| results_resource.refetch()) /> }.into_any(),
                     Err(error) => {
                         set_error_status(&error);
                         view! { <Title text="Backtest not found" /><ErrorMessage error /> }.into_any()
@@ -209,7 +215,12 @@ pub fn BacktestPage() -> impl IntoView {
 }
 
 #[component]
-fn Results(results: RunResults, refresh: Callback<()>) -> impl IntoView {
+fn Results(
+    results: RunResults,
+    /// Made by the page, which the results' redraws leave in place (see `FormAction`).
+    cancel: FormAction<CancelBacktest>,
+    refresh: Callback<()>,
+) -> impl IntoView {
     let run = results.run.clone();
     refresh_while_pending(run.status.is_pending(), refresh);
     let settings = run.settings.clone();
@@ -218,7 +229,7 @@ fn Results(results: RunResults, refresh: Callback<()>) -> impl IntoView {
         "/strategies/{}/backtests/{}/trades.csv",
         run.strategy_id, run.id
     );
-    let (cancel, cancel_error) = form_action!(CancelBacktest);
+    let (cancel, cancel_error) = cancel;
     let title = format!(
         "Backtest of {}, version {}",
         results.strategy_name, run.version

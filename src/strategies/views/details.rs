@@ -14,16 +14,34 @@ use crate::{
     language::{syntax_test::StrategySummary, Severity},
     strategies::{
         backtests::BacktestPanel, load_backtests, load_overview, ChangeStatus, DeleteStrategy,
-        DuplicateStrategy, StrategyOverview, Transition,
+        DuplicateStrategy, StartBacktest, StrategyOverview, Transition,
     },
-    web::forms::{form_action, FormAlert},
+    web::forms::{form_action, FormAction, FormAlert},
 };
+
+/// The strategy page's forms. They are made once for the page, outside the parts a live notice
+/// redraws: an action made inside those would be dropped with them when a notice (often of the
+/// request's own commit, such as a backtest claimed at once) redraws the page before the reply
+/// arrives, and the page the reply names would never load.
+#[derive(Clone, Copy)]
+struct PageForms {
+    status: FormAction<ChangeStatus>,
+    duplicate: FormAction<DuplicateStrategy>,
+    delete: FormAction<DeleteStrategy>,
+    start_backtest: FormAction<StartBacktest>,
+}
 
 #[component]
 pub fn StrategyPage() -> impl IntoView {
     let overview = strategy_resource(load_overview);
     let backtests = strategy_resource(load_backtests);
     let id = strategy_id_param();
+    let forms = PageForms {
+        status: form_action!(ChangeStatus),
+        duplicate: form_action!(DuplicateStrategy),
+        delete: form_action!(DeleteStrategy),
+        start_backtest: form_action!(StartBacktest),
+    };
     listen_for_changes_and_backtests(
         move |change| {
             if Some(change.strategy_id) == id.get_untracked() {
@@ -45,7 +63,7 @@ pub fn StrategyPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading the strategy…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(overview) => view! { <Overview overview backtests /> }.into_any(),
+                    Ok(overview) => view! { <Overview overview backtests forms /> }.into_any(),
                     Err(error) => {
                         set_error_status(&error);
                         view! { <Title text="Strategy not found" /><ErrorMessage error /> }.into_any()
@@ -60,12 +78,13 @@ pub fn StrategyPage() -> impl IntoView {
 fn Overview(
     overview: StrategyOverview,
     backtests: Resource<Result<BacktestPanel, AppError>>,
+    forms: PageForms,
 ) -> impl IntoView {
     let document = overview.document.clone();
     let id = document.id;
-    let (status_action, status_error) = form_action!(ChangeStatus);
-    let (duplicate, duplicate_error) = form_action!(DuplicateStrategy);
-    let (delete, delete_error) = form_action!(DeleteStrategy);
+    let (status_action, status_error) = forms.status;
+    let (duplicate, duplicate_error) = forms.duplicate;
+    let (delete, delete_error) = forms.delete;
     let editable = document.status.edit_refusal();
     let deletable = document.status.delete_refusal().is_none();
     let download = format!("/strategies/{id}/download");
@@ -166,7 +185,7 @@ fn Overview(
                 <Transition fallback=|| view! { <p class="loading">"Loading the backtests…"</p> }>
                     {move || Suspend::new(async move {
                         match backtests.await {
-                            Ok(panel) => view! { <BacktestsPanel panel refresh=Callback::new(move |_| backtests.refetch()) /> }.into_any(),
+                            Ok(panel) => view! { <BacktestsPanel panel start=forms.start_backtest refresh=Callback::new(move |_| backtests.refetch()) /> }.into_any(),
                             Err(error) => view! { <p class="form-alert" role="alert">{error.to_string()}</p> }.into_any(),
                         }
                     })}

@@ -11,8 +11,17 @@ use crate::{
         list_strategies, ChangeStatus, DuplicateStrategy, ListQuery, SortOrder, StrategyList,
         StrategyListItem, StrategyStatus, Transition,
     },
-    web::forms::form_action,
+    web::forms::{form_action, FormAction, FormAlert},
 };
+
+/// The rows' forms, made once for the page and shared by every row: a row made them, a live
+/// notice that redraws the list (often of the request's own commit) would drop them before the
+/// reply arrives (see `FormAction`).
+#[derive(Clone, Copy)]
+struct RowForms {
+    duplicate: FormAction<DuplicateStrategy>,
+    archive: FormAction<ChangeStatus>,
+}
 
 #[component]
 pub fn StrategiesPage() -> impl IntoView {
@@ -22,6 +31,10 @@ pub fn StrategiesPage() -> impl IntoView {
         ListQuery::from_params(|name| params.get(name))
     });
     let list = Resource::new(move || query.get(), list_strategies);
+    let forms = RowForms {
+        duplicate: form_action!(DuplicateStrategy),
+        archive: form_action!(ChangeStatus),
+    };
     // A change made in another tab or on another machine shows here at once.
     listen_for_changes(move |_| list.refetch(), move || list.refetch());
     view! {
@@ -32,10 +45,13 @@ pub fn StrategiesPage() -> impl IntoView {
                 <a class="button primary" href="/strategies/new" rel="external">"New strategy"</a>
             </header>
             <ListFilters query />
+            // A row's Duplicate or Archive that was refused says why here, above the list.
+            <FormAlert error=forms.duplicate.1 />
+            <FormAlert error=forms.archive.1 />
             <Suspense fallback=|| view! { <p class="loading">"Loading your strategies…"</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
-                        Ok(list) => view! { <StrategyTable list query=query.get_untracked() /> }.into_any(),
+                        Ok(list) => view! { <StrategyTable list query=query.get_untracked() forms /> }.into_any(),
                         Err(error) => view! { <ErrorMessage error /> }.into_any(),
                     }
                 })}
@@ -83,7 +99,7 @@ fn ListFilters(query: Memo<ListQuery>) -> impl IntoView {
 }
 
 #[component]
-fn StrategyTable(list: StrategyList, query: ListQuery) -> impl IntoView {
+fn StrategyTable(list: StrategyList, query: ListQuery, forms: RowForms) -> impl IntoView {
     if !list.has_any {
         return view! {
             <div class="empty-state">
@@ -122,7 +138,7 @@ fn StrategyTable(list: StrategyList, query: ListQuery) -> impl IntoView {
                 </tr>
             </thead>
             <tbody>
-                {list.items.into_iter().map(|item| view! { <StrategyRow item /> }).collect_view()}
+                {list.items.into_iter().map(|item| view! { <StrategyRow item forms /> }).collect_view()}
             </tbody>
         </table>
         <nav class="pagination" aria-label="Pages">
@@ -135,9 +151,9 @@ fn StrategyTable(list: StrategyList, query: ListQuery) -> impl IntoView {
 }
 
 #[component]
-fn StrategyRow(item: StrategyListItem) -> impl IntoView {
-    let (duplicate, _) = form_action!(DuplicateStrategy);
-    let (archive, archive_error) = form_action!(ChangeStatus);
+fn StrategyRow(item: StrategyListItem, forms: RowForms) -> impl IntoView {
+    let (duplicate, _) = forms.duplicate;
+    let (archive, _) = forms.archive;
     let id = item.id;
     let can_archive = Transition::Archive.refusal_from(item.status).is_none();
     let editable = item.status.edit_refusal().is_none();
@@ -171,7 +187,6 @@ fn StrategyRow(item: StrategyListItem) -> impl IntoView {
                         <button type="submit" class="link-button" aria-label=archive_label>"Archive"</button>
                     </ActionForm>
                 })}
-                {move || archive_error.get().map(|error| view! { <p class="form-alert" role="alert">{error.to_string()}</p> })}
             </div></td>
         </tr>
     }
