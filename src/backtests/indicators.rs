@@ -29,6 +29,19 @@ fn undefined(length: usize) -> Vec<f64> {
     vec![f64::NAN; length]
 }
 
+/// A column of `length` values, undefined over its first `warm_up` bars, with room for the rest.
+///
+/// The indicators below fill the rest with one `extend` over slices whose closure owns the
+/// running sums (`move`): that keeps the sums in registers. A `push` in a plain loop, or a
+/// closure that borrows the sums, makes the compiler store and reload them every bar, which
+/// lengthens the very dependency chain that bounds these loops; writing the whole column first
+/// (NaN or zeros) costs a pass over it.
+fn column_after_warm_up(length: usize, warm_up: usize) -> Vec<f64> {
+    let mut column = Vec::with_capacity(length);
+    column.resize(warm_up.min(length), f64::NAN);
+    column
+}
+
 /// Runs `compute` on the part of `input` from its first defined value on and pads the result
 /// back to full length with undefined values.
 fn from_first_defined(input: &[f64], compute: impl FnOnce(&[f64]) -> Vec<f64>) -> Vec<f64> {
@@ -47,16 +60,22 @@ fn from_first_defined(input: &[f64], compute: impl FnOnce(&[f64]) -> Vec<f64>) -
 /// Simple moving average (TA-Lib `SMA`: a running sum).
 pub fn sma(input: &[f64], period: usize) -> Vec<f64> {
     from_first_defined(input, |input| {
-        let mut output = undefined(input.len());
         if period == 0 || input.len() < period {
-            return output;
+            return undefined(input.len());
         }
+        let mut output = column_after_warm_up(input.len(), period - 1);
         let mut total: f64 = input[..period - 1].iter().sum();
-        for bar in period - 1..input.len() {
-            total += input[bar];
-            output[bar] = total / period as f64;
-            total -= input[bar + 1 - period];
-        }
+        output.extend(
+            input[period - 1..]
+                .iter()
+                .zip(input)
+                .map(move |(&value, &trailing)| {
+                    total += value;
+                    let mean = total / period as f64;
+                    total -= trailing;
+                    mean
+                }),
+        );
         output
     })
 }
@@ -230,9 +249,8 @@ pub fn macd(input: &[f64], fast: usize, slow: usize, signal: usize) -> Macd {
 /// Relative strength index (TA-Lib `RSI`: Wilder smoothing seeded with plain averages).
 pub fn rsi(input: &[f64], period: usize) -> Vec<f64> {
     from_first_defined(input, |input| {
-        let mut output = undefined(input.len());
         if period == 0 || input.len() <= period {
-            return output;
+            return undefined(input.len());
         }
         let periods = period as f64;
         let (mut gain, mut loss) = (0.0, 0.0);
@@ -254,20 +272,23 @@ pub fn rsi(input: &[f64], period: usize) -> Vec<f64> {
                 100.0 * (gain / total)
             }
         };
-        output[period] = value(gain, loss);
-        for bar in period + 1..input.len() {
-            let change = input[bar] - input[bar - 1];
-            gain *= periods - 1.0;
-            loss *= periods - 1.0;
-            if change < 0.0 {
-                loss -= change;
-            } else {
-                gain += change;
-            }
-            gain /= periods;
-            loss /= periods;
-            output[bar] = value(gain, loss);
-        }
+        let mut output = column_after_warm_up(input.len(), period);
+        output.push(value(gain, loss));
+        output.extend(input[period + 1..].iter().zip(&input[period..]).map(
+            move |(&now, &before)| {
+                let change = now - before;
+                let falling = change < 0.0;
+                gain *= periods - 1.0;
+                loss *= periods - 1.0;
+                // Each sum takes the change or adds zero, which leaves it as it is (neither sum
+                // is ever -0), so the rise or fall of half the bars costs no mispredicted branch.
+                gain += if falling { 0.0 } else { change };
+                loss -= if falling { change } else { 0.0 };
+                gain /= periods;
+                loss /= periods;
+                value(gain, loss)
+            },
+        ));
         output
     })
 }
@@ -561,8 +582,9 @@ pub fn bollinger_bands(input: &[f64], period: usize, multiplier: f64) -> Bolling
     bollinger_bands_wanted(input, period, multiplier, &|_| true)
 }
 
-/// Bollinger Bands in one pass, writing only the outputs `wanted` names (the others are left
-/// empty), so a strategy that reads the upper band pays for one band.
+/// Bollinger Bands, writing only the outputs `wanted` names (the others are left empty), so a
+/// strategy that reads the upper band pays for one band: one pass per output, each a tight
+/// loop (see `column_after_warm_up`) rather than one loop storing its sums every bar.
 pub fn bollinger_bands_wanted(
     input: &[f64],
     period: usize,
@@ -570,7 +592,6 @@ pub fn bollinger_bands_wanted(
     wanted: &dyn Fn(&str) -> bool,
 ) -> BollingerBands {
     let length = input.len();
-    let middle = sma(input, period);
     let start = input
         .iter()
         .position(|value| !value.is_nan())
@@ -580,70 +601,93 @@ pub fn bollinger_bands_wanted(
     } else {
         length
     };
-    let output = |name: &str| {
-        if wanted(name) {
-            Vec::with_capacity(length)
-        } else {
-            Vec::new()
+    let column = |name: &str, output: fn(&Band) -> f64| {
+        if !wanted(name) {
+            return Vec::new();
         }
+        let mut column = column_after_warm_up(length, first);
+        if first < length {
+            let mut sums = BandSums::starting(&input[start..first], period, multiplier);
+            column.extend(
+                input[first..]
+                    .iter()
+                    .zip(&input[first + 1 - period..])
+                    .map(move |(&value, &trailing)| output(&sums.next(value, trailing))),
+            );
+        }
+        column
     };
-    let (mut upper, mut lower) = (output("upper"), output("lower"));
-    let (mut percent_b, mut bandwidth) = (output("percent_b"), output("bandwidth"));
-    let writes = [
-        upper.capacity() > 0,
-        lower.capacity() > 0,
-        percent_b.capacity() > 0,
-        bandwidth.capacity() > 0,
-    ];
-    let mut sum_of_squares: f64 = input[start.min(first)..first].iter().map(|v| v * v).sum();
-    for bar in 0..length {
-        let deviation = if bar < first {
-            f64::NAN
-        } else {
-            sum_of_squares += input[bar] * input[bar];
-            let mut variance = sum_of_squares / period as f64;
-            let trailing = input[bar + 1 - period];
-            sum_of_squares -= trailing * trailing;
-            variance -= middle[bar] * middle[bar];
-            if variance < TA_LIB_EPSILON {
-                0.0
+    BollingerBands {
+        upper: column("upper", |band| band.high),
+        middle: column("middle", |band| band.center),
+        lower: column("lower", |band| band.low),
+        percent_b: column("percent_b", |band| {
+            let width = band.high - band.low;
+            if width > 0.0 {
+                (band.value - band.low) / width
             } else {
-                variance.sqrt()
+                f64::NAN
             }
-        };
-        let center = middle[bar];
-        let (high, low) = (
-            center + deviation * multiplier,
-            center - deviation * multiplier,
-        );
-        if writes[0] {
-            upper.push(high);
-        }
-        if writes[1] {
-            lower.push(low);
-        }
-        if writes[2] {
-            let width = high - low;
-            percent_b.push(if width > 0.0 {
-                (input[bar] - low) / width
+        }),
+        bandwidth: column("bandwidth", |band| {
+            if band.center != 0.0 {
+                (band.high - band.low) / band.center
             } else {
                 f64::NAN
-            });
-        }
-        if writes[3] {
-            bandwidth.push(if center != 0.0 {
-                (high - low) / center
-            } else {
-                f64::NAN
-            });
+            }
+        }),
+    }
+}
+
+/// The running sums of Bollinger Bands: the middle band's, as `sma` keeps it, and the sum of
+/// squares TA-Lib's deviation keeps, each updated in their order.
+#[derive(Clone, Copy)]
+struct BandSums {
+    total: f64,
+    sum_of_squares: f64,
+    periods: f64,
+    multiplier: f64,
+}
+
+/// One bar of Bollinger Bands.
+struct Band {
+    value: f64,
+    center: f64,
+    high: f64,
+    low: f64,
+}
+
+impl BandSums {
+    /// The sums over the bars before the first full window.
+    fn starting(before_first: &[f64], period: usize, multiplier: f64) -> Self {
+        BandSums {
+            total: before_first.iter().sum(),
+            sum_of_squares: before_first.iter().map(|v| v * v).sum(),
+            periods: period as f64,
+            multiplier,
         }
     }
-    BollingerBands {
-        upper,
-        middle: if wanted("middle") { middle } else { Vec::new() },
-        lower,
-        percent_b,
-        bandwidth,
+
+    #[inline(always)]
+    fn next(&mut self, value: f64, trailing: f64) -> Band {
+        self.total += value;
+        let center = self.total / self.periods;
+        self.total -= trailing;
+        self.sum_of_squares += value * value;
+        let mut variance = self.sum_of_squares / self.periods;
+        self.sum_of_squares -= trailing * trailing;
+        variance -= center * center;
+        let deviation = if variance < TA_LIB_EPSILON {
+            0.0
+        } else {
+            variance.sqrt()
+        };
+        Band {
+            value,
+            center,
+            high: center + deviation * self.multiplier,
+            low: center - deviation * self.multiplier,
+        }
     }
 }
 
