@@ -7,6 +7,10 @@
 //! series. Parts that read position variables are evaluated per bar, still without any lookup
 //! by name.
 //!
+//! In a backtest, the indicator outputs that have a stream (`streams.rs`) are not columns either:
+//! the store computes them as blocks and bars ask for them and keeps a window of recent bars, so
+//! a backtest of a million bars holds a few windows rather than a column of 8 MB per output.
+//!
 //! Truth is three-valued: true, false, and undefined (an indicator warming up, a lookback before
 //! the first bar). A comparison with an undefined value is undefined; AND/OR follow three-valued
 //! logic and NOT keeps undefined undefined, so a condition fires only where it is defined and
@@ -19,7 +23,10 @@ use crate::language::expression::{BinaryOp, Expr, ExprKind, UnaryOp};
 use crate::language::model::{PositionVariable, PriceField};
 
 use super::candles::Candles;
-use super::indicators::{output_column_name, price_source, rolling_extreme, IndicatorColumns};
+use super::indicators::{
+    output_column_name, price_source, rolling_extreme, IndicatorColumns, IndicatorOutput,
+};
+use super::streams::Stream;
 use super::BacktestError;
 
 /// A truth value in one byte, ordered false < undefined < true, so that AND is the minimum, OR
@@ -49,12 +56,70 @@ fn defined_truth(defined: bool, value: bool) -> Truth {
 const FIRST_BLOCK: usize = 64;
 const LARGEST_BLOCK: usize = 4096;
 
+/// How many bars a streamed column keeps before the earliest bar last asked for: a block may
+/// start that far ahead of the simulation (the largest block), and reads reach back by their
+/// lookbacks and crossings. An earlier bar is still answered, by computing the stream again
+/// from the first bar.
+const KEPT_BARS: usize = 2 * LARGEST_BLOCK;
+
+/// A streamed column drops the bars it no longer keeps once there are this many of them, so
+/// that moving the rest down is rare.
+const DROPPED_AT_ONCE: usize = 4 * LARGEST_BLOCK;
+
+/// A column conditions read.
+#[derive(Clone, Debug)]
+enum Series<'c> {
+    /// Every bar: a price of the candles (borrowed) or a computed column.
+    Whole(Cow<'c, [f64]>),
+    /// An indicator output computed as its bars are asked for, of which a window of recent bars
+    /// is kept: no column as long as the series is built for it.
+    Streamed(Window<'c>),
+}
+
+#[derive(Clone, Debug)]
+struct Window<'c> {
+    /// The stream as it began, to compute again from should an earlier bar be asked for.
+    origin: Stream<'c>,
+    stream: Stream<'c>,
+    /// The values of the bars `first..first + values.len()`.
+    first: usize,
+    values: Vec<f64>,
+}
+
+impl Window<'_> {
+    /// Makes the window hold `bars`.
+    fn hold(&mut self, bars: Range<usize>) {
+        let bars = bars.start..bars.end.min(self.stream.bars());
+        if bars.start < self.first {
+            self.stream = self.origin.clone();
+            self.first = 0;
+            self.values.clear();
+        }
+        let keep_from = bars.start.saturating_sub(KEPT_BARS);
+        loop {
+            // Drop what no ask will read again, a large stretch at a time.
+            let drop_until = keep_from.min(self.first + self.values.len());
+            if drop_until >= self.first + DROPPED_AT_ONCE {
+                self.values.drain(..drop_until - self.first);
+                self.first = drop_until;
+            }
+            let computed_until = self.first + self.values.len();
+            if computed_until >= bars.end {
+                break;
+            }
+            self.stream.extend(
+                &mut self.values,
+                (computed_until + DROPPED_AT_ONCE).min(bars.end),
+            );
+        }
+    }
+}
+
 /// The columns conditions read: prices, indicator outputs, and the columns computed for
 /// lookbacks over expressions and for `highest`/`lowest`.
 #[derive(Clone, Debug, Default)]
 pub struct ColumnStore<'c> {
-    /// The candles' own price columns are borrowed, everything else is owned.
-    columns: Vec<Cow<'c, [f64]>>,
+    columns: Vec<Series<'c>>,
     price_columns: Vec<(PriceField, usize)>,
     indicator_names: Vec<String>,
     bars: usize,
@@ -66,7 +131,36 @@ impl<'c> ColumnStore<'c> {
     pub fn new(candles: &Candles, indicators: IndicatorColumns) -> Self {
         ColumnStore {
             indicator_names: indicators.names,
-            columns: indicators.columns.into_iter().map(Cow::Owned).collect(),
+            columns: indicators
+                .columns
+                .into_iter()
+                .map(|column| Series::Whole(Cow::Owned(column)))
+                .collect(),
+            price_columns: Vec::new(),
+            bars: candles.len(),
+        }
+    }
+
+    /// A store whose streamed indicator outputs are computed as conditions ask for their bars.
+    pub fn streaming(candles: &Candles, indicators: Vec<(String, IndicatorOutput<'c>)>) -> Self {
+        let (indicator_names, columns) = indicators
+            .into_iter()
+            .map(|(name, output)| {
+                let series = match output {
+                    IndicatorOutput::Values(values) => Series::Whole(Cow::Owned(values)),
+                    IndicatorOutput::Stream(stream) => Series::Streamed(Window {
+                        origin: stream.clone(),
+                        stream,
+                        first: 0,
+                        values: Vec::new(),
+                    }),
+                };
+                (name, series)
+            })
+            .unzip();
+        ColumnStore {
+            indicator_names,
+            columns,
             price_columns: Vec::new(),
             bars: candles.len(),
         }
@@ -76,7 +170,8 @@ impl<'c> ColumnStore<'c> {
         if let Some((_, index)) = self.price_columns.iter().find(|(known, _)| *known == field) {
             return *index;
         }
-        self.columns.push(price_source(candles, field));
+        self.columns
+            .push(Series::Whole(price_source(candles, field)));
         let index = self.columns.len() - 1;
         self.price_columns.push((field, index));
         index
@@ -87,7 +182,7 @@ impl<'c> ColumnStore<'c> {
     }
 
     fn push(&mut self, column: Vec<f64>) -> usize {
-        self.columns.push(Cow::Owned(column));
+        self.columns.push(Series::Whole(Cow::Owned(column)));
         self.columns.len() - 1
     }
 
@@ -95,11 +190,54 @@ impl<'c> ColumnStore<'c> {
         self.bars
     }
 
+    /// Computes a streamed column over every bar, for what reads it whole (`highest`/`lowest`,
+    /// a lookback over an expression).
+    fn make_whole(&mut self, column: usize) {
+        if let Series::Streamed(window) = &self.columns[column] {
+            self.columns[column] = Series::Whole(Cow::Owned(window.origin.clone().whole()));
+        }
+    }
+
+    /// Makes the streamed ones of `columns` hold `bars`.
+    fn hold(&mut self, columns: &[usize], bars: Range<usize>) {
+        for &column in columns {
+            if let Series::Streamed(window) = &mut self.columns[column] {
+                window.hold(bars.clone());
+            }
+        }
+    }
+
+    /// The values of `column` over `bars`, which a streamed column must hold.
+    fn slice(&self, column: usize, bars: Range<usize>) -> &[f64] {
+        match &self.columns[column] {
+            Series::Whole(values) => &values[bars],
+            Series::Streamed(window) => {
+                &window.values[bars.start - window.first..bars.end - window.first]
+            }
+        }
+    }
+
+    /// The value of `column` `shift` bars before `bar`, which a streamed column must hold.
     fn read(&self, column: usize, shift: usize, bar: usize) -> f64 {
         match bar.checked_sub(shift) {
-            Some(earlier) => self.columns[column][earlier],
+            Some(earlier) => match &self.columns[column] {
+                Series::Whole(values) => values[earlier],
+                Series::Streamed(window) => window.values[earlier - window.first],
+            },
             None => f64::NAN,
         }
+    }
+
+    /// `read`, having made a streamed column hold the bar.
+    fn read_holding(&mut self, column: usize, shift: usize, bar: usize) -> f64 {
+        if let (Some(earlier), Series::Streamed(window)) =
+            (bar.checked_sub(shift), &mut self.columns[column])
+        {
+            if !(window.first..window.first + window.values.len()).contains(&earlier) {
+                window.hold(earlier..earlier + 1);
+            }
+        }
+        self.read(column, shift, bar)
     }
 }
 
@@ -327,7 +465,12 @@ impl CompiledCondition {
 
     /// Whether the condition holds (is defined and true) at the close of `bar`.
     #[inline]
-    pub fn fires(&mut self, store: &ColumnStore<'_>, bar: usize, position: &PositionView) -> bool {
+    pub fn fires(
+        &mut self,
+        store: &mut ColumnStore<'_>,
+        bar: usize,
+        position: &PositionView,
+    ) -> bool {
         if let TruthNode::Block(index) = self.root {
             return self.blocks[index].truth(store, bar) == TRUE;
         }
@@ -342,7 +485,11 @@ impl CompiledCondition {
 
     /// The first bar of `bars` at which the condition fires with no position open (where
     /// `fires` with the default view would first say yes), scanning a block at a time.
-    pub fn first_firing(&mut self, store: &ColumnStore<'_>, bars: Range<usize>) -> Option<usize> {
+    pub fn first_firing(
+        &mut self,
+        store: &mut ColumnStore<'_>,
+        bars: Range<usize>,
+    ) -> Option<usize> {
         let TruthNode::Block(index) = self.root else {
             let flat = PositionView::default();
             return bars.into_iter().find(|&bar| self.fires(store, bar, &flat));
@@ -366,16 +513,66 @@ impl CompiledCondition {
     }
 }
 
-/// What evaluating a condition at one bar reads.
+/// What evaluating a condition at one bar reads through.
+trait BarReads {
+    fn column(&mut self, column: usize, shift: usize, bar: usize) -> f64;
+    fn block_truth(&mut self, block: usize, bar: usize) -> Truth;
+    fn block_number(&mut self, block: usize, bar: usize) -> f64;
+    fn position(&self, variable: PositionVariable) -> f64;
+}
+
+/// A whole condition at one bar: a streamed column is made to hold each bar read.
 struct PerBar<'e, 's> {
-    store: &'e ColumnStore<'s>,
+    store: &'e mut ColumnStore<'s>,
     blocks: &'e mut [Block],
     position: &'e PositionView,
 }
 
-fn truth_at(node: &TruthNode, at: &mut PerBar<'_, '_>, bar: usize) -> Truth {
+impl BarReads for PerBar<'_, '_> {
+    fn column(&mut self, column: usize, shift: usize, bar: usize) -> f64 {
+        self.store.read_holding(column, shift, bar)
+    }
+
+    fn block_truth(&mut self, block: usize, bar: usize) -> Truth {
+        self.blocks[block].truth(self.store, bar)
+    }
+
+    fn block_number(&mut self, block: usize, bar: usize) -> f64 {
+        self.blocks[block].number(self.store, bar)
+    }
+
+    fn position(&self, variable: PositionVariable) -> f64 {
+        self.position.read(variable)
+    }
+}
+
+/// A part of a block at one of the block's bars, whose columns the block holds already. A
+/// block holds no block and no position variable.
+struct InBlock<'e, 's> {
+    store: &'e ColumnStore<'s>,
+}
+
+impl BarReads for InBlock<'_, '_> {
+    fn column(&mut self, column: usize, shift: usize, bar: usize) -> f64 {
+        self.store.read(column, shift, bar)
+    }
+
+    fn block_truth(&mut self, _: usize, _: usize) -> Truth {
+        unreachable!("a block never holds another block")
+    }
+
+    fn block_number(&mut self, _: usize, _: usize) -> f64 {
+        unreachable!("a block never holds another block")
+    }
+
+    fn position(&self, _: PositionVariable) -> f64 {
+        f64::NAN
+    }
+}
+
+fn truth_at(node: &TruthNode, at: &mut impl BarReads, bar: usize) -> Truth {
     match node {
-        TruthNode::Block(index) => at.blocks[*index].truth(at.store, bar),
+        TruthNode::Block(index) => at.block_truth(*index, bar),
         TruthNode::Constant(value) => *value,
         TruthNode::Compare(comparison, left, right) => {
             let (left, right) = (number_at(left, at, bar), number_at(right, at, bar));
@@ -414,12 +611,12 @@ fn truth_at(node: &TruthNode, at: &mut PerBar<'_, '_>, bar: usize) -> Truth {
     }
 }
 
-fn number_at(node: &NumberNode, at: &mut PerBar<'_, '_>, bar: usize) -> f64 {
+fn number_at(node: &NumberNode, at: &mut impl BarReads, bar: usize) -> f64 {
     match node {
-        NumberNode::Block(index) => at.blocks[*index].number(at.store, bar),
-        NumberNode::Column { column, shift } => at.store.read(*column, *shift, bar),
+        NumberNode::Block(index) => at.block_number(*index, bar),
+        NumberNode::Column { column, shift } => at.column(*column, *shift, bar),
         NumberNode::Constant(value) => *value,
-        NumberNode::Position(variable) => at.position.read(*variable),
+        NumberNode::Position(variable) => at.position(*variable),
         NumberNode::Negate(inner) => -number_at(inner, at, bar),
         NumberNode::Abs(inner) => number_at(inner, at, bar).abs(),
         NumberNode::Arithmetic(op, left, right) => {
@@ -457,6 +654,10 @@ fn number_at(node: &NumberNode, at: &mut PerBar<'_, '_>, bar: usize) -> f64 {
 #[derive(Clone, Debug)]
 struct Block {
     part: Part,
+    /// The columns the part reads, and how many bars before a block's first its reads reach
+    /// (lookbacks, and the bar before a crossing).
+    reads: Vec<usize>,
+    reach: usize,
     /// The bars whose values `numbers` (for a number) or `truths` (for a truth) holds.
     filled: Range<usize>,
     numbers: Vec<f64>,
@@ -472,8 +673,15 @@ enum Part {
 
 impl Block {
     fn new(part: Part) -> Self {
+        let (mut reads, mut reach) = (Vec::new(), 0);
+        match &part {
+            Part::Number(node) => number_reads(node, 0, &mut reads, &mut reach),
+            Part::Truth(node) => truth_reads(node, 0, &mut reads, &mut reach),
+        }
         Block {
             part,
+            reads,
+            reach,
             filled: 0..0,
             numbers: Vec::new(),
             truths: Vec::new(),
@@ -482,7 +690,7 @@ impl Block {
     }
 
     #[inline]
-    fn number(&mut self, store: &ColumnStore<'_>, bar: usize) -> f64 {
+    fn number(&mut self, store: &mut ColumnStore<'_>, bar: usize) -> f64 {
         if !self.filled.contains(&bar) {
             self.fill(store, bar);
         }
@@ -490,7 +698,7 @@ impl Block {
     }
 
     #[inline]
-    fn truth(&mut self, store: &ColumnStore<'_>, bar: usize) -> Truth {
+    fn truth(&mut self, store: &mut ColumnStore<'_>, bar: usize) -> Truth {
         if !self.filled.contains(&bar) {
             self.fill(store, bar);
         }
@@ -499,13 +707,15 @@ impl Block {
 
     /// Evaluates the block that starts at `bar`.
     #[inline(never)]
-    fn fill(&mut self, store: &ColumnStore<'_>, bar: usize) {
+    fn fill(&mut self, store: &mut ColumnStore<'_>, bar: usize) {
         let size = if bar == self.filled.end && !self.filled.is_empty() {
             (self.filled.len() * 2).min(LARGEST_BLOCK)
         } else {
             FIRST_BLOCK
         };
         let bars = bar..(bar + size).min(store.bars());
+        store.hold(&self.reads, bars.start.saturating_sub(self.reach)..bars.end);
+        let store = &*store;
         let Block {
             part,
             numbers: kept_numbers,
@@ -538,6 +748,53 @@ impl Block {
             },
         }
         self.filled = bars;
+    }
+}
+
+/// Gathers the columns a number part reads, and how far before a bar its reads reach when it
+/// is evaluated there (`before` bars already).
+fn number_reads(node: &NumberNode, before: usize, reads: &mut Vec<usize>, reach: &mut usize) {
+    match node {
+        NumberNode::Column { column, shift } => {
+            if !reads.contains(column) {
+                reads.push(*column);
+            }
+            *reach = (*reach).max(before + shift);
+        }
+        NumberNode::Constant(_) | NumberNode::Position(_) | NumberNode::Block(_) => {}
+        NumberNode::Negate(inner) | NumberNode::Abs(inner) => {
+            number_reads(inner, before, reads, reach)
+        }
+        NumberNode::Arithmetic(_, left, right)
+        | NumberNode::Min(left, right)
+        | NumberNode::Max(left, right) => {
+            number_reads(left, before, reads, reach);
+            number_reads(right, before, reads, reach);
+        }
+        NumberNode::Extreme { term, window, .. } => {
+            number_reads(term, before + window.saturating_sub(1), reads, reach)
+        }
+    }
+}
+
+fn truth_reads(node: &TruthNode, before: usize, reads: &mut Vec<usize>, reach: &mut usize) {
+    match node {
+        TruthNode::Constant(_) | TruthNode::Block(_) => {}
+        TruthNode::Compare(_, left, right) => {
+            number_reads(left, before, reads, reach);
+            number_reads(right, before, reads, reach);
+        }
+        TruthNode::Crosses { left, right, .. } => {
+            number_reads(left, before + 1, reads, reach);
+            number_reads(right, before + 1, reads, reach);
+        }
+        TruthNode::Same { left, right, .. }
+        | TruthNode::And(left, right)
+        | TruthNode::Or(left, right) => {
+            truth_reads(left, before, reads, reach);
+            truth_reads(right, before, reads, reach);
+        }
+        TruthNode::Not(inner) => truth_reads(inner, before, reads, reach),
     }
 }
 
@@ -729,20 +986,17 @@ fn numbers<'s>(
         )
     };
     match node {
-        NumberNode::Column { column, shift } => {
-            let data: &'s [f64] = &store.columns[*column];
-            match bars.start.checked_sub(*shift) {
-                Some(first) => Numbers::Slice(&data[first..bars.end - shift]),
-                None => {
-                    // The bars before the shift reach back past the first bar.
-                    let defined_from = (*shift).min(bars.end);
-                    let mut values = scratch.numbers();
-                    values.resize(defined_from - bars.start, f64::NAN);
-                    values.extend_from_slice(&data[..bars.end - defined_from]);
-                    Numbers::Owned(values)
-                }
+        NumberNode::Column { column, shift } => match bars.start.checked_sub(*shift) {
+            Some(first) => Numbers::Slice(store.slice(*column, first..bars.end - shift)),
+            None => {
+                // The bars before the shift reach back past the first bar.
+                let defined_from = (*shift).min(bars.end);
+                let mut values = scratch.numbers();
+                values.resize(defined_from - bars.start, f64::NAN);
+                values.extend_from_slice(store.slice(*column, 0..bars.end - defined_from));
+                Numbers::Owned(values)
             }
-        }
+        },
         NumberNode::Constant(value) => Numbers::Constant(*value),
         // A block is position-free, so this is never reached; undefined is the safe answer.
         NumberNode::Position(_) => Numbers::Constant(f64::NAN),
@@ -771,18 +1025,9 @@ fn numbers<'s>(
             let (left, right) = both(left, right, scratch);
             zip_numbers(left, right, count, scratch, nan_max)
         }
-        // Blocks hold their extremes as columns computed at compilation (`extremes_to_columns`);
-        // this computes one the same way for a tree built otherwise.
-        NumberNode::Extreme {
-            highest,
-            term,
-            window,
-        } => {
-            let column = rolling_extreme(&full_column(term, store), *window, *highest);
-            let mut values = scratch.numbers();
-            values.extend_from_slice(&column[bars]);
-            Numbers::Owned(values)
-        }
+        // A window reaches back before any block, so a block's extremes are columns computed
+        // at compilation (`number_extremes_to_columns`).
+        NumberNode::Extreme { .. } => unreachable!("a block holds its extremes as columns"),
         NumberNode::Block(_) => unreachable!("a block never holds another block"),
     }
 }
@@ -887,14 +1132,7 @@ fn join(
             if values.iter().filter(|&&value| value != settled).count() * SPARSE_SHARE
                 <= values.len() =>
         {
-            // A block holds no block and no position variable, so the per-bar evaluation
-            // needs neither.
-            let flat = PositionView::default();
-            let mut at = PerBar {
-                store,
-                blocks: &mut [],
-                position: &flat,
-            };
+            let mut at = InBlock { store };
             for (value, bar) in values.iter_mut().zip(bars) {
                 if *value != settled {
                     *value = apply(*value, truth_at(right, &mut at, bar));
@@ -961,8 +1199,14 @@ fn crosses(
     Truths::Owned(out)
 }
 
-/// A position-free number part over every bar, as a column.
-fn full_column(node: &NumberNode, store: &ColumnStore<'_>) -> Vec<f64> {
+/// A position-free number part over every bar, as a column (its columns made whole first).
+fn full_column(node: &NumberNode, store: &mut ColumnStore<'_>) -> Vec<f64> {
+    let (mut reads, mut reach) = (Vec::new(), 0);
+    number_reads(node, 0, &mut reads, &mut reach);
+    for column in reads {
+        store.make_whole(column);
+    }
+    let store = &*store;
     let bars = 0..store.bars();
     match numbers(node, store, bars.clone(), &mut Scratch::default()) {
         Numbers::Slice(values) => values.to_vec(),
@@ -985,7 +1229,8 @@ fn number_extremes_to_columns(node: NumberNode, store: &mut ColumnStore<'_>) -> 
         } => {
             let column = match number_extremes_to_columns(*term, store) {
                 NumberNode::Column { column, shift: 0 } => {
-                    rolling_extreme(&store.columns[column], window, highest)
+                    store.make_whole(column);
+                    rolling_extreme(store.slice(column, 0..store.bars()), window, highest)
                 }
                 term => rolling_extreme(&full_column(&term, store), window, highest),
             };
@@ -1329,7 +1574,7 @@ mod tests {
         let mut store = ColumnStore::new(&candles, IndicatorColumns::default());
         let mut condition = compile_condition(&expression, &candles, &mut store).unwrap();
         (0..closes.len())
-            .map(|bar| condition.fires(&store, bar, &position))
+            .map(|bar| condition.fires(&mut store, bar, &position))
             .collect()
     }
 
@@ -1457,10 +1702,10 @@ mod tests {
         assert!(!blocks.reads_position() && per_bar.reads_position());
         let flat = PositionView::default();
         let in_order: Vec<bool> = (0..closes.len())
-            .map(|bar| blocks.fires(&store, bar, &flat))
+            .map(|bar| blocks.fires(&mut store, bar, &flat))
             .collect();
         let bar_by_bar: Vec<bool> = (0..closes.len())
-            .map(|bar| per_bar.fires(&store, bar, &flat))
+            .map(|bar| per_bar.fires(&mut store, bar, &flat))
             .collect();
         assert_eq!(in_order, bar_by_bar);
         assert!(in_order.iter().any(|&fires| fires) && !in_order.iter().all(|&fires| fires));
@@ -1468,7 +1713,7 @@ mod tests {
         let mut backwards = blocks.clone();
         let reversed: Vec<bool> = (0..closes.len())
             .rev()
-            .map(|bar| backwards.fires(&store, bar, &flat))
+            .map(|bar| backwards.fires(&mut store, bar, &flat))
             .collect();
         assert!(reversed.into_iter().rev().eq(in_order));
     }
@@ -1485,9 +1730,40 @@ mod tests {
         let mut start = 0;
         for length in [1, 30, 500, 3_000, 5_000].into_iter().cycle().take(40) {
             let bars = start..(start + length).min(closes.len());
-            let expected = bars.clone().find(|&bar| asked.fires(&store, bar, &flat));
-            assert_eq!(scanned.first_firing(&store, bars.clone()), expected);
+            let expected = bars
+                .clone()
+                .find(|&bar| asked.fires(&mut store, bar, &flat));
+            assert_eq!(scanned.first_firing(&mut store, bars.clone()), expected);
             start = expected.map_or(bars.end, |bar| bar + 1) % closes.len();
+        }
+    }
+
+    #[test]
+    fn a_streamed_column_asked_for_a_bar_it_no_longer_keeps_computes_it_again() {
+        let closes = walk(20 * LARGEST_BLOCK);
+        let whole = Stream::rsi(&closes, 14).whole();
+        let candles = candles(&closes);
+        let mut store = ColumnStore::streaming(
+            &candles,
+            vec![(
+                "rsi_14".to_string(),
+                IndicatorOutput::Stream(Stream::rsi(&closes, 14)),
+            )],
+        );
+        let late = closes.len() - 10;
+        assert_eq!(
+            store.read_holding(0, 0, late).to_bits(),
+            whole[late].to_bits()
+        );
+        let Series::Streamed(window) = &store.columns[0] else {
+            panic!("the column is streamed");
+        };
+        assert!(window.first > 100 && window.values.len() < closes.len() / 2);
+        for bar in [100, 99, late, 3 * LARGEST_BLOCK, 0] {
+            assert_eq!(
+                store.read_holding(0, 0, bar).to_bits(),
+                whole[bar].to_bits()
+            );
         }
     }
 }

@@ -109,8 +109,8 @@ pub fn signal_bars(
     } else {
         Vec::new()
     };
-    let evaluate = |condition: &mut CompiledCondition| {
-        condition_bars(condition, &store, candles, &trades, first_bar)
+    let mut evaluate = |condition: &mut CompiledCondition| {
+        condition_bars(condition, &mut store, candles, &trades, first_bar)
     };
     Ok(SignalBars {
         first_bar,
@@ -122,7 +122,7 @@ pub fn signal_bars(
 
 fn condition_bars(
     condition: &mut CompiledCondition,
-    store: &ColumnStore,
+    store: &mut ColumnStore,
     candles: &Candles,
     trades: &[Trade],
     first_bar: usize,

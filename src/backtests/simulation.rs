@@ -12,7 +12,7 @@ use super::candles::Candles;
 use super::conditions::{
     compile_condition, ColumnStore, CompiledCondition, HeldPosition, PositionView,
 };
-use super::indicators::{compute_read_indicators, ReadOutputs};
+use super::indicators::{stream_read_indicators, ReadOutputs};
 use super::metrics::{compute_metrics, EquityCurve, MetricInputs, Metrics};
 use super::BacktestError;
 
@@ -163,8 +163,8 @@ pub fn run_backtest(
         return Err(BacktestError::NoCandles);
     }
     let indicators =
-        compute_read_indicators(strategy, candles, &ReadOutputs::of_conditions(strategy))?;
-    let mut store = ColumnStore::new(candles, indicators);
+        stream_read_indicators(strategy, candles, &ReadOutputs::of_conditions(strategy))?;
+    let mut store = ColumnStore::streaming(candles, indicators);
     let missing = |field: &str| BacktestError::Unsupported(format!("a strategy without {field}"));
     let conditions = Conditions {
         entry: compile_condition(
@@ -204,12 +204,13 @@ pub fn run_backtest(
             .unwrap_or(1)
             .max(1) as usize,
     };
-    Ok(Simulation::new(candles, &store, &rules, conditions, settings).run(range))
+    Ok(Simulation::new(candles, store, &rules, conditions, settings).run(range))
 }
 
 struct Simulation<'a> {
     candles: &'a Candles,
-    store: &'a ColumnStore<'a>,
+    /// Owned, because streamed indicator outputs are computed as the conditions ask.
+    store: ColumnStore<'a>,
     rules: &'a Rules,
     conditions: Conditions,
     settings: &'a BacktestSettings,
@@ -230,7 +231,7 @@ const SECONDS_PER_DAY: i64 = 86_400;
 impl<'a> Simulation<'a> {
     fn new(
         candles: &'a Candles,
-        store: &'a ColumnStore<'a>,
+        store: ColumnStore<'a>,
         rules: &'a Rules,
         conditions: Conditions,
         settings: &'a BacktestSettings,
@@ -313,7 +314,9 @@ impl<'a> Simulation<'a> {
                 .map_or(last, |offset| bar + 1 + offset);
             // No position is open, and every strategy may hold one.
             let fired = if !self.halted && !self.entries_blocked_today {
-                self.conditions.entry.first_firing(self.store, bar..day_end)
+                self.conditions
+                    .entry
+                    .first_firing(&mut self.store, bar..day_end)
             } else {
                 None
             };
@@ -488,13 +491,13 @@ impl<'a> Simulation<'a> {
                 best_close: position.best_close,
             };
             let view = PositionView::at_close(&held, bar, close);
-            if self.conditions.exit.fires(self.store, bar, &view) {
+            if self.conditions.exit.fires(&mut self.store, bar, &view) {
                 position.pending_exit = Some(ExitReason::ExitCondition);
             } else if self
                 .conditions
                 .stop
                 .as_mut()
-                .is_some_and(|stop| stop.fires(self.store, bar, &view))
+                .is_some_and(|stop| stop.fires(&mut self.store, bar, &view))
             {
                 position.pending_exit = Some(ExitReason::StopCondition);
             }
@@ -510,7 +513,7 @@ impl<'a> Simulation<'a> {
             && self
                 .conditions
                 .entry
-                .fires(self.store, bar, &PositionView::default());
+                .fires(&mut self.store, bar, &PositionView::default());
         equity
     }
 
