@@ -4,6 +4,9 @@
 //!
 //! A series that starts with undefined values (an indicator of an indicator) is computed from
 //! its first defined value on, as TA-Lib's Python wrapper does.
+//!
+//! SMA, EMA, RSI and Bollinger Bands are `streams.rs` run over every bar; a backtest streams
+//! them instead where it can (`stream_read_indicators`).
 
 // The loops index bars as TA-Lib's C code does, so the two can be read side by side.
 #![allow(clippy::needless_range_loop)]
@@ -16,12 +19,13 @@ use crate::language::indicators::indicator_spec;
 use crate::language::model::{Indicator, ParameterValue, PriceField, Source, Strategy};
 
 use super::candles::Candles;
+use super::streams::{BandOutput, Stream};
 use super::BacktestError;
 
 /// TA-Lib treats magnitudes below 1e-8 as zero in some divisions (its `TA_IS_ZERO`).
-const TA_LIB_EPSILON: f64 = 0.000_000_01;
+pub(super) const TA_LIB_EPSILON: f64 = 0.000_000_01;
 
-fn is_zero(value: f64) -> bool {
+pub(super) fn is_zero(value: f64) -> bool {
     -TA_LIB_EPSILON < value && value < TA_LIB_EPSILON
 }
 
@@ -46,19 +50,7 @@ fn from_first_defined(input: &[f64], compute: impl FnOnce(&[f64]) -> Vec<f64>) -
 
 /// Simple moving average (TA-Lib `SMA`: a running sum).
 pub fn sma(input: &[f64], period: usize) -> Vec<f64> {
-    from_first_defined(input, |input| {
-        let mut output = undefined(input.len());
-        if period == 0 || input.len() < period {
-            return output;
-        }
-        let mut total: f64 = input[..period - 1].iter().sum();
-        for bar in period - 1..input.len() {
-            total += input[bar];
-            output[bar] = total / period as f64;
-            total -= input[bar + 1 - period];
-        }
-        output
-    })
+    Stream::sma(input, period).whole()
 }
 
 /// Weighted moving average (TA-Lib `WMA`: weights 1..=period, newest heaviest).
@@ -114,9 +106,7 @@ fn ema_factor(period: usize) -> f64 {
 
 /// Exponential moving average (TA-Lib `EMA`: seeded with the SMA of the first `period`).
 pub fn ema(input: &[f64], period: usize) -> Vec<f64> {
-    from_first_defined(input, |input| {
-        ema_seeded(input, period, ema_factor(period), period.saturating_sub(1))
-    })
+    Stream::ema(input, period).whole()
 }
 
 /// Hull moving average: WMA over floor(sqrt(period)) bars of 2*WMA(period/2) - WMA(period).
@@ -229,47 +219,7 @@ pub fn macd(input: &[f64], fast: usize, slow: usize, signal: usize) -> Macd {
 
 /// Relative strength index (TA-Lib `RSI`: Wilder smoothing seeded with plain averages).
 pub fn rsi(input: &[f64], period: usize) -> Vec<f64> {
-    from_first_defined(input, |input| {
-        let mut output = undefined(input.len());
-        if period == 0 || input.len() <= period {
-            return output;
-        }
-        let periods = period as f64;
-        let (mut gain, mut loss) = (0.0, 0.0);
-        for bar in 1..=period {
-            let change = input[bar] - input[bar - 1];
-            if change < 0.0 {
-                loss -= change;
-            } else {
-                gain += change;
-            }
-        }
-        gain /= periods;
-        loss /= periods;
-        let value = |gain: f64, loss: f64| {
-            let total = gain + loss;
-            if is_zero(total) {
-                0.0
-            } else {
-                100.0 * (gain / total)
-            }
-        };
-        output[period] = value(gain, loss);
-        for bar in period + 1..input.len() {
-            let change = input[bar] - input[bar - 1];
-            gain *= periods - 1.0;
-            loss *= periods - 1.0;
-            if change < 0.0 {
-                loss -= change;
-            } else {
-                gain += change;
-            }
-            gain /= periods;
-            loss /= periods;
-            output[bar] = value(gain, loss);
-        }
-        output
-    })
+    Stream::rsi(input, period).whole()
 }
 
 fn true_range(high: f64, low: f64, previous_close: f64) -> f64 {
@@ -561,89 +511,27 @@ pub fn bollinger_bands(input: &[f64], period: usize, multiplier: f64) -> Bolling
     bollinger_bands_wanted(input, period, multiplier, &|_| true)
 }
 
-/// Bollinger Bands in one pass, writing only the outputs `wanted` names (the others are left
-/// empty), so a strategy that reads the upper band pays for one band.
+/// Bollinger Bands, computing only the outputs `wanted` names (the others are left empty), so
+/// a strategy that reads the upper band pays for one band.
 pub fn bollinger_bands_wanted(
     input: &[f64],
     period: usize,
     multiplier: f64,
     wanted: &dyn Fn(&str) -> bool,
 ) -> BollingerBands {
-    let length = input.len();
-    let middle = sma(input, period);
-    let start = input
-        .iter()
-        .position(|value| !value.is_nan())
-        .unwrap_or(length);
-    let first = if period > 0 && length >= start + period {
-        start + period - 1
-    } else {
-        length
-    };
-    let output = |name: &str| {
+    let band = |name: &str, output: BandOutput| {
         if wanted(name) {
-            Vec::with_capacity(length)
+            Stream::band(input, period, multiplier, output).whole()
         } else {
             Vec::new()
         }
     };
-    let (mut upper, mut lower) = (output("upper"), output("lower"));
-    let (mut percent_b, mut bandwidth) = (output("percent_b"), output("bandwidth"));
-    let writes = [
-        upper.capacity() > 0,
-        lower.capacity() > 0,
-        percent_b.capacity() > 0,
-        bandwidth.capacity() > 0,
-    ];
-    let mut sum_of_squares: f64 = input[start.min(first)..first].iter().map(|v| v * v).sum();
-    for bar in 0..length {
-        let deviation = if bar < first {
-            f64::NAN
-        } else {
-            sum_of_squares += input[bar] * input[bar];
-            let mut variance = sum_of_squares / period as f64;
-            let trailing = input[bar + 1 - period];
-            sum_of_squares -= trailing * trailing;
-            variance -= middle[bar] * middle[bar];
-            if variance < TA_LIB_EPSILON {
-                0.0
-            } else {
-                variance.sqrt()
-            }
-        };
-        let center = middle[bar];
-        let (high, low) = (
-            center + deviation * multiplier,
-            center - deviation * multiplier,
-        );
-        if writes[0] {
-            upper.push(high);
-        }
-        if writes[1] {
-            lower.push(low);
-        }
-        if writes[2] {
-            let width = high - low;
-            percent_b.push(if width > 0.0 {
-                (input[bar] - low) / width
-            } else {
-                f64::NAN
-            });
-        }
-        if writes[3] {
-            bandwidth.push(if center != 0.0 {
-                (high - low) / center
-            } else {
-                f64::NAN
-            });
-        }
-    }
     BollingerBands {
-        upper,
-        middle: if wanted("middle") { middle } else { Vec::new() },
-        lower,
-        percent_b,
-        bandwidth,
+        upper: band("upper", BandOutput::Upper),
+        middle: band("middle", BandOutput::Middle),
+        lower: band("lower", BandOutput::Lower),
+        percent_b: band("percent_b", BandOutput::PercentB),
+        bandwidth: band("bandwidth", BandOutput::Bandwidth),
     }
 }
 
@@ -871,19 +759,62 @@ pub fn compute_read_indicators(
     compute_selected_indicators(strategy, candles, Some(read))
 }
 
+/// An indicator output as a backtest reads it: its values over every bar, or a stream that
+/// computes them as the bars are asked for.
+#[derive(Clone, Debug)]
+pub enum IndicatorOutput<'c> {
+    Values(Vec<f64>),
+    Stream(Stream<'c>),
+}
+
+/// The indicator outputs `read` names, named as conditions name them, as streams where the
+/// indicator has one (SMA, EMA, RSI, Bollinger Bands over a price of the candles, read by no
+/// other indicator) and as whole columns otherwise.
+pub fn stream_read_indicators<'c>(
+    strategy: &Strategy,
+    candles: &'c Candles,
+    read: &ReadOutputs,
+) -> Result<Vec<(String, IndicatorOutput<'c>)>, BacktestError> {
+    selected_indicators(strategy, candles, Some(read), true)
+}
+
 fn compute_selected_indicators(
     strategy: &Strategy,
     candles: &Candles,
     read: Option<&ReadOutputs>,
 ) -> Result<IndicatorColumns, BacktestError> {
+    let mut columns = IndicatorColumns::default();
+    for (name, output) in selected_indicators(strategy, candles, read, false)? {
+        columns.names.push(name);
+        columns.columns.push(match output {
+            IndicatorOutput::Values(values) => values,
+            IndicatorOutput::Stream(stream) => stream.whole(),
+        });
+    }
+    Ok(columns)
+}
+
+fn selected_indicators<'c>(
+    strategy: &Strategy,
+    candles: &'c Candles,
+    read: Option<&ReadOutputs>,
+    streams: bool,
+) -> Result<Vec<(String, IndicatorOutput<'c>)>, BacktestError> {
     let wanted =
         |indicator: &str, output: &str| read.is_none_or(|read| read.reads(indicator, output));
-    let mut computed: HashMap<String, Vec<(String, Vec<f64>)>> = HashMap::new();
-    let mut order: Vec<&Indicator> = Vec::new();
+    let mut computed: HashMap<String, Vec<(String, IndicatorOutput<'c>)>> = HashMap::new();
     let mut pending: Vec<&Indicator> = strategy
         .indicators
         .iter()
         .filter(|indicator| read.is_none_or(|read| read.reads_indicator(&indicator.name)))
+        .collect();
+    // An indicator another one reads must be whole: the other reads it over every bar.
+    let sources: Vec<&str> = pending
+        .iter()
+        .filter_map(|indicator| match indicator.source() {
+            Some(Source::Indicator { name, .. }) => Some(name.as_str()),
+            _ => None,
+        })
         .collect();
     while !pending.is_empty() {
         let before = pending.len();
@@ -904,20 +835,30 @@ fn compute_selected_indicators(
                         Some(output) => outputs.iter().find(|(named, _)| named == output),
                         None => outputs.first().filter(|_| outputs.len() == 1),
                     };
-                    Cow::Owned(
-                        found
-                            .map(|(_, column)| column.clone())
-                            .ok_or_else(|| BacktestError::UnknownSource(indicator.name.clone()))?,
-                    )
+                    Cow::Owned(match found {
+                        Some((_, IndicatorOutput::Values(column))) => column.clone(),
+                        Some((_, IndicatorOutput::Stream(stream))) => stream.clone().whole(),
+                        None => return Err(BacktestError::UnknownSource(indicator.name.clone())),
+                    })
                 }
                 Some(Source::Price { field }) => price_source(candles, *field),
                 None => Cow::Borrowed(candles.close.as_slice()),
             };
-            let outputs = compute_one(indicator, &source, candles, &|output| {
-                wanted(&indicator.name, output)
-            })?;
+            let wanted_here = |output: &str| wanted(&indicator.name, output);
+            let streamed = match source {
+                Cow::Borrowed(prices) if streams && !sources.contains(&indicator.name.as_str()) => {
+                    stream_one(indicator, prices, &wanted_here)
+                }
+                _ => None,
+            };
+            let outputs = match streamed {
+                Some(outputs) => outputs,
+                None => compute_one(indicator, &source, candles, &wanted_here)?
+                    .into_iter()
+                    .map(|(name, column)| (name, IndicatorOutput::Values(column)))
+                    .collect(),
+            };
             computed.insert(indicator.name.clone(), outputs);
-            order.push(indicator);
         }
         if still_pending.len() == before {
             return Err(BacktestError::IndicatorCycle(
@@ -929,22 +870,78 @@ fn compute_selected_indicators(
         }
         pending = still_pending;
     }
-    let mut columns = IndicatorColumns::default();
+    let mut selected = Vec::new();
     for indicator in &strategy.indicators {
         let outputs = computed.remove(&indicator.name).unwrap_or_default();
         let single = outputs.len() == 1;
-        for (output, column) in outputs {
+        for (output, values) in outputs {
             if !single && !wanted(&indicator.name, &output) {
                 continue;
             }
-            columns.names.push(output_column_name(
-                &indicator.name,
-                (!single).then_some(output.as_str()),
+            selected.push((
+                output_column_name(&indicator.name, (!single).then_some(output.as_str())),
+                values,
             ));
-            columns.columns.push(column);
         }
     }
-    Ok(columns)
+    Ok(selected)
+}
+
+/// An indicator's parameters, with the registry's defaults for those the document leaves out.
+struct Parameters<'i>(&'i Indicator);
+
+impl Parameters<'_> {
+    fn number(&self, name: &str) -> f64 {
+        self.0.number(name).unwrap_or_else(|| {
+            indicator_spec(&self.0.indicator_type)
+                .and_then(|spec| spec.parameter(name))
+                .and_then(|parameter| match parameter.kind.default_value() {
+                    ParameterValue::Number(number) => Some(number),
+                    _ => None,
+                })
+                .unwrap_or(0.0)
+        })
+    }
+
+    /// A count of bars: the number, never below 0, rounded down.
+    fn whole(&self, name: &str) -> usize {
+        self.number(name).max(0.0) as usize
+    }
+}
+
+/// The outputs of an indicator over a price as streams, for the indicators that have one.
+fn stream_one<'c>(
+    indicator: &Indicator,
+    source: &'c [f64],
+    wanted: &dyn Fn(&str) -> bool,
+) -> Option<Vec<(String, IndicatorOutput<'c>)>> {
+    let parameters = Parameters(indicator);
+    let period = parameters.whole("period");
+    let value = |stream| Some(vec![("value".to_string(), IndicatorOutput::Stream(stream))]);
+    match indicator.indicator_type.as_str() {
+        "sma" => value(Stream::sma(source, period)),
+        "ema" => value(Stream::ema(source, period)),
+        "rsi" => value(Stream::rsi(source, period)),
+        "bb" => {
+            let multiplier = parameters.number("multiplier");
+            Some(
+                BandOutput::ALL
+                    .iter()
+                    .map(|&(name, output)| {
+                        let output = if wanted(name) {
+                            IndicatorOutput::Stream(Stream::band(
+                                source, period, multiplier, output,
+                            ))
+                        } else {
+                            IndicatorOutput::Values(Vec::new())
+                        };
+                        (name.to_string(), output)
+                    })
+                    .collect(),
+            )
+        }
+        _ => None,
+    }
 }
 
 fn compute_one(
@@ -953,19 +950,8 @@ fn compute_one(
     candles: &Candles,
     wanted: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<(String, Vec<f64>)>, BacktestError> {
-    let whole = |name: &str, default: f64| -> usize {
-        indicator.number(name).unwrap_or(default).max(0.0) as usize
-    };
-    let default_of = |name: &str| -> f64 {
-        indicator_spec(&indicator.indicator_type)
-            .and_then(|spec| spec.parameter(name))
-            .and_then(|parameter| match parameter.kind.default_value() {
-                ParameterValue::Number(number) => Some(number),
-                _ => None,
-            })
-            .unwrap_or(0.0)
-    };
-    let parameter = |name: &str| whole(name, default_of(name));
+    let parameters = Parameters(indicator);
+    let parameter = |name: &str| parameters.whole(name);
     let period = parameter("period");
     let value = |column: Vec<f64>| vec![("value".to_string(), column)];
     let named = |pairs: Vec<(&str, Vec<f64>)>| {
@@ -1013,9 +999,7 @@ fn compute_one(
         "roc" => value(roc(source, period)),
         "momentum" => value(momentum(source, period)),
         "bb" => {
-            let multiplier = indicator
-                .number("multiplier")
-                .unwrap_or_else(|| default_of("multiplier"));
+            let multiplier = parameters.number("multiplier");
             let bands = bollinger_bands_wanted(source, period, multiplier, wanted);
             named(vec![
                 ("upper", bands.upper),

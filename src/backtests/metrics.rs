@@ -30,11 +30,96 @@ pub struct Metrics {
     pub bars_per_year: Option<f64>,
 }
 
+/// The equity curve as the simulation writes it, with what the figures need from every bar
+/// gathered on the way: reading a curve of a million points back costs more (in memory
+/// traffic) than the arithmetic done on it.
+#[derive(Clone, Debug, Default)]
+pub struct EquityCurve {
+    points: Vec<EquityPoint>,
+    /// The sum of the bar returns so far, added in bar order.
+    return_sum: f64,
+    /// The bar returns other than the exact zero of a bar whose equity did not change (every
+    /// flat bar), each with the index of its bar less one.
+    moves: Vec<(usize, f64)>,
+    drawdown: Drawdown,
+}
+
+impl EquityCurve {
+    pub fn with_capacity(bars: usize) -> Self {
+        EquityCurve {
+            points: Vec::with_capacity(bars),
+            ..EquityCurve::default()
+        }
+    }
+
+    /// Records the equity at a bar's close.
+    #[inline]
+    pub fn push(&mut self, time: i64, equity: f64) {
+        if let Some(before) = self.points.last().map(|point| point.equity) {
+            // A bar whose equity did not change returns exactly 0, as the division would; it
+            // leaves the sum as it is (the sum is never -0), so it is neither divided nor added.
+            if !(equity == before && before != 0.0 && before.is_finite()) {
+                let bar_return = equity / before - 1.0;
+                self.return_sum += bar_return;
+                self.moves.push((self.points.len() - 1, bar_return));
+            }
+        }
+        self.drawdown.add(equity);
+        self.points.push(EquityPoint { time, equity });
+    }
+
+    /// Records the same equity at the close of each of `times` (a stretch without a position),
+    /// as a `push` for each would: after the first, an unchanged equity only adds its points.
+    pub fn push_constant(&mut self, times: &[i64], equity: f64) {
+        let Some((&first, rest)) = times.split_first() else {
+            return;
+        };
+        self.push(first, equity);
+        if equity != 0.0 && equity.is_finite() {
+            self.points
+                .extend(rest.iter().map(|&time| EquityPoint { time, equity }));
+        } else {
+            for &time in rest {
+                self.push(time, equity);
+            }
+        }
+    }
+
+    pub fn points(&self) -> &[EquityPoint] {
+        &self.points
+    }
+
+    pub fn into_points(self) -> Vec<EquityPoint> {
+        self.points
+    }
+
+    /// Over the `count` bar returns in bar order (zero but at the recorded moves): the sum of
+    /// their squared distances from `mean`, and the sum of the squares of the negative ones.
+    fn squares_around(&self, mean: f64, count: usize) -> (f64, f64) {
+        // A zero return adds (0 - mean)² to the squares and nothing to the downside squares.
+        let zero_square = (0.0 - mean).powi(2);
+        let (mut all, mut down) = (0.0, 0.0);
+        let mut next = 0;
+        for &(index, bar_return) in &self.moves {
+            for _ in next..index {
+                all += zero_square;
+            }
+            all += (bar_return - mean).powi(2);
+            down += bar_return.min(0.0).powi(2);
+            next = index + 1;
+        }
+        for _ in next..count {
+            all += zero_square;
+        }
+        (all, down)
+    }
+}
+
 /// Inputs of `compute_metrics`, named so the call reads.
 pub struct MetricInputs<'a> {
     pub initial_cash: f64,
     /// The equity at each bar's close, with the bar's time.
-    pub equity: &'a [EquityPoint],
+    pub equity: &'a EquityCurve,
     pub trades: &'a [Trade],
     pub bars_in_market: usize,
     pub first_close: f64,
@@ -44,12 +129,13 @@ pub struct MetricInputs<'a> {
 pub fn compute_metrics(inputs: MetricInputs<'_>) -> Metrics {
     let MetricInputs {
         initial_cash,
-        equity,
+        equity: curve,
         trades,
         bars_in_market,
         first_close,
         last_close,
     } = inputs;
+    let equity = curve.points();
     let final_equity = equity.last().map_or(initial_cash, |point| point.equity);
     let total_return = final_equity / initial_cash - 1.0;
     let span_years = match (equity.first(), equity.last()) {
@@ -63,20 +149,11 @@ pub fn compute_metrics(inputs: MetricInputs<'_>) -> Metrics {
     let bars_per_year = span_years.map(|years| (equity.len() - 1) as f64 / years);
     let cagr =
         span_years.map(|years| (final_equity / initial_cash).max(0.0).powf(1.0 / years) - 1.0);
-    // The bar returns are recomputed per pass rather than stored: a division is cheaper than
-    // writing and reading back a column as long as the equity curve.
-    let returns = || {
-        equity
-            .windows(2)
-            .map(|pair| pair[1].equity / pair[0].equity - 1.0)
-    };
     let (sharpe, sortino) = match (bars_per_year, equity.len().saturating_sub(1)) {
         (Some(per_year), count) if count >= 2 => {
-            let mean = returns().sum::<f64>() / count as f64;
-            // One pass for both sums, each added in bar order as before.
-            let (squares, downside_squares) = returns().fold((0.0, 0.0), |(all, down), r| {
-                (all + (r - mean).powi(2), down + r.min(0.0).powi(2))
-            });
+            let mean = curve.return_sum / count as f64;
+            // Both sums added in bar order, as one pass over the returns would.
+            let (squares, downside_squares) = curve.squares_around(mean, count);
             let variance = squares / (count - 1) as f64;
             let downside = (downside_squares / count as f64).sqrt();
             let scale = per_year.sqrt();
@@ -87,14 +164,7 @@ pub fn compute_metrics(inputs: MetricInputs<'_>) -> Metrics {
         }
         _ => (None, None),
     };
-    let mut peak = f64::MIN;
-    let mut max_drawdown: f64 = 0.0;
-    for value in equity.iter().map(|point| point.equity) {
-        peak = peak.max(value);
-        if peak > 0.0 {
-            max_drawdown = max_drawdown.max(1.0 - value / peak);
-        }
-    }
+    let max_drawdown = curve.drawdown.largest();
     let wins = trades.iter().filter(|trade| trade.pnl > 0.0).count();
     let gross_profit: f64 = trades.iter().map(|trade| trade.pnl.max(0.0)).sum();
     let gross_loss: f64 = trades.iter().map(|trade| (-trade.pnl).max(0.0)).sum();
@@ -124,5 +194,179 @@ pub fn compute_metrics(inputs: MetricInputs<'_>) -> Metrics {
         commissions: trades.iter().map(|trade| trade.commission).sum(),
         bars: equity.len(),
         bars_per_year,
+    }
+}
+
+/// The largest fall from a running peak, as a fraction of the peak (peaks above 0 only).
+///
+/// For one finite peak, `1 - value / peak` is largest at the lowest value (a correctly rounded
+/// division by a positive number and a subtraction from 1 are both monotonic), so it is computed
+/// once per peak, from the lowest equity before the next higher peak, rather than once per bar:
+/// the same figure, bit for bit, without a division per bar. NaN equities are skipped, as
+/// `f64::max` and `f64::min` skip them.
+#[derive(Clone, Debug)]
+struct Drawdown {
+    largest: f64,
+    peak: f64,
+    lowest: f64,
+}
+
+impl Default for Drawdown {
+    fn default() -> Self {
+        Drawdown {
+            largest: 0.0,
+            peak: f64::MIN,
+            lowest: f64::NAN,
+        }
+    }
+}
+
+impl Drawdown {
+    #[inline]
+    fn add(&mut self, equity: f64) {
+        if equity > self.peak {
+            self.close_peak();
+            self.peak = equity;
+            self.lowest = equity;
+        } else if self.peak == f64::INFINITY {
+            // An infinite peak is not monotonic to divide by (`-inf / inf` is NaN), so below
+            // it each bar counts by itself.
+            self.largest = self.largest.max(1.0 - equity / self.peak);
+        } else {
+            self.lowest = self.lowest.min(equity);
+        }
+    }
+
+    fn close_peak(&mut self) {
+        if self.peak > 0.0 && self.peak.is_finite() {
+            self.largest = self.largest.max(1.0 - self.lowest / self.peak);
+        }
+    }
+
+    fn largest(&self) -> f64 {
+        let mut closed = self.clone();
+        closed.close_peak();
+        closed.largest
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Seeded equities: a random walk that stays flat for stretches, as a strategy's equity does
+    /// between trades.
+    fn walk(points: usize) -> Vec<f64> {
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut equity = 10_000.0;
+        (0..points)
+            .map(|_| {
+                if next() < 0.3 {
+                    equity *= 1.0 + (next() - 0.5) * 0.04;
+                }
+                equity
+            })
+            .collect()
+    }
+
+    /// The drawdown as a pass over every bar computes it.
+    fn drawdown_of_every_bar(equity: &[f64]) -> f64 {
+        let mut peak = f64::MIN;
+        let mut largest: f64 = 0.0;
+        for &value in equity {
+            peak = peak.max(value);
+            if peak > 0.0 {
+                largest = largest.max(1.0 - value / peak);
+            }
+        }
+        largest
+    }
+
+    #[test]
+    fn the_drawdown_taken_once_per_peak_is_the_largest_of_every_bar_bit_for_bit() {
+        let mut cases = vec![
+            walk(5_000),
+            vec![],
+            vec![5.0],
+            vec![-3.0, -1.0, -2.0, 4.0, 1.0, 4.0, 0.5],
+            vec![0.0, -1.0, 2.0, 2.0, f64::NAN, 1.0, 3.0, 0.0, 2.5],
+            vec![1.0, f64::INFINITY, 3.0, f64::NAN, f64::NEG_INFINITY, 2.0],
+            vec![f64::NAN, f64::NAN, 7.0, 6.0, 8.0, 6.5, 6.0, 6.25],
+        ];
+        cases.push(
+            walk(300)
+                .into_iter()
+                .map(|value| 20_000.0 - value)
+                .collect(),
+        );
+        for equity in cases {
+            let mut drawdown = Drawdown::default();
+            equity.iter().for_each(|&value| drawdown.add(value));
+            assert_eq!(
+                drawdown.largest().to_bits(),
+                drawdown_of_every_bar(&equity).to_bits(),
+                "{equity:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn figures_gathered_while_the_curve_is_written_match_a_pass_over_the_finished_curve() {
+        let values = walk(20_000);
+        let mut curve = EquityCurve::with_capacity(values.len());
+        // Flat stretches written at once, as the simulation writes them.
+        let mut bar = 0;
+        while bar < values.len() {
+            let same = values[bar..]
+                .iter()
+                .take_while(|&&value| value == values[bar])
+                .count();
+            let times: Vec<i64> = (bar..bar + same).map(|bar| bar as i64 * 3_600).collect();
+            if same > 1 && bar % 2 == 0 {
+                curve.push_constant(&times, values[bar]);
+            } else {
+                times.iter().for_each(|&time| curve.push(time, values[bar]));
+            }
+            bar += same;
+        }
+        let metrics = compute_metrics(MetricInputs {
+            initial_cash: 10_000.0,
+            equity: &curve,
+            trades: &[],
+            bars_in_market: 0,
+            first_close: 1.0,
+            last_close: 1.0,
+        });
+        // The same figures from every bar's return, divided and added in bar order.
+        let points = curve.points();
+        assert_eq!(
+            points.iter().map(|point| point.equity).collect::<Vec<_>>(),
+            values
+        );
+        let returns: Vec<f64> = values
+            .windows(2)
+            .map(|pair| pair[1] / pair[0] - 1.0)
+            .collect();
+        let count = returns.len() as f64;
+        let mean = returns.iter().sum::<f64>() / count;
+        let (squares, downside) = returns.iter().fold((0.0, 0.0), |(all, down), r| {
+            (all + (r - mean).powi(2), down + r.min(0.0).powi(2))
+        });
+        let scale = metrics.bars_per_year.unwrap().sqrt();
+        let sharpe = mean / (squares / (count - 1.0)).sqrt() * scale;
+        let sortino = mean / (downside / count).sqrt() * scale;
+        assert_eq!(metrics.sharpe.map(f64::to_bits), Some(sharpe.to_bits()));
+        assert_eq!(metrics.sortino.map(f64::to_bits), Some(sortino.to_bits()));
+        assert_eq!(
+            metrics.max_drawdown.to_bits(),
+            drawdown_of_every_bar(&values).to_bits()
+        );
+        assert!(curve.moves.len() < values.len() / 2);
     }
 }

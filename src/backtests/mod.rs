@@ -9,6 +9,7 @@ pub mod indicators;
 pub mod metrics;
 pub mod signals;
 pub mod simulation;
+pub mod streams;
 
 #[cfg(feature = "ssr")]
 pub mod ssr;

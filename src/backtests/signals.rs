@@ -93,9 +93,9 @@ pub fn signal_bars(
         .exit_conditions
         .as_ref()
         .ok_or_else(|| missing("exit_conditions"))?;
-    let entry = compile_condition(&entry.expression, candles, &mut store)?;
-    let exit = compile_condition(&exit.expression, candles, &mut store)?;
-    let stop = strategy
+    let mut entry = compile_condition(&entry.expression, candles, &mut store)?;
+    let mut exit = compile_condition(&exit.expression, candles, &mut store)?;
+    let mut stop = strategy
         .stop_conditions
         .as_ref()
         .map(|stop| compile_condition(&stop.expression, candles, &mut store))
@@ -109,20 +109,20 @@ pub fn signal_bars(
     } else {
         Vec::new()
     };
-    let evaluate = |condition: &CompiledCondition| {
-        condition_bars(condition, &store, candles, &trades, first_bar)
+    let mut evaluate = |condition: &mut CompiledCondition| {
+        condition_bars(condition, &mut store, candles, &trades, first_bar)
     };
     Ok(SignalBars {
         first_bar,
-        entry: evaluate(&entry),
-        exit: evaluate(&exit),
-        stop: stop.as_ref().map(evaluate),
+        entry: evaluate(&mut entry),
+        exit: evaluate(&mut exit),
+        stop: stop.as_mut().map(evaluate),
     })
 }
 
 fn condition_bars(
-    condition: &CompiledCondition,
-    store: &ColumnStore,
+    condition: &mut CompiledCondition,
+    store: &mut ColumnStore,
     candles: &Candles,
     trades: &[Trade],
     first_bar: usize,

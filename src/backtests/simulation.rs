@@ -12,8 +12,8 @@ use super::candles::Candles;
 use super::conditions::{
     compile_condition, ColumnStore, CompiledCondition, HeldPosition, PositionView,
 };
-use super::indicators::{compute_read_indicators, ReadOutputs};
-use super::metrics::{compute_metrics, MetricInputs, Metrics};
+use super::indicators::{stream_read_indicators, ReadOutputs};
+use super::metrics::{compute_metrics, EquityCurve, MetricInputs, Metrics};
 use super::BacktestError;
 
 /// What the user chooses per run (DSL.md: costs are settings, 0 by default).
@@ -138,12 +138,17 @@ struct OpenPosition {
 
 /// The rules of the strategy the simulation needs, read once.
 struct Rules {
-    entry: CompiledCondition,
-    exit: CompiledCondition,
-    stop: Option<CompiledCondition>,
     sizing: PositionSizing,
     risk: RiskParameters,
     max_positions: usize,
+}
+
+/// The strategy's conditions, owned by the simulation because each keeps the block of bars it
+/// evaluated last.
+struct Conditions {
+    entry: CompiledCondition,
+    exit: CompiledCondition,
+    stop: Option<CompiledCondition>,
 }
 
 /// Backtests a validated strategy over the candles.
@@ -158,10 +163,10 @@ pub fn run_backtest(
         return Err(BacktestError::NoCandles);
     }
     let indicators =
-        compute_read_indicators(strategy, candles, &ReadOutputs::of_conditions(strategy))?;
-    let mut store = ColumnStore::new(candles, indicators);
+        stream_read_indicators(strategy, candles, &ReadOutputs::of_conditions(strategy))?;
+    let mut store = ColumnStore::streaming(candles, indicators);
     let missing = |field: &str| BacktestError::Unsupported(format!("a strategy without {field}"));
-    let rules = Rules {
+    let conditions = Conditions {
         entry: compile_condition(
             &strategy
                 .entry_conditions
@@ -185,6 +190,8 @@ pub fn run_backtest(
             .as_ref()
             .map(|stop| compile_condition(&stop.expression, candles, &mut store))
             .transpose()?,
+    };
+    let rules = Rules {
         sizing: strategy
             .position_sizing
             .clone()
@@ -197,13 +204,15 @@ pub fn run_backtest(
             .unwrap_or(1)
             .max(1) as usize,
     };
-    Ok(Simulation::new(candles, &store, &rules, settings).run(range))
+    Ok(Simulation::new(candles, store, &rules, conditions, settings).run(range))
 }
 
 struct Simulation<'a> {
     candles: &'a Candles,
-    store: &'a ColumnStore<'a>,
+    /// Owned, because streamed indicator outputs are computed as the conditions ask.
+    store: ColumnStore<'a>,
     rules: &'a Rules,
+    conditions: Conditions,
     settings: &'a BacktestSettings,
     cash: f64,
     positions: Vec<OpenPosition>,
@@ -222,14 +231,16 @@ const SECONDS_PER_DAY: i64 = 86_400;
 impl<'a> Simulation<'a> {
     fn new(
         candles: &'a Candles,
-        store: &'a ColumnStore<'a>,
+        store: ColumnStore<'a>,
         rules: &'a Rules,
+        conditions: Conditions,
         settings: &'a BacktestSettings,
     ) -> Self {
         Simulation {
             candles,
             store,
             rules,
+            conditions,
             settings,
             cash: settings.initial_cash,
             positions: Vec::new(),
@@ -245,24 +256,30 @@ impl<'a> Simulation<'a> {
 
     fn run(mut self, range: std::ops::Range<usize>) -> BacktestReport {
         let candles = self.candles;
-        let mut equity = Vec::with_capacity(range.len());
+        let mut equity = EquityCurve::with_capacity(range.len());
         let mut bars_in_market = 0;
         let last = range.end - 1;
-        for bar in range.clone() {
+        let mut bar = range.start;
+        while bar < range.end {
+            if bar < last && !self.entry_pending && self.positions.is_empty() {
+                bar = self.run_flat(bar, last, &mut equity);
+                continue;
+            }
             self.fill_orders_at_open(bar);
             self.check_price_exits(bar);
-            if bar == last {
+            // Deciding only marks orders for the next open, so the equity it starts from is
+            // the equity at this close.
+            let equity_at_close = if bar == last {
                 self.close_everything_at_end(bar);
+                self.equity_at(candles.close[bar])
             } else {
-                self.decide_at_close(bar);
-            }
+                self.decide_at_close(bar)
+            };
             if !self.positions.is_empty() {
                 bars_in_market += 1;
             }
-            equity.push(EquityPoint {
-                time: candles.time[bar],
-                equity: self.equity_at(candles.close[bar]),
-            });
+            equity.push(candles.time[bar], equity_at_close);
+            bar += 1;
         }
         let metrics = compute_metrics(MetricInputs {
             initial_cash: self.settings.initial_cash,
@@ -276,8 +293,42 @@ impl<'a> Simulation<'a> {
             settings: self.settings.clone(),
             metrics,
             trades: self.trades,
-            equity_curve: equity,
+            equity_curve: equity.into_points(),
         }
+    }
+
+    /// The bars from `bar` on (up to `last`, which closes everything) while no position is open
+    /// and no order waits: nothing fills, the equity stays the cash, and within one UTC day the
+    /// risk limits decide alike at every close (they are checked once a day, with the entry
+    /// allowed or not for the whole day), so the only event is the entry firing. Returns the
+    /// first bar it did not process: the one after the entry fired, or `last`.
+    fn run_flat(&mut self, mut bar: usize, last: usize, curve: &mut EquityCurve) -> usize {
+        let candles = self.candles;
+        let equity = self.equity_at(candles.close[bar]);
+        while bar < last {
+            self.apply_risk_limits(bar, equity);
+            let day = &self.day;
+            let day_end = candles.time[bar + 1..last]
+                .iter()
+                .position(|time| !day.contains(time))
+                .map_or(last, |offset| bar + 1 + offset);
+            // No position is open, and every strategy may hold one.
+            let fired = if !self.halted && !self.entries_blocked_today {
+                self.conditions
+                    .entry
+                    .first_firing(&mut self.store, bar..day_end)
+            } else {
+                None
+            };
+            if let Some(fired) = fired {
+                curve.push_constant(&candles.time[bar..=fired], equity);
+                self.entry_pending = true;
+                return fired + 1;
+            }
+            curve.push_constant(&candles.time[bar..day_end], equity);
+            bar = day_end;
+        }
+        last
     }
 
     fn equity_at(&self, price: f64) -> f64 {
@@ -373,9 +424,10 @@ impl<'a> Simulation<'a> {
     /// to be hit before the take-profit when the bar reaches both (the cautious reading).
     fn check_price_exits(&mut self, bar: usize) {
         let risk = &self.rules.risk;
-        if risk.stop_loss_percentage.is_none()
-            && risk.take_profit_percentage.is_none()
-            && risk.trailing_stop_percentage.is_none()
+        if self.positions.is_empty()
+            || risk.stop_loss_percentage.is_none()
+                && risk.take_profit_percentage.is_none()
+                && risk.trailing_stop_percentage.is_none()
         {
             return;
         }
@@ -422,7 +474,8 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    fn decide_at_close(&mut self, bar: usize) {
+    /// Marks the exits and the entry to fill at the next open; returns the equity at this close.
+    fn decide_at_close(&mut self, bar: usize) -> f64 {
         let close = self.candles.close[bar];
         let equity = self.equity_at(close);
         self.apply_risk_limits(bar, equity);
@@ -438,13 +491,13 @@ impl<'a> Simulation<'a> {
                 best_close: position.best_close,
             };
             let view = PositionView::at_close(&held, bar, close);
-            if self.rules.exit.fires(self.store, bar, &view) {
+            if self.conditions.exit.fires(&mut self.store, bar, &view) {
                 position.pending_exit = Some(ExitReason::ExitCondition);
             } else if self
-                .rules
+                .conditions
                 .stop
-                .as_ref()
-                .is_some_and(|stop| stop.fires(self.store, bar, &view))
+                .as_mut()
+                .is_some_and(|stop| stop.fires(&mut self.store, bar, &view))
             {
                 position.pending_exit = Some(ExitReason::StopCondition);
             }
@@ -458,9 +511,10 @@ impl<'a> Simulation<'a> {
             && !self.entries_blocked_today
             && staying < self.rules.max_positions
             && self
-                .rules
+                .conditions
                 .entry
-                .fires(self.store, bar, &PositionView::default());
+                .fires(&mut self.store, bar, &PositionView::default());
+        equity
     }
 
     /// `max_drawdown` (from the equity peak) stops trading for the rest of the run;
@@ -756,5 +810,82 @@ mod tests {
         assert_eq!(metrics.win_rate, Some(0.5));
         assert_eq!(report.equity_curve.len(), 5);
         assert!(metrics.exposure > 0.0 && metrics.exposure <= 1.0);
+    }
+
+    /// Three days of hourly bars from midnight UTC at 100, falling to 90 at bar 3's close.
+    fn three_days_falling_at_bar_3() -> Candles {
+        (0..72)
+            .map(|bar| {
+                let (open, close) = match bar {
+                    0..3 => (100.0, 100.0),
+                    3 => (100.0, 90.0),
+                    _ => (90.0, 90.0),
+                };
+                Candle {
+                    time: bar * 3_600,
+                    open,
+                    high: open,
+                    low: close,
+                    close,
+                    volume: 1.0,
+                }
+            })
+            .collect()
+    }
+
+    fn always_in(max_daily_loss: f64, max_drawdown: f64) -> String {
+        format!(
+            "name: Limits\ntrading_pair: BTC/USD\ntimeframe: 1h\nindicators:\n  - {{ type: sma, name: sma_2, parameters: {{ period: 2 }} }}\n\
+             entry_conditions: close > 0\nexit_conditions: close < 0\nposition_sizing:\n{ALL_IN}\n\
+             risk_parameters:\n  max_daily_loss: {max_daily_loss}\n  max_drawdown: {max_drawdown}\n"
+        )
+    }
+
+    fn entries_and_exits(report: &BacktestReport) -> Vec<(usize, usize, ExitReason)> {
+        report
+            .trades
+            .iter()
+            .map(|trade| (trade.entry_bar, trade.exit_bar, trade.exit_reason))
+            .collect()
+    }
+
+    #[test]
+    fn after_the_daily_loss_limit_no_entry_fills_until_the_next_utc_day() {
+        let report = backtest_document(
+            &always_in(0.05, 0.9),
+            Format::Yaml,
+            &three_days_falling_at_bar_3(),
+            &BacktestSettings::default(),
+        )
+        .unwrap();
+        // The entry holds at every close, but after the loss it is next taken at the close of
+        // the day's first bar (24) and filled at the open of bar 25.
+        assert_eq!(
+            entries_and_exits(&report),
+            vec![
+                (1, 4, ExitReason::MaxDailyLoss),
+                (25, 71, ExitReason::EndOfData)
+            ]
+        );
+        assert_eq!(report.equity_curve.len(), 72);
+        assert!(report.equity_curve[4..25]
+            .iter()
+            .all(|point| point.equity == report.equity_curve[4].equity));
+    }
+
+    #[test]
+    fn after_the_drawdown_limit_no_entry_fills_again() {
+        let report = backtest_document(
+            &always_in(1.0, 0.05),
+            Format::Yaml,
+            &three_days_falling_at_bar_3(),
+            &BacktestSettings::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            entries_and_exits(&report),
+            vec![(1, 4, ExitReason::MaxDrawdown)]
+        );
+        assert_eq!(report.metrics.exposure, 3.0 / 72.0);
     }
 }
