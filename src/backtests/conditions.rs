@@ -392,6 +392,34 @@ enum TruthNode {
     Block(usize),
 }
 
+impl TruthNode {
+    /// The node with `f` applied to each truth below it (left before right, so blocks keep
+    /// their order); comparisons, crossings, constants and blocks come back as they are.
+    fn map_truths(self, f: &mut impl FnMut(TruthNode) -> TruthNode) -> TruthNode {
+        let mut apply = |node: Box<TruthNode>| Box::new(f(*node));
+        match self {
+            TruthNode::Same { equal, left, right } => {
+                let left = apply(left);
+                TruthNode::Same {
+                    equal,
+                    left,
+                    right: apply(right),
+                }
+            }
+            TruthNode::And(left, right) => {
+                let left = apply(left);
+                TruthNode::And(left, apply(right))
+            }
+            TruthNode::Or(left, right) => {
+                let left = apply(left);
+                TruthNode::Or(left, apply(right))
+            }
+            TruthNode::Not(inner) => TruthNode::Not(apply(inner)),
+            other => other,
+        }
+    }
+}
+
 impl NumberNode {
     fn reads_position(&self) -> bool {
         match self {
@@ -1261,9 +1289,6 @@ fn truth_extremes_to_columns(node: TruthNode, store: &mut ColumnStore<'_>) -> Tr
     let number = |node: Box<NumberNode>, store: &mut ColumnStore<'_>| {
         Box::new(number_extremes_to_columns(*node, store))
     };
-    let truth = |node: Box<TruthNode>, store: &mut ColumnStore<'_>| {
-        Box::new(truth_extremes_to_columns(*node, store))
-    };
     match node {
         TruthNode::Compare(comparison, left, right) => {
             let left = number(left, store);
@@ -1277,24 +1302,7 @@ fn truth_extremes_to_columns(node: TruthNode, store: &mut ColumnStore<'_>) -> Tr
                 right: number(right, store),
             }
         }
-        TruthNode::Same { equal, left, right } => {
-            let left = truth(left, store);
-            TruthNode::Same {
-                equal,
-                left,
-                right: truth(right, store),
-            }
-        }
-        TruthNode::And(left, right) => {
-            let left = truth(left, store);
-            TruthNode::And(left, truth(right, store))
-        }
-        TruthNode::Or(left, right) => {
-            let left = truth(left, store);
-            TruthNode::Or(left, truth(right, store))
-        }
-        TruthNode::Not(inner) => TruthNode::Not(truth(inner, store)),
-        other => other,
+        other => other.map_truths(&mut |node| truth_extremes_to_columns(node, store)),
     }
 }
 
@@ -1314,9 +1322,6 @@ fn materialize_truth(
         ))));
         return TruthNode::Block(blocks.len() - 1);
     }
-    let truth = |node: Box<TruthNode>, store: &mut ColumnStore<'_>, blocks: &mut Vec<Block>| {
-        Box::new(materialize_truth(*node, store, blocks))
-    };
     match node {
         TruthNode::Compare(comparison, left, right) => {
             let left = Box::new(materialize_number(*left, store, blocks));
@@ -1326,24 +1331,7 @@ fn materialize_truth(
                 Box::new(materialize_number(*right, store, blocks)),
             )
         }
-        TruthNode::Same { equal, left, right } => {
-            let left = truth(left, store, blocks);
-            TruthNode::Same {
-                equal,
-                left,
-                right: truth(right, store, blocks),
-            }
-        }
-        TruthNode::And(left, right) => {
-            let left = truth(left, store, blocks);
-            TruthNode::And(left, truth(right, store, blocks))
-        }
-        TruthNode::Or(left, right) => {
-            let left = truth(left, store, blocks);
-            TruthNode::Or(left, truth(right, store, blocks))
-        }
-        TruthNode::Not(inner) => TruthNode::Not(truth(inner, store, blocks)),
-        other => other,
+        other => other.map_truths(&mut |node| materialize_truth(node, store, blocks)),
     }
 }
 
