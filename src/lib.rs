@@ -1,7 +1,7 @@
 //! Trading Strategy Platform: the Leptos app, shared by the server (`ssr`) and the browser
 //! (`hydrate`). The layers, bottom to top (each imports only those below it; see
-//! docs/ARCHITECTURE.md): the kernel (`error`, `config`, `secrets`, `state`, `request_id`, `background`,
-//! `realtime`, `web`), the pure strategy `language`, the pure `backtests` engine, the features
+//! docs/ARCHITECTURE.md): the kernel (`error`, `config`, `secrets`, `state`, `stored_text`,
+//! `request_id`, `background`, `realtime`, `web`), the pure strategy `language`, the pure `backtests` engine, the features
 //! (`accounts`, `strategies`, `market_data`), `site`, `app` (the routes), and `server` (start-up, HTTP stack,
 //! command line).
 // The release WASM build keeps every view's full type (debug builds erase them with
@@ -31,6 +31,8 @@ pub mod secrets;
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod state;
+#[cfg(feature = "ssr")]
+pub mod stored_text;
 
 /// The browser's entry point: hydrates the server-rendered page.
 #[cfg(feature = "hydrate")]

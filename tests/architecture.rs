@@ -18,6 +18,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "config.rs",
             "secrets.rs",
             "state.rs",
+            "stored_text.rs",
             "request_id.rs",
             "background.rs",
             "realtime",

@@ -16,6 +16,7 @@ mod leptos_config;
 mod market_data;
 mod metrics;
 mod migrations;
+mod nul_characters;
 mod pages;
 mod ping;
 mod release_layout;

@@ -133,6 +133,26 @@ async fn a_file_without_a_usable_header_or_a_bad_pair_is_refused_with_the_reason
 }
 
 #[tokio::test]
+async fn a_nul_character_in_any_field_or_row_is_reported_not_a_server_error() {
+    // Postgres text cannot hold U+0000; wapiti's time-based SQL module sent it in the pair.
+    let app = spawn_app().await;
+    let browser = signed_up(&app).await;
+    let report = upload_and_report(&browser, "BTC\0/USD", "1d\0", FIVE_ROWS_TWO_BAD).await;
+    assert_eq!(report["imported"], 0);
+    let refusal = report["refusal"].as_str().unwrap();
+    assert!(refusal.starts_with("The pair: "), "{refusal}");
+    assert!(!refusal.contains('\0'), "{refusal}");
+    let with_nul_in_a_row = "time,open,high,low,close,volume\n\
+        2024-01-01,1,2,1,1.5,10\n\
+        2024-01-02,1\0,2,1,1.5,10\n";
+    let report = upload_and_report(&browser, "BTC/USD", "1d", with_nul_in_a_row).await;
+    assert_eq!(report["imported"], 1, "{report}");
+    assert_eq!(report["rejected"], 1, "{report}");
+    let reason = report["first_rejections"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("is not a number"), "{reason}");
+}
+
+#[tokio::test]
 async fn another_traders_upload_is_neither_listed_nor_read_for_me() {
     let app = spawn_app().await;
     load_sample_data_if_empty(&app.pool).await.unwrap();

@@ -21,6 +21,7 @@ use crate::{
     error::AppError,
     market_data::{MarketDataOverview, PreviewCandles, RECENT_BARS, SHOWN_REJECTIONS},
     state::AppState,
+    stored_text::storable,
 };
 
 pub async fn overview(
@@ -82,6 +83,10 @@ pub async fn import_upload(
         file_name,
         bytes,
     } = upload;
+    let (pair, timeframe) = (
+        storable(&pair).into_owned(),
+        storable(&timeframe).into_owned(),
+    );
     let checked = {
         let (pair, timeframe) = (pair.clone(), timeframe.clone());
         tokio::task::spawn_blocking(move || checked_upload(&pair, &timeframe, &bytes))
@@ -89,7 +94,7 @@ pub async fn import_upload(
             .map_err(|error| AppError::internal(format!("reading the upload failed: {error}")))?
     };
     let read_ms = started.elapsed().as_millis() as u64;
-    let file_name = shortened(&file_name, 200);
+    let file_name = shortened(&storable(&file_name), 200);
     let report = match &checked {
         Ok((series, import)) => {
             let mut transaction = state.pool.begin().await?;
@@ -153,7 +158,9 @@ fn checked_upload(
     }
     let text = std::str::from_utf8(bytes)
         .map_err(|_| "The file is not text (UTF-8): export the candles as CSV.".to_string())?;
-    let import = read_candles_csv(text).map_err(|error| format!("Not a candle file: {error}."))?;
+    // Rejection reasons quote the row's values, and the report keeps them.
+    let import = read_candles_csv(&storable(text))
+        .map_err(|error| format!("Not a candle file: {error}."))?;
     if import.candles.is_empty() && import.rejected.is_empty() {
         return Err("The file has a header but no data rows.".to_string());
     }

@@ -15,6 +15,7 @@ use crate::{
     language::{self, describe_changes, syntax_test::syntax_test_of, Edit, EditValue, Format},
     realtime,
     state::AppState,
+    stored_text::storable,
     strategies::{
         merge::diff_rows, AutosaveAck, ChangeKind, CheckReply, FormConflict, ListQuery, Saved,
         StrategyChange, StrategyDocument, StrategyList, StrategyOverview, StrategyStatus,
@@ -43,8 +44,9 @@ pub async fn signed_in_user(state: &AppState) -> Result<Uuid, AppError> {
 pub async fn list(
     state: &AppState,
     user_id: Uuid,
-    query: ListQuery,
+    mut query: ListQuery,
 ) -> Result<StrategyList, AppError> {
+    query.search = storable(&query.search).into_owned();
     let (items, total) = repository::list(&state.pool, user_id, &query).await?;
     let has_any = total > 0 || repository::has_any(&state.pool, user_id).await?;
     Ok(StrategyList {
@@ -75,7 +77,7 @@ pub async fn check(
     known: Option<(String, bool)>,
 ) -> Result<CheckReply, AppError> {
     crate::web::metrics::validation_run();
-    let validation = language::validate(&content, format);
+    let validation = language::validate(&storable(&content), format);
     let name = validation
         .strategy
         .as_ref()
@@ -151,8 +153,9 @@ fn mirrored_fields(request: &SaveRequest) -> Result<MirroredFields, AppError> {
 pub async fn save(
     state: &AppState,
     user_id: Uuid,
-    request: SaveRequest,
+    mut request: SaveRequest,
 ) -> Result<Saved, AppError> {
+    request.content = storable(&request.content).into_owned();
     let fields = mirrored_fields(&request)?;
     let mut transaction = state.pool.begin().await?;
     let (id, version, lock_version, status, saved_at) = match request.id {
@@ -491,7 +494,7 @@ pub async fn autosave(
         strategy_id,
         sequence,
         format,
-        &content,
+        &storable(&content),
         base_lock_version,
     )
     .await?;

@@ -64,6 +64,40 @@ async fn an_autosave_keeps_even_an_invalid_text_and_a_stale_write_never_replaces
 }
 
 #[tokio::test]
+async fn an_autosave_with_a_nul_character_is_kept_without_it_not_refused_with_a_server_error() {
+    // Postgres text cannot hold U+0000, which a paste from a binary file can carry.
+    let app = spawn_app().await;
+    let trader = Trader::new(&app).await;
+    let id = trader.create("Nul").await;
+    let tab = uuid::Uuid::new_v4().to_string();
+    let pasted = document("Nul").replace("rsi_14 > 70", "rsi_14 > 7\u{0}0");
+    let response = autosave(&trader, &tab, "1", Some(&id), &pasted).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let start = trader.open(Some(&id)).await;
+    assert_eq!(
+        start["working_copy"]["content"],
+        pasted.replace('\u{0}', "\u{FFFD}").as_str()
+    );
+}
+
+#[tokio::test]
+async fn saving_a_document_with_a_nul_character_answers_with_its_line_not_a_server_error() {
+    let app = spawn_app().await;
+    let trader = Trader::new(&app).await;
+    let pasted = document("Nul saved").replace("rsi_14 > 70", "rsi_14 > 7\u{0}0");
+    for draft in [false, true] {
+        let response = trader.save(None, &pasted, None, draft).await;
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        assert!(
+            status == 200 || status == 422,
+            "draft {draft}: {status} {body}"
+        );
+        assert!(!body.contains("internal"), "draft {draft}: {body}");
+    }
+}
+
+#[tokio::test]
 async fn the_save_a_working_copy_leads_to_forgets_it() {
     let app = spawn_app().await;
     let trader = Trader::new(&app).await;
