@@ -85,7 +85,10 @@ where
         .precompressed_br()
         .precompressed_gzip()
         .append_index_html_on_directories(false)
-        .call_fallback_on_method_not_allowed(true)
+        // Files take GET and HEAD only: anything else is a 405 with `Allow: GET,HEAD` here,
+        // never the fallback, because Leptos's file handler behind it serves a file to any
+        // method (wapiti's methods module found DELETE and TRACE answered 200).
+        .call_fallback_on_method_not_allowed(false)
         .fallback(not_found);
     let pkg_prefix = Arc::<str>::from(format!("/{}/", site.pkg_dir));
     Router::new()

@@ -107,6 +107,33 @@ async fn files_with_fixed_names_are_revalidated_and_missing_ones_reach_the_404_p
 }
 
 #[tokio::test]
+async fn a_file_answers_only_get_and_head_and_other_methods_get_405() {
+    // Found by wapiti's methods module: the fallback behind the files (Leptos's file handler)
+    // served a file to DELETE, PUT and TRACE as to GET.
+    let (base, root) = serve_site().await;
+    let client = reqwest::Client::new();
+    for path in ["/editor/codemirror.js", "/pkg/nothing.js"] {
+        for method in ["POST", "PUT", "DELETE", "PATCH", "TRACE"] {
+            let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let response = client
+                .request(method.clone(), format!("{base}{path}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 405, "{method} {path}");
+            assert_eq!(header(&response, "allow").as_deref(), Some("GET,HEAD"));
+        }
+    }
+    let head = client
+        .head(format!("{base}/editor/codemirror.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+#[tokio::test]
 async fn pages_and_server_answers_are_never_stored() {
     let app = spawn_app().await;
     for path in ["/", "/users/log-in", "/health", "/definitely/not/here"] {
