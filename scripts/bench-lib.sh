@@ -18,15 +18,58 @@ for line in sys.stdin:
     if m.get("executable") and m["target"]["name"] == sys.argv[1]: print(m["executable"])' "$1"
 }
 
+# With FLAMEGRAPH=<file.svg> set, the benchmarks also record where the first server spends its
+# time and draw it as a flame graph (perf and inferno; see profile_server).
+FLAMEGRAPH="${FLAMEGRAPH:-}"
+# The profiled build keeps frame pointers, so that perf can walk the stacks; it lives in a
+# target directory of its own, so that the flag does not rebuild the shared release build.
+PROFILED_TARGET_DIR="${PROFILED_TARGET_DIR:-$HOME/.cache/trading_strategy/profiled-target}"
+
 # Builds the release binary and sets BENCH_BIN to a copy of it under $CARGO_TARGET_DIR/bench.
 build_release_server() {
-  note "building the release binary (10 minutes or more on two cores when nothing is cached)"
-  cargo_shared build --release --features ssr --bin trading_strategy >&2
+  local built="$CARGO_TARGET_DIR/release/trading_strategy"
+  if [ -n "$FLAMEGRAPH" ]; then
+    note "building the release binary with frame pointers, for the flame graph"
+    CARGO_TARGET_DIR="$PROFILED_TARGET_DIR" RUSTFLAGS="$LEPTOS_RUSTFLAGS -C force-frame-pointers=yes" \
+      cargo build --release --features ssr --bin trading_strategy >&2
+    built="$PROFILED_TARGET_DIR/release/trading_strategy"
+  else
+    note "building the release binary (10 minutes or more on two cores when nothing is cached)"
+    cargo_shared build --release --features ssr --bin trading_strategy >&2
+  fi
   mkdir -p "$CARGO_TARGET_DIR/bench"
   BENCH_BIN="$CARGO_TARGET_DIR/bench/trading_strategy"
   # Renamed into place, so that a copy still running from an earlier run is no obstacle.
-  cp "$CARGO_TARGET_DIR/release/trading_strategy" "$BENCH_BIN.new"
+  cp "$built" "$BENCH_BIN.new"
   mv -f "$BENCH_BIN.new" "$BENCH_BIN"
+}
+
+# Runs the command in "$@" (the load) while perf samples server $1 when FLAMEGRAPH is set, then
+# folds the stacks and draws them into $FLAMEGRAPH. Without FLAMEGRAPH it only runs the load.
+# This machine's perf has no hardware counters, so the clock is the kernel's cpu-clock.
+profile_server() {
+  local pid="$1"
+  shift
+  if [ -z "$FLAMEGRAPH" ]; then
+    "$@"
+    return
+  fi
+  command -v perf >/dev/null || apt_install linux-perf
+  command -v inferno-flamegraph >/dev/null || cargo_install_quickly inferno --locked
+  local data="$CARGO_TARGET_DIR/bench/perf-$pid.data"
+  note "recording the server (pid $pid) with perf for $FLAMEGRAPH"
+  perf record -e cpu-clock -F 499 -g -p "$pid" -o "$data" 2>"$data.log" &
+  local perf_pid=$!
+  sleep 1
+  local status=0
+  "$@" || status=$?
+  kill -INT "$perf_pid" 2>/dev/null || true
+  wait "$perf_pid" 2>/dev/null || true
+  note "drawing $FLAMEGRAPH"
+  mkdir -p "$(dirname "$FLAMEGRAPH")"
+  perf script -i "$data" 2>/dev/null | inferno-collapse-perf | inferno-flamegraph \
+    --title "trading_strategy serve under $(basename "$0")" --width 1600 --minwidth 1 >"$FLAMEGRAPH"
+  return "$status"
 }
 
 BENCH_DB_NAME=""
