@@ -4,8 +4,9 @@
 //! `request_id`, `background`, `realtime`, `web`), the pure strategy `language`, the pure `backtests` engine, the features
 //! (`accounts`, `strategies`, `market_data`), `site`, `app` (the routes), and `server` (start-up, HTTP stack,
 //! command line).
-// The release WASM build keeps every view's full type (debug builds erase them with
-// `--cfg erase_components`); the editor's view overflowed the default limit of 128.
+// A build without `--cfg erase_components` (cargo-leptos sets it for every build here; a plain
+// `cargo build` does not) keeps every view's full type, and the editor's view overflowed the
+// default limit of 128.
 #![recursion_limit = "512"]
 
 pub mod accounts;
