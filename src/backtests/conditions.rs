@@ -1645,14 +1645,11 @@ mod tests {
 
     /// A seeded random walk of closes, long enough for many blocks of the largest size.
     fn walk(bars: usize) -> Vec<f64> {
-        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut uniform = crate::backtests::seeded::uniforms(0x2545_F491_4F6C_DD1D);
         let mut close = 100.0;
         (0..bars)
             .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                close *= 1.0 + ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.02;
+                close *= 1.0 + (uniform() - 0.5) * 0.02;
                 close
             })
             .collect()

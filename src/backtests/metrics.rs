@@ -257,13 +257,7 @@ mod tests {
     /// Seeded equities: a random walk that stays flat for stretches, as a strategy's equity does
     /// between trades.
     fn walk(points: usize) -> Vec<f64> {
-        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = crate::backtests::seeded::uniforms(0x9E37_79B9_7F4A_7C15);
         let mut equity = 10_000.0;
         (0..points)
             .map(|_| {

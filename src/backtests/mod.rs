@@ -11,6 +11,9 @@ pub mod signals;
 pub mod simulation;
 pub mod streams;
 
+#[cfg(test)]
+mod seeded;
+
 #[cfg(feature = "ssr")]
 pub mod ssr;
 

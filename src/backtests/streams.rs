@@ -331,14 +331,11 @@ mod tests {
 
     /// A seeded random walk with an undefined start, as an indicator of an indicator has.
     fn series(bars: usize, undefined: usize) -> Vec<f64> {
-        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut uniform = crate::backtests::seeded::uniforms(0x2545_F491_4F6C_DD1D);
         let mut value = 100.0;
         (0..bars)
             .map(|bar| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                value += ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 2.0;
+                value += (uniform() - 0.5) * 2.0;
                 if bar < undefined {
                     f64::NAN
                 } else {
