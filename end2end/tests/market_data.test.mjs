@@ -78,6 +78,86 @@ test('a trader previews a CSV, imports it and reads the report', async () => {
   await context.close();
 });
 
+// Minute bars from 2024-01-01, one per line: about 55 bytes a row.
+function minuteBars(rows) {
+  const lines = ['time,open,high,low,close,volume'];
+  const start = Date.UTC(2024, 0, 1) / 1000;
+  for (let i = 0; i < rows; i++) {
+    const open = 100 + (i % 50) / 10;
+    lines.push(`${start + 60 * i},${open.toFixed(2)},${(open + 1).toFixed(2)},${(open - 1).toFixed(2)},${(open + 0.5).toFixed(2)},${1000 + i}`);
+  }
+  return lines.join('\n');
+}
+
+test('a large upload shows its progress, can be cancelled, says when the connection is lost, and imports whole on the next try', async () => {
+  const { context, page, problems } = await signedIn();
+  // Uploads crawl at 256 KiB/s, as on a poor connection, so the progress can be seen.
+  const network = await context.newCDPSession(page);
+  await network.send('Network.enable');
+  const throttle = (uploadThroughput) => network.send('Network.emulateNetworkConditions', {
+    offline: false, latency: 0, downloadThroughput: -1, uploadThroughput,
+  });
+  await throttle(256 * 1024);
+  await page.goto('/market-data');
+  await waitForHydration(page);
+  const pair = uniquePair();
+  const rows = 40000;
+  const file = { name: 'minutes.csv', mimeType: 'text/csv', buffer: Buffer.from(minuteBars(rows)) };
+  await page.getByLabel('Pair').fill(pair);
+  await page.getByLabel('Timeframe').selectOption('1m');
+  await page.getByLabel('CSV file').setInputFiles(file);
+  await page.getByRole('region', { name: 'Preview' }).waitFor();
+
+  await page.getByRole('button', { name: 'Import' }).click();
+  const progress = page.getByRole('progressbar', { name: 'Upload progress' });
+  await progress.waitFor();
+  await page.waitForFunction(() => Number(document.querySelector('progress')?.value) > 0);
+  assert.match(await page.locator('.upload-progress').innerText(), /Uploading: \d+% of \d+\.\d MiB/);
+  assert.equal(await page.getByRole('button', { name: 'Uploading…' }).isDisabled(), true);
+  await screenshot(page, 'market-data-upload-progress');
+  await page.getByRole('button', { name: 'Cancel upload' }).click();
+  await page.getByRole('status').filter({ hasText: 'Upload cancelled: nothing was imported. Your file is still chosen.' }).waitFor();
+  assert.equal(await progress.count(), 0);
+  assert.equal(page.url().includes('import='), false);
+
+  // The connection is reset: the trader is told, and the form keeps the file.
+  await page.route('**/market-data/import', (route) => route.abort('connectionreset'));
+  await page.getByRole('button', { name: 'Import' }).click();
+  const lost = page.getByRole('alert').filter({ hasText: 'The upload did not complete: the connection to the server was lost.' });
+  await lost.waitFor();
+  await screenshot(page, 'market-data-upload-lost');
+  await page.unroute('**/market-data/import');
+
+  // The chosen file is still there: Import again, at full speed this time, imports it whole.
+  await throttle(-1);
+  await page.getByRole('button', { name: 'Import' }).click();
+  await page.waitForURL(/\/market-data\?import=/, { timeout: 60000 });
+  const report = page.getByRole('status', { name: 'Import report' });
+  assert.equal(await report.getByTestId('imported').innerText(), String(rows));
+  assert.equal(await report.getByTestId('duplicates').innerText(), '0');
+  assert.deepEqual(problems.filter((problem) => !/net::ERR_CONNECTION_RESET/.test(problem)), []);
+  await context.close();
+});
+
+test('an upload the server refuses says why and keeps the form as it was', async () => {
+  const { context, page, problems } = await signedIn();
+  await page.goto('/market-data');
+  await waitForHydration(page);
+  const pair = uniquePair();
+  await page.getByLabel('Pair').fill(pair);
+  await page.getByLabel('CSV file').setInputFiles({ name: 'candles.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) });
+  // The session ends elsewhere (another tab logs out) before the trader presses Import.
+  await context.clearCookies();
+  await page.getByRole('button', { name: 'Import' }).click();
+  const alert = page.getByRole('alert').filter({ hasText: 'The upload did not complete' });
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /Please log in to continue\. Your file is still chosen/);
+  assert.equal(await page.getByLabel('Pair').inputValue(), pair);
+  assert.equal(await page.getByRole('button', { name: 'Import' }).isEnabled(), true);
+  assert.deepEqual(problems.filter((problem) => !/401/.test(problem)), []);
+  await context.close();
+});
+
 test('without JavaScript the upload is a plain form that imports and reports', async () => {
   const { context, page } = await signedIn({ javaScript: false });
   await page.goto('/market-data');

@@ -2,7 +2,9 @@
 //! own uploads), the report of the last upload (`?import=<id>`), and the upload form. The form
 //! is a plain multipart post, so it works without JavaScript; after hydration it previews the
 //! first rows of the chosen file in the browser (the import's own reader, compiled to WASM),
-//! refuses a file over the limit before sending it and says while the import runs.
+//! refuses a file over the limit before sending it, and sends the form itself to show the
+//! upload's progress (with Cancel) and then that the import runs; a failed upload says why
+//! and keeps the form and the chosen file.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -156,10 +158,30 @@ enum ChosenFile {
     Preview { size: f64, rows: CandleImport },
 }
 
+/// Where a file sent by the hydrated page is. Without JavaScript the form is a plain post and
+/// the browser shows its own progress.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+enum Sending {
+    Idle,
+    /// Bytes sent of the whole request.
+    Uploading {
+        sent: f64,
+        total: f64,
+    },
+    /// All sent; the server is reading and storing the rows.
+    Importing,
+    Cancelled,
+    /// Why the upload did not complete; the form and the chosen file are still there.
+    Failed(String),
+}
+
 #[component]
 fn UploadForm() -> impl IntoView {
     let chosen = RwSignal::new(ChosenFile::None);
-    let importing = RwSignal::new(false);
+    let sending = RwSignal::new(Sending::Idle);
+    #[cfg(feature = "hydrate")]
+    let upload = StoredValue::new_local(None::<ProgressUpload>);
     let on_file = move |event: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
         read_chosen_file(event, chosen);
@@ -171,7 +193,35 @@ fn UploadForm() -> impl IntoView {
             event.prevent_default();
             return;
         }
-        importing.set(true);
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let form = event
+                .target()
+                .and_then(|target| target.dyn_into::<web_sys::HtmlFormElement>().ok());
+            // Sent with progress; where the browser cannot, the plain post goes ahead.
+            if let Some(started) = form.and_then(|form| ProgressUpload::start(&form, sending)) {
+                event.prevent_default();
+                upload.set_value(Some(started));
+                return;
+            }
+        }
+        sending.set(Sending::Importing);
+    };
+    let cancel = move |_| {
+        #[cfg(feature = "hydrate")]
+        upload.with_value(|upload| {
+            if let Some(upload) = upload {
+                upload.cancel();
+            }
+        });
+        sending.set(Sending::Cancelled);
+    };
+    let busy = move || {
+        matches!(
+            sending.get(),
+            Sending::Uploading { .. } | Sending::Importing
+        )
     };
     view! {
         <section class="panel upload" aria-labelledby="upload-heading">
@@ -195,13 +245,36 @@ fn UploadForm() -> impl IntoView {
                     <label for="upload-file">"CSV file"</label>
                     <input id="upload-file" name="file" type="file" required accept=".csv,text/csv,text/plain" on:change=on_file />
                 </div>
-                <button type="submit" class="primary" disabled=move || importing.get() || chosen.get() == ChosenFile::TooLarge>
-                    {move || if importing.get() { "Importing…" } else { "Import" }}
+                <button type="submit" class="primary" disabled=move || busy() || chosen.get() == ChosenFile::TooLarge>
+                    {move || match sending.get() {
+                        Sending::Uploading { .. } => "Uploading…",
+                        Sending::Importing => "Importing…",
+                        _ => "Import",
+                    }}
                 </button>
             </form>
-            {move || importing.get().then(|| view! {
-                <p class="notice" role="status">"Uploading and importing… a million rows take a few seconds."</p>
-            })}
+            {move || match sending.get() {
+                Sending::Idle => ().into_any(),
+                Sending::Uploading { sent, total } => {
+                    let percent = if total > 0.0 { (sent / total * 100.0).floor() } else { 0.0 };
+                    view! {
+                        <div class="notice upload-progress" role="status">
+                            <p>{format!("Uploading: {percent}% of {}", file_size(total))}</p>
+                            <progress aria-label="Upload progress" max="100" value=percent.to_string()>{format!("{percent}%")}</progress>
+                            <button type="button" on:click=cancel>"Cancel upload"</button>
+                        </div>
+                    }.into_any()
+                }
+                Sending::Importing => view! {
+                    <p class="notice" role="status">"Uploaded. Importing… a million rows take a few seconds."</p>
+                }.into_any(),
+                Sending::Cancelled => view! {
+                    <p class="notice warn" role="status">"Upload cancelled: nothing was imported. Your file is still chosen."</p>
+                }.into_any(),
+                Sending::Failed(reason) => view! {
+                    <p class="notice bad" role="alert">{format!("The upload did not complete: {reason} Your file is still chosen: import it again when you are ready.")}</p>
+                }.into_any(),
+            }}
             {move || match chosen.get() {
                 ChosenFile::None => ().into_any(),
                 ChosenFile::TooLarge => view! { <p class="notice bad" role="alert">{too_large_sentence()}</p> }.into_any(),
@@ -309,4 +382,138 @@ fn read_chosen_file(event: leptos::ev::Event, chosen: RwSignal<ChosenFile>) {
             }
         });
     });
+}
+
+/// The form sent by `XMLHttpRequest`, the one browser API that reports how much of a request
+/// body has gone. The server answers this request with where to go (`Navigation`) instead of
+/// a redirect, so the report page is loaded once, by the browser itself.
+#[cfg(feature = "hydrate")]
+struct ProgressUpload {
+    request: web_sys::XmlHttpRequest,
+    /// Kept alive as long as the request can call them.
+    _listeners: Vec<wasm_bindgen::closure::Closure<dyn FnMut(web_sys::Event)>>,
+}
+
+#[cfg(feature = "hydrate")]
+impl ProgressUpload {
+    fn start(form: &web_sys::HtmlFormElement, sending: RwSignal<Sending>) -> Option<Self> {
+        use wasm_bindgen::{closure::Closure, JsCast};
+        let data = web_sys::FormData::new_with_form(form).ok()?;
+        let request = web_sys::XmlHttpRequest::new().ok()?;
+        request.open("POST", IMPORT_PATH).ok()?;
+        request
+            .set_request_header("Accept", "application/json")
+            .ok()?;
+        let body = request.upload().ok()?;
+        let listener = |handler: Box<dyn FnMut(web_sys::Event)>| Closure::wrap(handler);
+        let progress = listener(Box::new(move |event: web_sys::Event| {
+            if let Ok(event) = event.dyn_into::<web_sys::ProgressEvent>() {
+                if event.length_computable() {
+                    sending.set(Sending::Uploading {
+                        sent: event.loaded(),
+                        total: event.total(),
+                    });
+                }
+            }
+        }));
+        let sent = listener(Box::new(move |_| {
+            if sending.get_untracked() != Sending::Cancelled {
+                sending.set(Sending::Importing);
+            }
+        }));
+        let answered = request.clone();
+        let loaded = listener(Box::new(move |_| {
+            let status = answered.status().unwrap_or(0);
+            let body = answered.response_text().ok().flatten().unwrap_or_default();
+            match upload_answer(status, &body) {
+                Ok(to) => {
+                    let _ = window().location().set_href(&to);
+                }
+                Err(reason) => sending.set(Sending::Failed(reason)),
+            }
+        }));
+        let lost = listener(Box::new(move |_| {
+            sending.set(Sending::Failed(
+                "the connection to the server was lost.".to_string(),
+            ));
+        }));
+        body.set_onprogress(Some(progress.as_ref().unchecked_ref()));
+        body.set_onload(Some(sent.as_ref().unchecked_ref()));
+        request.set_onload(Some(loaded.as_ref().unchecked_ref()));
+        request.set_onerror(Some(lost.as_ref().unchecked_ref()));
+        request.send_with_opt_form_data(Some(&data)).ok()?;
+        sending.set(Sending::Uploading {
+            sent: 0.0,
+            total: 0.0,
+        });
+        Some(Self {
+            request,
+            _listeners: vec![progress, sent, loaded, lost],
+        })
+    }
+
+    /// Stops the request while its body is still going: the server never sees a whole file,
+    /// so nothing is imported.
+    fn cancel(&self) {
+        let _ = self.request.abort();
+    }
+}
+
+/// Where to go after the server's answer to an upload, or why it failed, in a sentence.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn upload_answer(status: u16, body: &str) -> Result<String, String> {
+    if (200..300).contains(&status) {
+        return serde_json::from_str::<crate::web::Navigation>(body)
+            .map(|navigation| navigation.to)
+            .map_err(|_| "the server's answer could not be read.".to_string());
+    }
+    Err(match serde_json::from_str::<AppError>(body) {
+        Ok(AppError::Validation { fields, .. }) if !fields.is_empty() => fields
+            .iter()
+            .map(|field| sentence(&field.message))
+            .collect::<Vec<_>>()
+            .join(" "),
+        Ok(error) => sentence(&error.to_string()),
+        Err(_) => format!("the server answered {status}."),
+    })
+}
+
+/// `text` ending as a sentence does, so that another can follow it.
+fn sentence(text: &str) -> String {
+    let text = text.trim();
+    if text.ends_with(['.', '!', '?']) {
+        text.to_string()
+    } else {
+        format!("{text}.")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::upload_answer;
+
+    #[test]
+    fn an_accepted_upload_answers_where_its_report_is() {
+        assert_eq!(
+            upload_answer(200, r#"{"to":"/market-data?import=42"}"#),
+            Ok("/market-data?import=42".to_string())
+        );
+    }
+
+    #[test]
+    fn a_refused_upload_says_why_in_sentences() {
+        let refused = r#"{"kind":"validation","message":"Please correct the highlighted fields.","fields":[{"field":"pair","message":"Write the pair as BASE/QUOTE"},{"field":"file","message":"Choose a file."}]}"#;
+        assert_eq!(
+            upload_answer(422, refused),
+            Err("Write the pair as BASE/QUOTE. Choose a file.".to_string())
+        );
+        assert_eq!(
+            upload_answer(401, r#"{"kind":"unauthenticated"}"#),
+            Err("Please log in to continue.".to_string())
+        );
+        assert_eq!(
+            upload_answer(502, "<html>Bad gateway</html>"),
+            Err("the server answered 502.".to_string())
+        );
+    }
 }

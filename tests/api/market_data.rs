@@ -13,6 +13,17 @@ const BOUNDARY: &str = "----market-data-test-boundary";
 
 /// The upload form's multipart post, as a browser without JavaScript sends it.
 async fn upload(browser: &Browser, pair: &str, timeframe: &str, csv: &str) -> reqwest::Response {
+    upload_accepting("text/html", browser, pair, timeframe, csv).await
+}
+
+/// The same post with its `Accept` header: the hydrated page asks for JSON.
+async fn upload_accepting(
+    accept: &str,
+    browser: &Browser,
+    pair: &str,
+    timeframe: &str,
+    csv: &str,
+) -> reqwest::Response {
     let mut body = String::new();
     for (name, value) in [("pair", pair), ("timeframe", timeframe)] {
         body.push_str(&format!(
@@ -25,7 +36,7 @@ async fn upload(browser: &Browser, pair: &str, timeframe: &str, csv: &str) -> re
     browser
         .client
         .post(format!("{}/market-data/import", browser.base))
-        .header("accept", "text/html")
+        .header("accept", accept)
         .header("origin", &browser.base)
         .header(
             "content-type",
@@ -103,6 +114,27 @@ async fn an_upload_imports_the_good_rows_and_reports_each_rejected_row_with_its_
     assert_eq!(
         own_series(&listed),
         vec![("BTC/USD".to_string(), "1d".to_string(), 3)]
+    );
+}
+
+#[tokio::test]
+async fn the_page_sending_an_upload_itself_is_told_where_the_report_is_and_an_error_comes_as_the_error(
+) {
+    let app = spawn_app().await;
+    let browser = signed_up(&app).await;
+    let json = "application/json";
+    let response = upload_accepting(json, &browser, "BTC/USD", "1d", FIVE_ROWS_TWO_BAD).await;
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    let to = answer["to"].as_str().expect("where to go");
+    let id = to.strip_prefix("/market-data?import=").expect(to);
+    assert_eq!(overview(&browser, Some(id)).await["report"]["imported"], 3);
+
+    let signed_out = upload_accepting(json, &app.browser(), "BTC/USD", "1d", "").await;
+    assert_eq!(signed_out.status(), 401);
+    assert_eq!(
+        signed_out.json::<Value>().await.unwrap()["kind"],
+        "unauthenticated"
     );
 }
 

@@ -1,11 +1,14 @@
 //! `POST /market-data/import`: the upload form's plain multipart post (fields `pair`,
 //! `timeframe`, `file`). It imports the file as the signed-in trader's own bars and answers 303
-//! to the market data page with the report (`?import=<id>`), with or without JavaScript.
+//! to the market data page with the report (`?import=<id>`). The hydrated page sends the same
+//! form itself, to show the upload's progress, and asks for JSON: it gets where to go
+//! (`Navigation`) instead of the redirect, and an error as the error.
 
 use axum::{
     extract::{multipart::MultipartRejection, Multipart, State},
-    http::StatusCode,
+    http::{header::ACCEPT, HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
+    Json,
 };
 use tower_sessions::Session;
 
@@ -14,11 +17,13 @@ use crate::{
     error::AppError,
     market_data::{too_large_sentence, MARKET_DATA_PATH},
     state::AppState,
+    web::Navigation,
 };
 
 pub async fn import(
     State(state): State<AppState>,
     session: Session,
+    headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let user = match crate::accounts::ssr::sessions::current_user(&session, &state.pool).await {
@@ -35,7 +40,18 @@ pub async fn import(
         Err(error) => Err(error),
     };
     match outcome {
-        Ok(id) => Redirect::to(&format!("{MARKET_DATA_PATH}?import={id}")).into_response(),
+        Ok(id) => {
+            let to = format!("{MARKET_DATA_PATH}?import={id}");
+            let wants_json = headers
+                .get(ACCEPT)
+                .and_then(|accept| accept.to_str().ok())
+                .is_some_and(|accept| accept.contains("application/json"));
+            if wants_json {
+                Json(Navigation { to }).into_response()
+            } else {
+                Redirect::to(&to).into_response()
+            }
+        }
         Err(error) => error.into_response(),
     }
 }
