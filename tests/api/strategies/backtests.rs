@@ -1,6 +1,7 @@
 //! Backtests in the app: started from the strategy page, run by the queue's worker over the
 //! stored candles, shown on the results page and as CSV, the gate to activation, the cap on
-//! runs at once across servers, a dead server's run finished by another, cancelling, and
+//! runs at once across servers (two app states in this process, and two processes of the real
+//! binary), a dead server's run finished by another, cancelling, and
 //! another user's run being a 404.
 
 use std::time::{Duration, Instant};
@@ -135,6 +136,17 @@ async fn occupy_a_place(pool: &PgPool, strategy_id: &str) -> Uuid {
     .unwrap()
 }
 
+/// An app whose own worker can claim nothing (its cap is 1, and a run held elsewhere takes the
+/// place), a trader and a strategy `name` of theirs; answers the held run's id too.
+async fn app_with_its_only_place_held(name: &str) -> (TestApp, Trader, String, Uuid) {
+    let app = spawn_app_with(&[("MAX_CONCURRENT_BACKTESTS", "1")]).await;
+    with_sample_data(&app).await;
+    let trader = Trader::new(&app).await;
+    let id = trader.create_crossover(name).await;
+    let held = occupy_a_place(&app.pool, &id).await;
+    (app, trader, id, held)
+}
+
 #[tokio::test]
 async fn a_backtest_runs_to_its_results_and_then_the_strategy_can_be_activated() {
     let app = spawn_app().await;
@@ -212,11 +224,7 @@ async fn activation_is_refused_again_once_a_new_version_is_saved() {
 
 #[tokio::test]
 async fn a_failed_or_cancelled_run_does_not_open_activation() {
-    let app = spawn_app_with(&[("MAX_CONCURRENT_BACKTESTS", "1")]).await;
-    with_sample_data(&app).await;
-    let trader = Trader::new(&app).await;
-    let id = trader.create_crossover("Not yet").await;
-    occupy_a_place(&app.pool, &id).await;
+    let (app, trader, id, _) = app_with_its_only_place_held("Not yet").await;
     let run = trader.backtest(&id).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(status_of(&app.pool, &run).await, "queued");
@@ -235,12 +243,9 @@ async fn a_failed_or_cancelled_run_does_not_open_activation() {
 
 #[tokio::test]
 async fn cancelling_a_running_run_frees_its_place_for_the_next() {
-    let app = spawn_app_with(&[("MAX_CONCURRENT_BACKTESTS", "1")]).await;
-    with_sample_data(&app).await;
-    let trader = Trader::new(&app).await;
-    let id = trader.create_crossover("Busy").await;
     // Elsewhere, this trader's own run is running and holds the only place.
-    let running = occupy_a_place(&app.pool, &id).await.to_string();
+    let (app, trader, id, running) = app_with_its_only_place_held("Busy").await;
+    let running = running.to_string();
     let waiting = trader.backtest(&id).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(status_of(&app.pool, &waiting).await, "queued");
@@ -454,11 +459,7 @@ async fn a_run_that_stalled_too_often_is_given_up_with_a_reason() {
 #[tokio::test]
 async fn two_servers_claiming_at_once_never_exceed_the_cap() {
     // The app's own worker may claim nothing: its cap of 1 is taken by a run elsewhere.
-    let app = spawn_app_with(&[("MAX_CONCURRENT_BACKTESTS", "1")]).await;
-    with_sample_data(&app).await;
-    let trader = Trader::new(&app).await;
-    let id = trader.create_crossover("Crowded").await;
-    occupy_a_place(&app.pool, &id).await;
+    let (app, trader, id, _) = app_with_its_only_place_held("Crowded").await;
     for _ in 0..4 {
         trader.backtest(&id).await;
     }
@@ -497,4 +498,74 @@ async fn two_servers_claiming_at_once_never_exceed_the_cap() {
         .await
         .unwrap();
     }
+}
+
+/// Server processes of the real binary, stopped when the test ends however it ends.
+struct ServerProcesses(Vec<std::process::Child>);
+
+impl Drop for ServerProcesses {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_server_processes_share_the_queue_never_exceeding_the_cap_nor_running_a_run_twice() {
+    // The test's own server may claim nothing: its cap of 1 is taken by a run held elsewhere.
+    let (app, trader, id, held) = app_with_its_only_place_held("Shared queue").await;
+
+    // Two copies of the real binary on the same database, each allowed 3 at once: with the
+    // held run, 2 places are free between them.
+    let mut servers = ServerProcesses(Vec::new());
+    for _ in 0..2 {
+        let port = crate::binary::free_port();
+        let mut command = crate::binary::serve_command(&app.database, port);
+        command
+            .env("MAX_CONCURRENT_BACKTESTS", "3")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        servers.0.push(crate::binary::start(command, port).await);
+    }
+
+    let mut runs = Vec::new();
+    for _ in 0..8 {
+        runs.push(trader.backtest(&id).await);
+    }
+    for run in &runs {
+        wait_for(&app.pool, run, "finished").await;
+    }
+
+    let ran: Vec<(
+        i32,
+        chrono::DateTime<chrono::Utc>,
+        chrono::DateTime<chrono::Utc>,
+    )> = sqlx::query_as(
+        "SELECT attempts, started_at, finished_at FROM backtest_runs
+             WHERE strategy_id = $1::uuid AND id <> $2 ORDER BY started_at",
+    )
+    .bind(&id)
+    .bind(held)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(ran.len(), 8);
+    // Claimed once each: no run was taken by both servers, or taken over.
+    assert!(ran.iter().all(|(attempts, _, _)| *attempts == 1), "{ran:?}");
+    // At no moment did more than the 2 free places run: the most runs whose time spans
+    // overlap, counted from their start and finish times.
+    let most_at_once = ran
+        .iter()
+        .map(|(_, started, _)| {
+            ran.iter()
+                .filter(|(_, other_start, other_finish)| {
+                    other_start <= started && started < other_finish
+                })
+                .count()
+        })
+        .max()
+        .unwrap();
+    assert!(most_at_once <= 2, "{most_at_once} ran at once: {ran:?}");
 }
