@@ -225,6 +225,43 @@ test('a quick fix from the problems list corrects the text and Ctrl+Z takes it b
   await context.close();
 });
 
+test('the completion list opens on a begun word or Ctrl+Space, never on a space, so Enter after a space ends the line', async () => {
+  const { context, page, problems } = await signedUp();
+  await openEditor(page, '/strategies/new?template=ma_cross');
+  const list = page.getByRole('listbox');
+  await page.locator('.cm-line', { hasText: 'entry_conditions:' }).click();
+  await page.keyboard.press('End');
+  await page.keyboard.press('ArrowLeft'); // inside the closing quote
+  // A space after a finished expression: no list.
+  await page.keyboard.type(' ');
+  await page.waitForTimeout(300);
+  assert.equal(await list.count(), 0);
+  // Asked for, the whole vocabulary: functions, logic words, the document's indicators.
+  await page.keyboard.press('Control+Space');
+  await page.getByRole('option', { name: /^AND/ }).waitFor();
+  assert.ok(await page.getByRole('option', { name: /ema_fast/ }).count() > 0);
+  assert.ok(await page.getByRole('option', { name: /crosses_above/ }).count() > 0);
+  await page.keyboard.press('Escape');
+  await list.waitFor({ state: 'detached' });
+  // A begun word opens it with what matches.
+  await page.keyboard.type('AND ema');
+  await page.getByRole('option', { name: /ema_fast/ }).waitFor();
+  assert.equal(await page.getByRole('option', { name: /crosses_above/ }).count(), 0);
+  await page.keyboard.type('_fast > 0');
+  await page.keyboard.press('Escape');
+  // A space then Enter: a new line, not the list's first entry.
+  const lines = await page.locator('.cm-line').count();
+  await page.keyboard.type(' ');
+  await page.waitForTimeout(300);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((before) => document.querySelectorAll('.cm-line').length === before + 1, lines);
+  const text = await page.locator('.cm-content').innerText();
+  assert.match(text, /AND ema_fast > 0 \n/);
+  assert.doesNotMatch(text, /\babs\b/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 // axe-core's audit of each workbench page: no serious or critical violation.
 async function seriousViolations(page) {
   const results = await new AxeBuilder({ page }).analyze();

@@ -117,12 +117,19 @@ mod bridge {
             let on_save = Closure::<dyn FnMut()>::new(on_save);
             let on_test = Closure::<dyn FnMut()>::new(on_test);
             let complete = Closure::<dyn FnMut(String, u32, bool) -> JsValue>::new(
-                move |text: String, position: u32, _explicit: bool| {
+                move |text: String, position: u32, explicit: bool| {
                     let offset = byte_offset(&text, position);
                     let Some(completions) = assist::complete(&text, offset, strategy().as_ref())
                     else {
                         return JsValue::NULL;
                     };
+                    // While typing, the list opens once a word is begun; with nothing begun it
+                    // opens only when asked (Ctrl+Space). Else a space after a finished
+                    // expression pops up the whole vocabulary, and the Enter that should end
+                    // the line takes its first entry instead.
+                    if !explicit && completions.from == offset {
+                        return JsValue::NULL;
+                    }
                     let result = Object::new();
                     set(
                         &result,
