@@ -964,6 +964,7 @@ mod hydrate_only {
             workbench.editor.set_value(Some(editor));
             enhanced.set(true);
             workbench.warn_before_leaving();
+            workbench.resume_when_back_online();
             workbench.offer_browser_copy();
         });
         // Every new validation is drawn in the editor, against the text it was made for.
@@ -1264,6 +1265,29 @@ mod hydrate_only {
                 if dirty {
                     event.prevent_default();
                     event.set_return_value("You have unsaved changes.");
+                }
+            });
+            on_cleanup(move || handle.remove());
+        }
+
+        /// When the browser says the connection is back, checks the text the server has not
+        /// checked and stores what it has not stored, at once rather than at the next retry.
+        fn resume_when_back_online(self) {
+            let handle = window_event_listener(leptos::ev::online, move |_| {
+                let content = self.current_text();
+                if self
+                    .signals
+                    .checked_text
+                    .with_untracked(|checked| *checked != content)
+                {
+                    self.check(content.clone());
+                }
+                let unstored = self.signals.saved.with_untracked(|saved| *saved != content)
+                    && self
+                        .autosave
+                        .with_value(|autosave| autosave.stored != content);
+                if unstored && !self.signals.busy.get_untracked() {
+                    self.autosave_now();
                 }
             });
             on_cleanup(move || handle.remove());
