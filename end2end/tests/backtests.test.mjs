@@ -54,6 +54,8 @@ async function runBacktest(page, id) {
   await page.waitForURL(/\/backtests\/[0-9a-f-]+\?notice=backtest_queued$/);
   await waitForHydration(page);
   await page.getByRole('heading', { name: 'Results', exact: true }).waitFor({ timeout: 30000 });
+  // The notice names no state that the run has left behind by the time it finishes.
+  await page.getByText('Backtest queued: this page follows it to its results.').waitFor();
   return new URL(page.url()).pathname;
 }
 

@@ -38,7 +38,7 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "draft" => "Restored to draft: you can edit it again.",
         "inactive" => "Deactivated: you can edit it again.",
         "active" => "Activated.",
-        "backtest_queued" => "Backtest queued: it starts as soon as a place is free.",
+        "backtest_queued" => "Backtest queued: this page follows it to its results.",
         "backtest_cancelled" => "Backtest cancelled.",
         _ => return None,
     })
