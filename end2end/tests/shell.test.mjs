@@ -1,7 +1,7 @@
 // The app shell in a real browser: server rendering, hydration, navigation, 404.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, openPage, waitForHydration, BASE_URL } from './browser.mjs';
+import { launchBrowser, openPage, signedInState, waitForHydration, BASE_URL } from './browser.mjs';
 
 let browser;
 before(async () => {
@@ -69,5 +69,24 @@ test('/health answers ok as JSON', async () => {
   const response = await page.request.get(`${BASE_URL}/health`);
   assert.equal(response.status(), 200);
   assert.deepEqual(await response.json(), { status: 'ok' });
+  await context.close();
+});
+
+test('on a phone-sized screen no page is wider than the screen, even with a long address in the header', async () => {
+  const state = await signedInState(browser, { prefix: 'narrow-screen-trader' });
+  const { context, page, problems } = await openPage(browser, { storageState: state });
+  await page.setViewportSize({ width: 375, height: 800 });
+  for (const path of ['/', '/strategies', '/strategies/new?template=ma_cross', '/market-data', '/users/settings']) {
+    await page.goto(path);
+    await waitForHydration(page);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.equal(overflow, 0, `${path} is ${overflow}px wider than the screen`);
+  }
+  // Every link of the header stays on the screen.
+  for (const name of ['Strategies', 'Market data', 'Settings']) {
+    const box = await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 375, `${name} at ${JSON.stringify(box)}`);
+  }
+  assert.deepEqual(problems, []);
   await context.close();
 });

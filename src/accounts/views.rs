@@ -294,7 +294,7 @@ pub fn AccountNav(account: AccountResource) -> impl IntoView {
             {move || Suspend::new(async move {
                 match account.await {
                     Ok(Some(account)) => view! {
-                        <span class="account-email" data-testid="account-email">{account.email}</span>
+                        <span class="account-email" data-testid="account-email" title=account.email.clone()>{account.email.clone()}</span>
                         <a href="/strategies" rel="external">"Strategies"</a>
                         <a href="/market-data" rel="external">"Market data"</a>
                         <a href="/users/settings" rel="external">"Settings"</a>
