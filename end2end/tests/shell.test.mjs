@@ -76,7 +76,14 @@ test('on a phone-sized screen no page is wider than the screen, even with a long
   const state = await signedInState(browser, { prefix: 'narrow-screen-trader' });
   const { context, page, problems } = await openPage(browser, { storageState: state });
   await page.setViewportSize({ width: 375, height: 800 });
-  for (const path of ['/', '/strategies', '/strategies/new?template=ma_cross', '/market-data', '/users/settings']) {
+  await page.goto('/strategies/new?template=rsi_reversion');
+  await waitForHydration(page);
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.waitForURL(/\/edit$/);
+  const strategy = new URL(page.url()).pathname.replace(/\/edit$/, '');
+  const pages = ['/', '/strategies', '/strategies/new?template=ma_cross', '/market-data', '/users/settings',
+    strategy, `${strategy}/edit`, `${strategy}/versions`];
+  for (const path of pages) {
     await page.goto(path);
     await waitForHydration(page);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
