@@ -91,16 +91,27 @@ pub enum Requester {
 }
 
 pub fn requester() -> Requester {
-    let accept = leptos::prelude::use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.headers.get(header::ACCEPT).cloned())
-        .and_then(|accept| accept.to_str().ok().map(str::to_string))
-        .unwrap_or_default();
-    if accept.contains("application/json") {
-        Requester::HydratedPage
-    } else if accept.contains("text/html") {
-        Requester::BrowserForm
-    } else {
-        Requester::OtherClient
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .map_or(Requester::OtherClient, |parts| {
+            Requester::of(&parts.headers)
+        })
+}
+
+impl Requester {
+    /// Who sent a request with these headers; for handlers outside a server function too
+    /// (the market data upload).
+    pub fn of(headers: &axum::http::HeaderMap) -> Self {
+        let accept = headers
+            .get(header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .unwrap_or_default();
+        if accept.contains("application/json") {
+            Requester::HydratedPage
+        } else if accept.contains("text/html") {
+            Requester::BrowserForm
+        } else {
+            Requester::OtherClient
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 
 use axum::{
     extract::{multipart::MultipartRejection, Multipart, State},
-    http::{header::ACCEPT, HeaderMap, StatusCode},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
     Json,
 };
@@ -17,7 +17,7 @@ use crate::{
     error::AppError,
     market_data::{too_large_sentence, MARKET_DATA_PATH},
     state::AppState,
-    web::Navigation,
+    web::{server_context::Requester, Navigation},
 };
 
 pub async fn import(
@@ -42,11 +42,7 @@ pub async fn import(
     match outcome {
         Ok(id) => {
             let to = format!("{MARKET_DATA_PATH}?import={id}");
-            let wants_json = headers
-                .get(ACCEPT)
-                .and_then(|accept| accept.to_str().ok())
-                .is_some_and(|accept| accept.contains("application/json"));
-            if wants_json {
+            if Requester::of(&headers) == Requester::HydratedPage {
                 Json(Navigation { to }).into_response()
             } else {
                 Redirect::to(&to).into_response()

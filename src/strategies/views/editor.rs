@@ -1254,20 +1254,21 @@ mod hydrate_only {
 
         /// Asks the browser to confirm leaving while the text differs from the saved version.
         fn warn_before_leaving(self) {
-            let signals = self.signals;
-            let autosave = self.autosave;
             let handle = window_event_listener(leptos::ev::beforeunload, move |event| {
-                // Unsaved means not on the server at all: neither committed nor autosaved.
-                let dirty = signals.text.with_untracked(|text| {
-                    signals.saved.with_untracked(|saved| saved != text)
-                        && autosave.with_value(|autosave| autosave.stored != *text)
-                });
-                if dirty {
+                if self.signals.text.with_untracked(|text| self.unstored(text)) {
                     event.prevent_default();
                     event.set_return_value("You have unsaved changes.");
                 }
             });
             on_cleanup(move || handle.remove());
+        }
+
+        /// Whether `text` is not on the server at all: neither committed nor autosaved.
+        fn unstored(self, text: &str) -> bool {
+            self.signals
+                .saved
+                .with_untracked(|saved| saved.as_str() != text)
+                && self.autosave.with_value(|autosave| autosave.stored != text)
         }
 
         /// When the browser says the connection is back, checks the text the server has not
@@ -1282,11 +1283,7 @@ mod hydrate_only {
                 {
                     self.check(content.clone());
                 }
-                let unstored = self.signals.saved.with_untracked(|saved| *saved != content)
-                    && self
-                        .autosave
-                        .with_value(|autosave| autosave.stored != content);
-                if unstored && !self.signals.busy.get_untracked() {
+                if self.unstored(&content) && !self.signals.busy.get_untracked() {
                     self.autosave_now();
                 }
             });
