@@ -28,7 +28,12 @@ cargo_shared() { RUSTFLAGS="$LEPTOS_RUSTFLAGS" cargo "$@"; }
 # cargo-leptos copies it into the site with the other assets.
 cargo_leptos() {
   editor/build
-  env -u RUSTFLAGS cargo leptos "$@"
+  # Every build splits the WASM (`--split`): each island is its own lazily loaded file, so a
+  # page loads only the code of the islands it has (Cargo.toml, `islands`).
+  case "${1:-}" in
+    build|serve|watch|end-to-end) env -u RUSTFLAGS cargo leptos "$1" --split "${@:2}" ;;
+    *) env -u RUSTFLAGS cargo leptos "$@" ;;
+  esac
 }
 
 apt_install() {

@@ -35,20 +35,12 @@ pub mod state;
 #[cfg(feature = "ssr")]
 pub mod stored_text;
 
-/// The browser's entry point: hydrates the server-rendered page.
+/// The browser's entry point, run before the page's islands are hydrated (Leptos's island
+/// script then loads and hydrates each one).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // Marks the page as interactive once hydration's queued work has run: browser tests wait
-    // for it instead of guessing, and styles may use it.
-    leptos::prelude::set_timeout(
-        || {
-            if let Some(body) = leptos::prelude::document().body() {
-                let _ = body.set_attribute("data-hydrated", "true");
-            }
-        },
-        std::time::Duration::ZERO,
-    );
+    leptos::mount::hydrate_islands();
+    web::islands::expect_the_page_s_islands();
 }

@@ -13,14 +13,25 @@ use super::{
 };
 use crate::{
     error::AppError,
-    web::forms::{form_action, Field, FormAlert},
+    web::{
+        forms::{form_action, Field, FormAlert},
+        islands::{enter_island, page_title},
+    },
 };
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
+    view! {
+        <Title text=page_title("Register") />
+        <RegisterForm />
+    }
+}
+
+#[island(lazy)]
+fn RegisterForm() -> impl IntoView {
+    enter_island();
     let (action, error) = form_action!(Register);
     view! {
-        <Title text="Register" />
         <section class="account-form">
             <h1>"Register for an account"</h1>
             <p>"Already registered? " <a href="/users/log-in" rel="external">"Log in"</a></p>
@@ -38,7 +49,7 @@ pub fn RegisterPage() -> impl IntoView {
 #[component]
 pub fn CheckEmailPage() -> impl IntoView {
     view! {
-        <Title text="Check your email" />
+        <Title text=page_title("Check your email") />
         <section class="account-form">
             <h1>"Check your email to continue"</h1>
             <p>"We sent a message to the address you gave. Follow its link to confirm your account and log in."</p>
@@ -52,16 +63,21 @@ pub fn CheckEmailPage() -> impl IntoView {
 
 #[component]
 pub fn LogInPage() -> impl IntoView {
-    let (action, error) = form_action!(LogIn);
-    let query = use_query_map();
-    let return_to = move || {
-        query
-            .read()
-            .get("return_to")
-            .unwrap_or_else(|| HOME_OF_SIGNED_IN.to_string())
-    };
+    let return_to = use_query_map()
+        .read_untracked()
+        .get("return_to")
+        .unwrap_or_else(|| HOME_OF_SIGNED_IN.to_string());
     view! {
-        <Title text="Log in" />
+        <Title text=page_title("Log in") />
+        <LogInForm return_to />
+    }
+}
+
+#[island(lazy)]
+fn LogInForm(return_to: String) -> impl IntoView {
+    enter_island();
+    let (action, error) = form_action!(LogIn);
+    view! {
         <section class="account-form">
             <h1>"Log in"</h1>
             <p>"Don't have an account? " <a href="/users/register" rel="external">"Register"</a></p>
@@ -87,9 +103,17 @@ pub fn LogInPage() -> impl IntoView {
 
 #[component]
 pub fn ResendConfirmationPage() -> impl IntoView {
+    view! {
+        <Title text=page_title("Resend confirmation") />
+        <ResendConfirmationForm />
+    }
+}
+
+#[island(lazy)]
+fn ResendConfirmationForm() -> impl IntoView {
+    enter_island();
     let (action, error) = form_action!(ResendConfirmation);
     view! {
-        <Title text="Resend confirmation" />
         <section class="account-form">
             <h1>"No confirmation instructions received?"</h1>
             <p>"We'll send a new confirmation link to your inbox."</p>
@@ -102,17 +126,28 @@ pub fn ResendConfirmationPage() -> impl IntoView {
     }
 }
 
-fn token_param() -> impl Fn() -> String + Clone + Send + Sync + 'static {
-    let params = use_params_map();
-    move || params.read().get("token").unwrap_or_default()
+/// The `:token` of the address, read where the page is rendered (islands get it as a prop).
+fn token_param() -> String {
+    use_params_map()
+        .read_untracked()
+        .get("token")
+        .unwrap_or_default()
 }
 
 #[component]
 pub fn ConfirmAccountPage() -> impl IntoView {
-    let (action, error) = form_action!(ConfirmAccount);
     let token = token_param();
     view! {
-        <Title text="Confirm your account" />
+        <Title text=page_title("Confirm your account") />
+        <ConfirmAccountForm token />
+    }
+}
+
+#[island(lazy)]
+fn ConfirmAccountForm(token: String) -> impl IntoView {
+    enter_island();
+    let (action, error) = form_action!(ConfirmAccount);
+    view! {
         <section class="account-form">
             <h1>"Confirm your account"</h1>
             <ActionForm action=action>
@@ -126,9 +161,17 @@ pub fn ConfirmAccountPage() -> impl IntoView {
 
 #[component]
 pub fn RequestPasswordResetPage() -> impl IntoView {
+    view! {
+        <Title text=page_title("Forgot your password?") />
+        <RequestPasswordResetForm />
+    }
+}
+
+#[island(lazy)]
+fn RequestPasswordResetForm() -> impl IntoView {
+    enter_island();
     let (action, error) = form_action!(RequestPasswordReset);
     view! {
-        <Title text="Forgot your password?" />
         <section class="account-form">
             <h1>"Forgot your password?"</h1>
             <p>"We'll send a password reset link to your inbox."</p>
@@ -143,12 +186,20 @@ pub fn RequestPasswordResetPage() -> impl IntoView {
 
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
-    let (action, error) = form_action!(ResetPassword);
     let token = token_param();
-    let checked_token = token.clone();
-    let valid = Resource::new(checked_token, super::reset_token_is_valid);
     view! {
-        <Title text="Reset password" />
+        <Title text=page_title("Reset password") />
+        <ResetPasswordForm token />
+    }
+}
+
+#[island(lazy)]
+fn ResetPasswordForm(token: String) -> impl IntoView {
+    enter_island();
+    let (action, error) = form_action!(ResetPassword);
+    let checked_token = token.clone();
+    let valid = Resource::new(move || checked_token.clone(), super::reset_token_is_valid);
+    view! {
         <section class="account-form">
             <h1>"Reset password"</h1>
             <Suspense fallback=|| view! { <p>"Checking the link..."</p> }>
@@ -179,10 +230,18 @@ pub fn ResetPasswordPage() -> impl IntoView {
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <Title text=page_title("Account settings") />
+        <SettingsForms />
+    }
+}
+
+#[island(lazy)]
+fn SettingsForms() -> impl IntoView {
+    enter_island();
     let (email_action, email_error) = form_action!(ChangeEmail);
     let (password_action, password_error) = form_action!(ChangePassword);
     view! {
-        <Title text="Account settings" />
         <section class="account-form">
             <h1>"Account settings"</h1>
             <h2>"Change email"</h2>
@@ -261,10 +320,18 @@ fn ActiveSessions() -> impl IntoView {
 
 #[component]
 pub fn ConfirmEmailChangePage() -> impl IntoView {
-    let (action, error) = form_action!(ConfirmEmailChange);
     let token = token_param();
     view! {
-        <Title text="Confirm your new email" />
+        <Title text=page_title("Confirm your new email") />
+        <ConfirmEmailChangeForm token />
+    }
+}
+
+#[island(lazy)]
+fn ConfirmEmailChangeForm(token: String) -> impl IntoView {
+    enter_island();
+    let (action, error) = form_action!(ConfirmEmailChange);
+    view! {
         <section class="account-form">
             <h1>"Confirm your new email"</h1>
             <ActionForm action=action>

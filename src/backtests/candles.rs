@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// A candle series sorted by time, one column per field, so indicators run over plain slices.
-/// Times are Unix seconds (UTC). It crosses a server function as columns (the editor's signal
-/// preview runs the engine in the browser).
+/// Times are Unix seconds (UTC). It crosses a server function as columns (the bars of the
+/// editor's signal preview).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Candles {
     pub time: Vec<i64>,
@@ -58,6 +58,19 @@ impl Candles {
         self.low.push(candle.low);
         self.close.push(candle.close);
         self.volume.push(candle.volume);
+    }
+
+    /// The bars from `first` on.
+    pub fn from_bar(&self, first: usize) -> Candles {
+        let first = first.min(self.len());
+        Candles {
+            time: self.time[first..].to_vec(),
+            open: self.open[first..].to_vec(),
+            high: self.high[first..].to_vec(),
+            low: self.low[first..].to_vec(),
+            close: self.close[first..].to_vec(),
+            volume: self.volume[first..].to_vec(),
+        }
     }
 
     pub fn candle(&self, bar: usize) -> Candle {

@@ -1,6 +1,7 @@
 //! The editor's signal preview: on which of the last bars each condition of a strategy holds,
 //! computed by the engine itself (indicators over the whole series, the conditions compiled
-//! once), so the preview and a backtest never disagree. Pure, so it runs in the browser.
+//! once), so the preview and a backtest never disagree. It runs on the server (the editor asks
+//! for it), and its answer crosses a server function.
 //!
 //! A condition that reads the open position (`bars_in_trade >= 20`, `unrealized_pnl_pct <
 //! -0.03`) has a truth only while a trade is open: it is evaluated on the bars where a backtest
@@ -16,8 +17,12 @@ use super::simulation::{run_backtest, BacktestSettings, Trade};
 use super::BacktestError;
 use crate::language::model::Strategy;
 
+/// How many of the last bars the editor's preview shows (the bars before them warm indicators
+/// up).
+pub const SHOWN_BARS: usize = 300;
+
 /// The truth of one condition on each shown bar.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConditionBars {
     /// One per shown bar: whether the condition holds at its close.
     pub fires: Vec<bool>,
@@ -64,7 +69,7 @@ pub enum Firing {
 }
 
 /// The preview of a strategy over the last bars of a series.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SignalBars {
     /// The index in the candles of the first shown bar (the bars before it warm indicators up).
     pub first_bar: usize,

@@ -8,6 +8,8 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+
+use crate::web::islands::{enter_island, page_title};
 use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
@@ -32,7 +34,7 @@ pub fn MarketDataPage() -> impl IntoView {
     });
     let overview = Resource::new(move || import.get(), market_data);
     view! {
-        <Title text="Market data" />
+        <Title text=page_title("Market data") />
         <section class="market-data">
             <header class="page-header">
                 <div>
@@ -176,8 +178,10 @@ enum Sending {
     Failed(String),
 }
 
-#[component]
+/// The upload form, hydrated as an island (the rest of the page is the server's).
+#[island(lazy)]
 fn UploadForm() -> impl IntoView {
+    enter_island();
     let chosen = RwSignal::new(ChosenFile::None);
     let sending = RwSignal::new(Sending::Idle);
     #[cfg(feature = "hydrate")]

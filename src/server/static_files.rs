@@ -31,23 +31,48 @@ pub const UNCACHED: &str = "no-store";
 
 /// The names (under the package dir) of the files that cargo-leptos renamed by content, read
 /// from its hash file beside the binary; `None` when there is none (a plain `cargo build`,
-/// the tests).
+/// the tests). With the WASM split by island, they include the split loader, its manifest and
+/// every piece the manifest lists (each named by its own content's hash).
 pub fn hashed_file_names(options: &LeptosOptions) -> Option<HashSet<String>> {
     let hash_file = std::env::current_exe()
         .ok()?
         .parent()?
         .join(options.hash_file.as_ref());
     let text = std::fs::read_to_string(hash_file).ok()?;
-    let names = text
-        .lines()
-        .filter_map(|line| line.split_once(':'))
-        .filter_map(|(kind, hash)| {
-            let (kind, hash) = (kind.trim(), hash.trim());
-            matches!(kind, "js" | "wasm" | "css")
-                .then(|| format!("{}.{hash}.{kind}", options.output_name))
-        })
-        .collect::<HashSet<_>>();
+    let mut names = HashSet::new();
+    for (kind, hash) in text.lines().filter_map(|line| line.split_once(':')) {
+        let (kind, hash) = (kind.trim(), hash.trim());
+        match kind {
+            "js" | "wasm" | "css" => {
+                names.insert(format!("{}.{hash}.{kind}", options.output_name));
+            }
+            "split" => {
+                names.insert(format!("__wasm_split.{hash}.js"));
+            }
+            "manifest" => {
+                let manifest = format!("__wasm_split_manifest.{hash}.json");
+                let pieces = std::path::Path::new(options.site_root.as_ref())
+                    .join(options.site_pkg_dir.as_ref())
+                    .join(&manifest);
+                names.extend(split_pieces(
+                    &std::fs::read_to_string(pieces).unwrap_or_default(),
+                ));
+                names.insert(manifest);
+            }
+            _ => {}
+        }
+    }
     (!names.is_empty()).then_some(names)
+}
+
+/// The WASM pieces a split manifest lists (`{"<island>_loader_<n>": ["chunk_1.<hash>", ...]}`),
+/// as file names.
+fn split_pieces(manifest: &str) -> impl Iterator<Item = String> {
+    serde_json::from_str::<std::collections::HashMap<String, Vec<String>>>(manifest)
+        .unwrap_or_default()
+        .into_values()
+        .flatten()
+        .map(|piece| format!("{piece}.wasm"))
 }
 
 /// Where the files are and which of them are named by content (see [`hashed_file_names`]).
@@ -129,4 +154,28 @@ pub async fn uncached_unless_said(request: Request, next: Next) -> Response {
         .entry(CACHE_CONTROL)
         .or_insert(HeaderValue::from_static(UNCACHED));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::split_pieces;
+
+    #[test]
+    fn every_piece_a_split_manifest_lists_is_a_wasm_file_named_by_its_hash() {
+        let pieces: HashSet<String> = split_pieces(
+            r#"{"editor_loader_1": ["chunk_1.abc", "split_editor_loader_1.def"],
+                "upload_form_loader_2": ["chunk_1.abc"]}"#,
+        )
+        .collect();
+        assert_eq!(
+            pieces,
+            HashSet::from([
+                "chunk_1.abc.wasm".to_string(),
+                "split_editor_loader_1.def.wasm".to_string()
+            ])
+        );
+        assert_eq!(split_pieces("not a manifest").count(), 0);
+    }
 }

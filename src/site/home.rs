@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::web::islands::{enter_island, page_title};
+
 const EXAMPLE_STRATEGY: &str = r#"name: RSI mean reversion
 trading_pair: BTC/USD
 timeframe: 1h
@@ -27,9 +29,8 @@ risk_parameters:
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let (example_open, set_example_open) = signal(false);
     view! {
-        <Title text="" />
+        <Title text=page_title("") />
         <section class="hero">
             <h1>"Write trading strategies you can trust"</h1>
             <p class="lead">
@@ -51,6 +52,16 @@ pub fn HomePage() -> impl IntoView {
                 <p>"Another tab or machine saved first? You are told at once, and can merge without losing text."</p>
             </article>
         </section>
+        <ExampleStrategy />
+    }
+}
+
+/// The example strategy behind a toggle: the page's one island.
+#[island(lazy)]
+fn ExampleStrategy() -> impl IntoView {
+    enter_island();
+    let (example_open, set_example_open) = signal(false);
+    view! {
         <section class="example">
             <button
                 type="button"

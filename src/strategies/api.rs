@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::{
     backtests::{BacktestPanel, RunResults},
-    AutosaveAck, CheckReply, ListQuery, ReturnedDraft, Saved, StrategyDocument, StrategyList,
-    StrategyOverview, Transition, VersionComparison, VersionText, WorkingCopy,
+    AutosaveAck, CheckReply, ListQuery, PreviewedSignals, ReturnedDraft, Saved, StrategyDocument,
+    StrategyList, StrategyOverview, Transition, VersionComparison, VersionText, WorkingCopy,
 };
 use crate::{error::AppError, language::Format, web::Navigation};
 
@@ -79,6 +79,23 @@ pub async fn open_editor(id: Option<Uuid>) -> Result<EditorStart, AppError> {
 /// The keystroke check. `checked_name` and `checked_name_taken` are the name and its answer
 /// from this editor's previous check: while the name stays the same, the answer does too and
 /// the database is not asked again (saving still enforces the rule).
+/// The editor's signal preview of a document, run by the engine here so that the browser does
+/// not carry it; `None` when the document is not valid (the editor asked before its own check
+/// of the newest text came back).
+#[server(prefix = "/api/strategies", endpoint = "preview")]
+pub async fn preview_signals(
+    content: String,
+    format: Format,
+) -> Result<Option<PreviewedSignals>, AppError> {
+    respond(
+        async {
+            let (s, u) = user().await?;
+            flows::preview_signals(&s, u, &content, format).await
+        }
+        .await,
+    )
+}
+
 #[server(prefix = "/api/strategies", endpoint = "check")]
 pub async fn check_strategy(
     sequence: u64,

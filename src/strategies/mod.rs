@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::language::{syntax_test::SyntaxReport, Change, Format, Validation};
+use crate::language::{syntax_test::SyntaxReport, Change, Diagnostic, Format};
 
 /// Strategies a list page shows at most.
 pub const PAGE_SIZE: u32 = 50;
@@ -309,14 +309,25 @@ pub struct StrategyDocument {
     pub lock_version: i32,
 }
 
-/// The answer to a keystroke: the validation of exactly the text sent, numbered so that the
-/// editor can drop a late answer to an older text.
+/// The answer to a keystroke: the diagnostics of exactly the text sent, numbered so that the
+/// editor can drop a late answer to an older text. The parsed strategy is not sent back: the
+/// browser reads the same text with the same parser, and decoding a whole `Strategy` was the
+/// largest single piece of the editor's WASM.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct CheckReply {
     pub sequence: u64,
-    pub validation: Validation,
+    pub diagnostics: Vec<Diagnostic>,
     /// The document's name is already used by another strategy of this user.
     pub name_taken: bool,
+}
+
+/// What the editor's signal preview draws: the shown bars of the document's pair and timeframe
+/// (the bars before them, which warm indicators up, stay on the server) and on which of them
+/// each condition holds, or why the engine cannot run the document.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct PreviewedSignals {
+    pub candles: crate::market_data::PreviewCandles,
+    pub signals: Result<crate::backtests::signals::SignalBars, String>,
 }
 
 /// What a committed save gives back.

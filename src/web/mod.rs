@@ -1,8 +1,9 @@
 //! The web plumbing every feature shares: where a successful form leads ([`Navigation`]),
-//! the form pieces of the views (`forms`), and, on the server, what a server function reads
+//! the form pieces of the views (`forms`), what every island of a page does first (`islands`), and, on the server, what a server function reads
 //! from the request it serves (`server_context`) and the metrics it records (`metrics`).
 
 pub mod forms;
+pub mod islands;
 #[cfg(feature = "ssr")]
 pub mod metrics;
 pub mod ping;

@@ -32,6 +32,8 @@ enum Expect {
     Ignored,
 }
 
+/// A valid document on the series the owner uploaded (`SECRET/USD`, daily).
+const SECRET_SERIES_DOCUMENT: &str = "name: Sweep\ntrading_pair: SECRET/USD\ntimeframe: 1d\nindicators:\n  - type: sma\n    name: sma_5\n    parameters:\n      period: 5\nentry_conditions: close > sma_5\nexit_conditions: close < sma_5\nposition_sizing:\n  type: percentage\n  percentage_of_capital: 0.1\nrisk_parameters:\n  max_daily_loss: 0.05\n  max_drawdown: 0.2\n";
 #[tokio::test]
 async fn a_second_user_with_the_first_users_ids_gets_404_or_nothing_of_theirs() {
     let app = spawn_app().await;
@@ -220,6 +222,12 @@ async fn a_second_user_with_the_first_users_ids_gets_404_or_nothing_of_theirs() 
             vec![("pair", "SECRET/USD"), ("timeframe", "1d")],
             Expect::Ignored,
         ),
+        // The editor's signal preview of a document naming the owner's uploaded series.
+        (
+            "/api/strategies/preview",
+            vec![("content", SECRET_SERIES_DOCUMENT), ("format", "yaml")],
+            Expect::Ignored,
+        ),
         ("/users/settings/sessions", vec![], Expect::OwnAccountOnly),
         ("/users/current", vec![], Expect::OwnAccountOnly),
         ("/api/ping", vec![], Expect::OwnAccountOnly),
@@ -240,7 +248,8 @@ async fn a_second_user_with_the_first_users_ids_gets_404_or_nothing_of_theirs() 
         // on the name could leak anything.
         let echoes_the_name = *path == "/api/strategies/check";
         // The preview's answer names the pair it was asked for: only its bars could leak.
-        let echoes_the_pair = *path == "/api/market-data/recent";
+        let echoes_the_pair =
+            *path == "/api/market-data/recent" || *path == "/api/strategies/preview";
         for secret in [
             SECRET_NAME,
             SECRET_DRAFT,
@@ -255,7 +264,13 @@ async fn a_second_user_with_the_first_users_ids_gets_404_or_nothing_of_theirs() 
             assert!(!body.contains(secret), "{path} leaked {secret:?}: {body}");
         }
         if echoes_the_pair {
-            let reply: Value = serde_json::from_str(&body).unwrap();
+            let answer: Value = serde_json::from_str(&body).unwrap();
+            // The preview carries the candles it read under `candles`, beside its marks.
+            let reply = if *path == "/api/strategies/preview" {
+                answer["candles"].clone()
+            } else {
+                answer
+            };
             assert_eq!(
                 reply["own"], false,
                 "the owner's upload is not the stranger's"

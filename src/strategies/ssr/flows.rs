@@ -11,15 +11,16 @@ use super::{
     repository::{self, MirroredFields},
 };
 use crate::{
+    backtests::signals::{signal_bars, SHOWN_BARS},
     error::AppError,
     language::{self, describe_changes, syntax_test::syntax_test_of, Edit, EditValue, Format},
     realtime,
     state::AppState,
     stored_text::storable,
     strategies::{
-        merge::diff_rows, AutosaveAck, ChangeKind, CheckReply, FormConflict, ListQuery, Saved,
-        StrategyChange, StrategyDocument, StrategyList, StrategyOverview, StrategyStatus,
-        Transition, VersionComparison, VersionText, WorkingCopy,
+        merge::diff_rows, AutosaveAck, ChangeKind, CheckReply, FormConflict, ListQuery,
+        PreviewedSignals, Saved, StrategyChange, StrategyDocument, StrategyList, StrategyOverview,
+        StrategyStatus, Transition, VersionComparison, VersionText, WorkingCopy,
     },
 };
 
@@ -89,9 +90,45 @@ pub async fn check(
     };
     Ok(CheckReply {
         sequence,
-        validation,
+        diagnostics: validation.diagnostics,
         name_taken,
     })
+}
+
+/// The signal preview of `content`: the last bars of its pair and timeframe (the trader's own
+/// upload, else the shared data) and where its conditions hold on the shown ones; `None` for a
+/// document that is not valid or names no timeframe.
+pub async fn preview_signals(
+    state: &AppState,
+    user_id: Uuid,
+    content: &str,
+    format: Format,
+) -> Result<Option<PreviewedSignals>, AppError> {
+    let Ok(strategy) = language::validate(&storable(content), format).into_valid() else {
+        return Ok(None);
+    };
+    let Some(timeframe) = strategy.timeframe else {
+        return Ok(None);
+    };
+    let mut fetched = crate::market_data::ssr::flows::recent_candles(
+        state,
+        user_id,
+        &strategy.trading_pair,
+        timeframe.name(),
+    )
+    .await?;
+    let signals = match signal_bars(&strategy, &fetched.candles, SHOWN_BARS) {
+        Ok(mut bars) => {
+            fetched.candles = fetched.candles.from_bar(bars.first_bar);
+            bars.first_bar = 0;
+            Ok(bars)
+        }
+        Err(error) => Err(error.to_string()),
+    };
+    Ok(Some(PreviewedSignals {
+        candles: fetched,
+        signals,
+    }))
 }
 
 /// What a save asks for: the text, its notation, the lock version the editor started from

@@ -5,14 +5,15 @@
 
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+
+use crate::web::islands::{enter_island, page_title};
 use uuid::Uuid;
 
 use super::{
     charts::{amount, day, percent, price, EquityChart, PriceChart},
     format_time,
     live::listen_for_changes_and_backtests,
-    set_error_status, strategy_id_param, ErrorMessage,
+    route_param, set_error_status, strategy_id_param, ErrorMessage,
 };
 use crate::{
     backtests::{Metrics, Trade},
@@ -169,15 +170,16 @@ fn RunList(runs: Vec<RunSummary>, current_version: i32) -> impl IntoView {
 #[component]
 pub fn BacktestPage() -> impl IntoView {
     let id = strategy_id_param();
-    let params = use_params_map();
-    let run_id = Memo::new(move |_| {
-        params
-            .read()
-            .get("run")
-            .and_then(|run| run.parse::<Uuid>().ok())
-    });
+    let run_id = route_param::<Uuid>("run");
+    view! { <BacktestFollowed id run_id /> }
+}
+
+/// The run's state and results, followed live until it finishes.
+#[island(lazy)]
+fn BacktestFollowed(id: Option<Uuid>, run_id: Option<Uuid>) -> impl IntoView {
+    enter_island();
     let results_resource = Resource::new(
-        move || (id.get(), run_id.get()),
+        move || (id, run_id),
         |(id, run)| async move {
             match (id, run) {
                 (Some(id), Some(run)) => load_backtest_results(id, run).await,
@@ -188,12 +190,12 @@ pub fn BacktestPage() -> impl IntoView {
     let cancel = form_action!(CancelBacktest);
     listen_for_changes_and_backtests(
         move |change| {
-            if Some(change.strategy_id) == id.get_untracked() {
+            if Some(change.strategy_id) == id {
                 results_resource.refetch();
             }
         },
         move |change| {
-            if Some(change.run_id) == run_id.get_untracked() {
+            if Some(change.run_id) == run_id {
                 results_resource.refetch();
             }
         },
@@ -206,7 +208,7 @@ pub fn BacktestPage() -> impl IntoView {
                     Ok(results) => view! { <Results results cancel refresh=Callback::new(move |_| results_resource.refetch()) /> }.into_any(),
                     Err(error) => {
                         set_error_status(&error);
-                        view! { <Title text="Backtest not found" /><ErrorMessage error /> }.into_any()
+                        view! { <Title text=page_title("Backtest not found") /><ErrorMessage error /> }.into_any()
                     }
                 }
             })}
@@ -261,7 +263,7 @@ fn Results(
         RunStatus::Finished => ().into_any(),
     };
     view! {
-        <Title text=title.clone() />
+        <Title text=page_title(&title) />
         <section class="backtest-results">
             <header class="page-header">
                 <div>

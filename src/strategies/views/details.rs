@@ -5,6 +5,10 @@
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
 
+use uuid::Uuid;
+
+use crate::web::islands::{enter_island, page_title};
+
 use super::{
     backtests::BacktestsPanel, format_time, live::listen_for_changes_and_backtests,
     set_error_status, strategy_id_param, strategy_resource, ErrorMessage, StatusBadge,
@@ -33,9 +37,16 @@ struct PageForms {
 
 #[component]
 pub fn StrategyPage() -> impl IntoView {
-    let overview = strategy_resource(load_overview);
-    let backtests = strategy_resource(load_backtests);
     let id = strategy_id_param();
+    view! { <StrategyDetails id /> }
+}
+
+/// The page's content, redrawn live when the strategy or its backtests change.
+#[island(lazy)]
+fn StrategyDetails(id: Option<Uuid>) -> impl IntoView {
+    enter_island();
+    let overview = strategy_resource(id, load_overview);
+    let backtests = strategy_resource(id, load_backtests);
     let forms = PageForms {
         status: form_action!(ChangeStatus),
         duplicate: form_action!(DuplicateStrategy),
@@ -44,13 +55,13 @@ pub fn StrategyPage() -> impl IntoView {
     };
     listen_for_changes_and_backtests(
         move |change| {
-            if Some(change.strategy_id) == id.get_untracked() {
+            if Some(change.strategy_id) == id {
                 overview.refetch();
                 backtests.refetch();
             }
         },
         move |change| {
-            if Some(change.strategy_id) == id.get_untracked() {
+            if Some(change.strategy_id) == id {
                 backtests.refetch();
             }
         },
@@ -66,7 +77,7 @@ pub fn StrategyPage() -> impl IntoView {
                     Ok(overview) => view! { <Overview overview backtests forms /> }.into_any(),
                     Err(error) => {
                         set_error_status(&error);
-                        view! { <Title text="Strategy not found" /><ErrorMessage error /> }.into_any()
+                        view! { <Title text=page_title("Strategy not found") /><ErrorMessage error /> }.into_any()
                     }
                 }
             })}
@@ -96,7 +107,7 @@ fn Overview(
         .cloned()
         .collect();
     view! {
-        <Title text=document.name.clone() />
+        <Title text=page_title(&document.name) />
         <section class="strategy-overview">
             <header class="page-header">
                 <div>

@@ -8,6 +8,8 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+
+use crate::web::islands::{enter_island, page_title};
 use leptos_router::hooks::use_query_map;
 
 use super::{
@@ -15,7 +17,7 @@ use super::{
     details::condition_label,
     live::listen_with_presence,
     merge_view::{MergeOffer, MergeView},
-    set_error_status, strategy_resource, ErrorMessage,
+    set_error_status, strategy_id_param, strategy_resource, ErrorMessage,
 };
 use crate::{
     language::{
@@ -34,7 +36,7 @@ pub fn NewStrategyPage() -> impl IntoView {
     let query = use_query_map();
     let start = Resource::new(|| (), |_| open_editor(None));
     view! {
-        <Title text="New strategy" />
+        <Title text=page_title("New strategy") />
         <Suspense fallback=|| view! { <p class="loading">"Opening the editor…"</p> }>
             {move || Suspend::new(async move {
                 let (template, format) = {
@@ -60,7 +62,7 @@ pub fn NewStrategyPage() -> impl IntoView {
 
 #[component]
 pub fn EditStrategyPage() -> impl IntoView {
-    let start = strategy_resource(|id| open_editor(Some(id)));
+    let start = strategy_resource(strategy_id_param(), |id| open_editor(Some(id)));
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Opening the editor…"</p> }>
             {move || Suspend::new(async move {
@@ -161,8 +163,10 @@ fn name_line(text: &str) -> u32 {
         .map_or(1, |index| index as u32 + 1)
 }
 
-#[component]
+/// The editor, hydrated as one island: everything on the page that acts in the browser.
+#[island(lazy)]
 fn Editor(start: EditorStart, template_text: String, format: Format) -> impl IntoView {
+    enter_island();
     let EditorStart {
         document,
         returned,
@@ -391,7 +395,7 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
     };
 
     view! {
-        <Title text=title.clone() />
+        <Title text=page_title(&title) />
         <section class="editor-page">
             <header class="page-header">
                 <h1>{title}</h1>
@@ -571,7 +575,7 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                             #[cfg(not(feature = "hydrate"))]
                             { view! { <div class="code-editor" hidden=true></div> } }
                         }
-                        <super::signal_preview::SignalPreview validation />
+                        <super::signal_preview::SignalPreview validation text format />
                     </div>
                     <aside class="editor-side" aria-label="Checks and builder">
                         <div class="side-tabs" role="group" aria-label="Side panel">
@@ -1202,12 +1206,13 @@ mod hydrate_only {
             // Only a name the server has answered for (none before the first reply).
             let checked_name = self.server_checked_name.get_value();
             let checked_name_taken = signals.name_taken.get_untracked();
+            let format = signals.format.get_untracked();
             spawn_local(async move {
                 let reply = check_strategy(
                     sequence,
                     signals.id.get_untracked(),
                     content.clone(),
-                    signals.format.get_untracked(),
+                    format,
                     checked_name,
                     checked_name_taken,
                 )
@@ -1217,16 +1222,21 @@ mod hydrate_only {
                 }
                 match reply {
                     Ok(reply) => {
+                        // The server's diagnostics, over the strategy as this same text reads
+                        // here (the reply does not carry it back).
+                        let validation = Validation {
+                            diagnostics: reply.diagnostics,
+                            ..validate(&content, format)
+                        };
                         signals.checked_text.set(content);
                         self.server_checked_name.set_value(
-                            reply
-                                .validation
+                            validation
                                 .strategy
                                 .as_ref()
                                 .map(|s| s.name.trim().to_string()),
                         );
                         signals.name_taken.set(reply.name_taken);
-                        signals.validation.set(reply.validation);
+                        signals.validation.set(validation);
                     }
                     Err(AppError::Unauthenticated) => signals.alert.set(Some(
                         "Your session has ended: log in again in another tab, then save.".into(),

@@ -3,6 +3,8 @@
 
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
+
+use crate::web::islands::{enter_island, page_title};
 use leptos_router::hooks::use_query_map;
 
 use super::{format_time, live::listen_for_changes, ErrorMessage, StatusBadge};
@@ -25,11 +27,19 @@ struct RowForms {
 
 #[component]
 pub fn StrategiesPage() -> impl IntoView {
-    let params = use_query_map();
-    let query = Memo::new(move |_| {
-        let params = params.read();
-        ListQuery::from_params(|name| params.get(name))
-    });
+    let query =
+        use_query_map().with_untracked(|params| ListQuery::from_params(|name| params.get(name)));
+    view! {
+        <Title text=page_title("Your strategies") />
+        <StrategiesList query />
+    }
+}
+
+/// The list with its filters and rows' forms, redrawn live.
+#[island(lazy)]
+fn StrategiesList(query: ListQuery) -> impl IntoView {
+    enter_island();
+    let query = Memo::new(move |_| query.clone());
     let list = Resource::new(move || query.get(), list_strategies);
     let forms = RowForms {
         duplicate: form_action!(DuplicateStrategy),
@@ -38,7 +48,6 @@ pub fn StrategiesPage() -> impl IntoView {
     // A change made in another tab or on another machine shows here at once.
     listen_for_changes(move |_| list.refetch(), move || list.refetch());
     view! {
-        <Title text="Your strategies" />
         <section class="strategies">
             <header class="page-header">
                 <h1>"Your strategies"</h1>

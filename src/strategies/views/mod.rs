@@ -78,22 +78,29 @@ pub fn ErrorMessage(error: AppError) -> impl IntoView {
     }
 }
 
-/// The `:id` of the current route, if it is a strategy id.
-pub fn strategy_id_param() -> Memo<Option<Uuid>> {
-    let params = use_params_map();
-    Memo::new(move |_| params.read().get("id").and_then(|id| id.parse().ok()))
+/// The route's `:`-parameter `name` as a `T`, read where the page is rendered (the server; an
+/// island gets it as a prop); `None` when it does not parse.
+pub fn route_param<T: std::str::FromStr>(name: &str) -> Option<T> {
+    use_params_map()
+        .read_untracked()
+        .get(name)
+        .and_then(|value| value.parse().ok())
 }
 
-/// A resource loaded for the strategy the route names; an unreadable id is simply not found.
-pub fn strategy_resource<T, F, Fut>(fetch: F) -> Resource<Result<T, AppError>>
+/// The `:id` of the current route, if it is a strategy id.
+pub fn strategy_id_param() -> Option<Uuid> {
+    route_param("id")
+}
+
+/// A resource loaded for the strategy `id` (the route's); an unreadable id is simply not found.
+pub fn strategy_resource<T, F, Fut>(id: Option<Uuid>, fetch: F) -> Resource<Result<T, AppError>>
 where
     T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
     F: Fn(Uuid) -> Fut + Copy + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
 {
-    let id = strategy_id_param();
     Resource::new(
-        move || id.get(),
+        move || id,
         move |id| async move {
             match id {
                 Some(id) => fetch(id).await,

@@ -1,24 +1,20 @@
 //! The editor's signal preview: a price chart of the last `SHOWN_BARS` candles of the
 //! document's pair and timeframe, marking the bars where the entry, exit and stop conditions
 //! hold, with a count for each and a plain warning when one never fires or fires on every bar.
-//! The engine runs in the browser (`backtests::signals`) over candles fetched once per pair and
-//! timeframe; it redraws a moment after the document last became valid, and waits (keeping
-//! the last chart) while it is not.
+//! The server runs the engine (`backtests::signals`) on its candles and sends the shown bars
+//! with the marks, a moment after the document last became valid; while it is not, the last
+//! chart stays, dimmed.
 
 use leptos::prelude::*;
 
 use crate::{
     backtests::{
-        signals::{signal_bars, ConditionBars, Firing, SignalBars},
+        signals::{ConditionBars, Firing, SignalBars},
         Candles,
     },
-    error::AppError,
-    language::{model::Strategy, Validation},
+    language::{Format, Validation},
     market_data::PreviewCandles,
 };
-
-/// How many of the last bars the chart shows (the fetched bars before them warm indicators up).
-pub const SHOWN_BARS: usize = 300;
 
 /// The pause after the last change before the preview redraws.
 #[cfg(feature = "hydrate")]
@@ -29,77 +25,53 @@ const WIDTH: f64 = 900.0;
 const HEIGHT: f64 = 260.0;
 const MARGIN: f64 = 30.0;
 
-/// The document's strategy when it is valid.
-fn valid_strategy(validation: &Validation) -> Option<Strategy> {
-    (!validation.has_errors())
-        .then(|| validation.strategy.clone())
-        .flatten()
-}
-
+/// The preview of the document `text` (in `format`), whose validation is `validation`.
+#[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
 #[component]
-pub fn SignalPreview(validation: RwSignal<Validation>) -> impl IntoView {
-    let document_valid = Memo::new(move |_| validation.with(|v| valid_strategy(v).is_some()));
-    // The strategy the chart shows: the last valid one, after a pause in typing.
-    let shown = RwSignal::new(validation.with_untracked(valid_strategy));
+pub fn SignalPreview(
+    validation: RwSignal<Validation>,
+    text: RwSignal<String>,
+    format: RwSignal<Format>,
+) -> impl IntoView {
+    let document_valid = Memo::new(move |_| {
+        validation
+            .with(|v| !v.has_errors() && v.strategy.as_ref().is_some_and(|s| s.timeframe.is_some()))
+    });
+    // The last answer: the chart, or why there is none. Asked for in the browser only, a pause
+    // after the document last became valid; only the answer to the newest request is kept.
+    let preview: RwSignal<Option<Result<(PreviewCandles, SignalBars), String>>> =
+        RwSignal::new(None);
     #[cfg(feature = "hydrate")]
     {
         let generation = StoredValue::new(0u64);
         Effect::new(move |_| {
-            let Some(strategy) = validation.with(valid_strategy) else {
-                return;
-            };
+            // Any change, to a valid document or not, makes a waiting request stale.
             generation.update_value(|g| *g += 1);
+            if !document_valid.get() {
+                return;
+            }
+            let (content, format) = (text.get(), format.get());
             let mine = generation.get_value();
             set_timeout(
                 move || {
-                    if generation.get_value() == mine {
-                        shown.set(Some(strategy));
+                    if generation.get_value() != mine {
+                        return;
                     }
+                    leptos::task::spawn_local(async move {
+                        let answer = crate::strategies::preview_signals(content, format).await;
+                        if generation.get_value() != mine {
+                            return;
+                        }
+                        // `None`: the text was ahead of its check; the next change asks again.
+                        if let Some(shown) = preview_of(answer) {
+                            preview.set(Some(shown));
+                        }
+                    });
                 },
                 PAUSE,
             );
         });
     }
-    // Fetched in the browser only (an effect), once per pair and timeframe; only the answer for
-    // the current pair and timeframe is kept.
-    let candles: RwSignal<Option<Result<PreviewCandles, AppError>>> = RwSignal::new(None);
-    #[cfg(feature = "hydrate")]
-    {
-        let series = Memo::new(move |_| {
-            shown.with(|strategy| {
-                strategy.as_ref().and_then(|s| {
-                    s.timeframe
-                        .map(|timeframe| (s.trading_pair.clone(), timeframe.name().to_string()))
-                })
-            })
-        });
-        Effect::new(move |_| {
-            let Some((pair, timeframe)) = series.get() else {
-                return;
-            };
-            leptos::task::spawn_local(async move {
-                let answer =
-                    crate::market_data::recent_candles(pair.clone(), timeframe.clone()).await;
-                if series.get_untracked() == Some((pair, timeframe)) {
-                    candles.set(Some(answer));
-                }
-            });
-        });
-    }
-    let preview = Memo::new(move |_| {
-        let strategy = shown.get()?;
-        let fetched = candles.get()?;
-        Some(match fetched {
-            Ok(fetched) if fetched.candles.is_empty() => Err(format!(
-                "No candles are stored for {} {}: import some on the Market data page.",
-                fetched.pair, fetched.timeframe
-            )),
-            Ok(fetched) => signal_bars(&strategy, &fetched.candles, SHOWN_BARS)
-                .map(|bars| (fetched, bars))
-                .map_err(|error| format!("The preview cannot run this strategy: {error}.")),
-            Err(error) => Err(format!("The candles could not be loaded: {error}")),
-        })
-    });
     view! {
         <section class="signal-preview" aria-label="Signal preview">
             // The waiting notice sits beside the heading, so that it comes and goes without
@@ -119,6 +91,25 @@ pub fn SignalPreview(validation: RwSignal<Validation>) -> impl IntoView {
             }}
         </section>
     }
+}
+
+/// The server's answer as the chart or a sentence; `None` when it had nothing to preview.
+#[cfg(feature = "hydrate")]
+fn preview_of(
+    answer: Result<Option<crate::strategies::PreviewedSignals>, crate::error::AppError>,
+) -> Option<Result<(PreviewCandles, SignalBars), String>> {
+    Some(match answer {
+        Ok(None) => return None,
+        Ok(Some(answer)) if answer.candles.candles.is_empty() => Err(format!(
+            "No candles are stored for {} {}: import some on the Market data page.",
+            answer.candles.pair, answer.candles.timeframe
+        )),
+        Ok(Some(answer)) => answer
+            .signals
+            .map(|bars| (answer.candles, bars))
+            .map_err(|error| format!("The preview cannot run this strategy: {error}.")),
+        Err(error) => Err(format!("The candles could not be loaded: {error}")),
+    })
 }
 
 #[component]

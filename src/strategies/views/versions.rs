@@ -4,9 +4,15 @@
 
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{format_time, set_error_status, strategy_id_param, strategy_resource, ErrorMessage};
+use uuid::Uuid;
+
+use crate::web::islands::page_title;
+use leptos_router::hooks::use_query_map;
+
+use super::{
+    format_time, route_param, set_error_status, strategy_id_param, strategy_resource, ErrorMessage,
+};
 use crate::{
     error::AppError,
     strategies::{
@@ -18,13 +24,20 @@ use crate::{
 
 #[component]
 pub fn VersionsPage() -> impl IntoView {
-    let query = use_query_map();
-    let overview = strategy_resource(load_overview);
-    let picked = Memo::new(move |_| {
-        let query = query.read();
+    let id = strategy_id_param();
+    let picked = use_query_map().with_untracked(|query| {
         let number = |name: &str| query.get(name).and_then(|v| v.parse::<i32>().ok());
         (number("from"), number("to"))
     });
+    view! { <VersionsOf id picked /> }
+}
+
+/// The versions with the comparison of two and the restore forms. Rendered by the server only:
+/// the comparison is a plain GET form and Restore a plain post, so the page needs no WASM.
+#[component]
+fn VersionsOf(id: Option<Uuid>, picked: (Option<i32>, Option<i32>)) -> impl IntoView {
+    let overview = strategy_resource(id, load_overview);
+    let picked = Memo::new(move |_| picked);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading the versions…"</p> }>
             {move || Suspend::new(async move {
@@ -63,7 +76,7 @@ fn Versions(overview: StrategyOverview, picked: Memo<(Option<i32>, Option<i32>)>
             .collect_view()
     };
     view! {
-        <Title text=format!("Versions of {}", document.name) />
+        <Title text=page_title(&format!("Versions of {}", document.name)) />
         <section class="versions">
             <header class="page-header">
                 <h1>{format!("Versions of {}", document.name)}</h1>
@@ -229,15 +242,9 @@ fn side_by_side(rows: Vec<crate::strategies::DiffRow>) -> Vec<SideBySideRow> {
 #[component]
 pub fn VersionPage() -> impl IntoView {
     let id = strategy_id_param();
-    let params = use_params_map();
-    let number = Memo::new(move |_| {
-        params
-            .read()
-            .get("number")
-            .and_then(|n| n.parse::<i32>().ok())
-    });
+    let number = route_param::<i32>("number");
     let version = Resource::new(
-        move || (id.get(), number.get()),
+        move || (id, number),
         |(id, number)| async move {
             match (id, number) {
                 (Some(id), Some(number)) => strategy_version(id, number).await,
@@ -250,9 +257,9 @@ pub fn VersionPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match version.await {
                     Ok(version) => {
-                        let id = id.get_untracked().map(|id| id.to_string()).unwrap_or_default();
+                        let id = id.map(|id| id.to_string()).unwrap_or_default();
                         view! {
-                            <Title text=format!("Version {}", version.info.number) />
+                            <Title text=page_title(&format!("Version {}", version.info.number)) />
                             <section class="version-text">
                                 <header class="page-header">
                                     <h1>{format!("Version {}", version.info.number)}</h1>
