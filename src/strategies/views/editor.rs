@@ -163,8 +163,11 @@ fn name_line(text: &str) -> u32 {
         .map_or(1, |index| index as u32 + 1)
 }
 
-/// The editor, hydrated as one island: everything on the page that acts in the browser.
-#[island(lazy)]
+/// The editor, hydrated as one island: everything on the page that acts in the browser. The
+/// one island that is not lazy: its code is the main WASM module, one file compressed as a
+/// whole and cached across pages, where as split pieces it was 162 KB more on the wire and
+/// half a second slower to use (BENCHMARKS.md, "Islands, shipped").
+#[island]
 fn Editor(start: EditorStart, template_text: String, format: Format) -> impl IntoView {
     enter_island();
     let EditorStart {
