@@ -95,6 +95,16 @@ impl ClauseDraft {
     }
 }
 
+/// The builder, its code loaded the first time its tab opens.
+#[lazy]
+pub fn builder_panel(
+    strategy: Signal<Option<Strategy>>,
+    apply: Callback<Edit>,
+    read_only: bool,
+) -> AnyView {
+    view! { <Builder strategy apply read_only /> }.into_any()
+}
+
 #[component]
 pub fn Builder(
     strategy: Signal<Option<Strategy>>,

@@ -13,7 +13,6 @@ use crate::web::islands::{enter_island, page_title};
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    builder::Builder,
     details::condition_label,
     live::listen_with_presence,
     merge_view::{MergeOffer, MergeView},
@@ -587,8 +586,13 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                             <button type="button" aria-pressed=move || (side_tab.get() == SideTab::Builder).to_string()
                                 on:click=move |_| side_tab.set(SideTab::Builder)>"Builder"</button>
                         </div>
-                        {move || (side_tab.get() == SideTab::Builder).then(|| view! {
-                            <Builder strategy apply read_only=read_only.is_some() />
+                        {move || (side_tab.get() == SideTab::Builder).then(|| {
+                            let read_only = read_only.is_some();
+                            view! {
+                                <Suspense fallback=|| view! { <p class="loading">"Opening the builder…"</p> }>
+                                    {Suspend::new(async move { super::builder::builder_panel(strategy, apply, read_only).await })}
+                                </Suspense>
+                            }
                         })}
                         <div class="checks" hidden=move || side_tab.get() != SideTab::Checks>
                         <section aria-labelledby="sections-heading">
