@@ -203,6 +203,37 @@ test('a trader builds a strategy from the blank template with the builder alone'
   await context.close();
 });
 
+test('the syntax test sums up the strategy and finds a condition that can never be true, with JavaScript and without', async () => {
+  const contradiction = 'entry_conditions: "close > sma_20 AND close > 10 AND close < 5"';
+  const expectReport = async (page) => {
+    const report = page.getByRole('region', { name: 'Syntax test' });
+    await report.waitFor();
+    const text = await report.innerText();
+    assert.match(text, /My strategy on BTC\/USD 1d; 19 bars of warm-up\./);
+    assert.match(text, /sma_20 Simple moving average \(period = 20/);
+    assert.match(text, /can never be true/);
+  };
+
+  // In the browser: the button fetches the syntax test's code and reports beside the text.
+  const { context, page, problems } = await signedUp();
+  await openEditor(page, '/strategies/new?template=blank');
+  await retypeLines(page, { 'entry_conditions:': contradiction });
+  await page.getByRole('button', { name: 'Test syntax' }).click();
+  await expectReport(page);
+  assert.deepEqual(problems, []);
+  await context.close();
+
+  // Without JavaScript: the form is posted and the page comes back with the same report.
+  const plain = await signedUp({ javaScript: false });
+  await plain.page.goto('/strategies/new?template=blank');
+  const textarea = plain.page.getByRole('textbox', { name: 'Strategy document' });
+  await textarea.fill((await textarea.inputValue()).replace('entry_conditions: "close > sma_20"', contradiction));
+  await plain.page.getByRole('button', { name: 'Test syntax' }).click();
+  await expectReport(plain.page);
+  assert.ok((await textarea.inputValue()).includes(contradiction));
+  await plain.context.close();
+});
+
 test('a quick fix from the problems list corrects the text and Ctrl+Z takes it back', async () => {
   const { context, page, problems } = await signedUp();
   const editor = await openEditor(page, '/strategies/new?template=blank');

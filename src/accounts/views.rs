@@ -4,7 +4,7 @@
 
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use super::{
     Account, ActiveSession, ChangeEmail, ChangePassword, ConfirmAccount, ConfirmEmailChange, LogIn,
@@ -15,7 +15,7 @@ use crate::{
     error::AppError,
     web::{
         forms::{form_action, Field, FormAlert},
-        islands::{enter_island, page_title},
+        islands::{enter_island, page_title, route_param},
     },
 };
 
@@ -126,17 +126,9 @@ fn ResendConfirmationForm() -> impl IntoView {
     }
 }
 
-/// The `:token` of the address, read where the page is rendered (islands get it as a prop).
-fn token_param() -> String {
-    use_params_map()
-        .read_untracked()
-        .get("token")
-        .unwrap_or_default()
-}
-
 #[component]
 pub fn ConfirmAccountPage() -> impl IntoView {
-    let token = token_param();
+    let token = route_param::<String>("token").unwrap_or_default();
     view! {
         <Title text=page_title("Confirm your account") />
         <ConfirmAccountForm token />
@@ -186,7 +178,7 @@ fn RequestPasswordResetForm() -> impl IntoView {
 
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
-    let token = token_param();
+    let token = route_param::<String>("token").unwrap_or_default();
     view! {
         <Title text=page_title("Reset password") />
         <ResetPasswordForm token />
@@ -320,7 +312,7 @@ fn ActiveSessions() -> impl IntoView {
 
 #[component]
 pub fn ConfirmEmailChangePage() -> impl IntoView {
-    let token = token_param();
+    let token = route_param::<String>("token").unwrap_or_default();
     view! {
         <Title text=page_title("Confirm your new email") />
         <ConfirmEmailChangeForm token />

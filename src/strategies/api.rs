@@ -9,12 +9,17 @@ use super::{
     AutosaveAck, CheckReply, ListQuery, PreviewedSignals, ReturnedDraft, Saved, StrategyDocument,
     StrategyList, StrategyOverview, Transition, VersionComparison, VersionText, WorkingCopy,
 };
-use crate::{error::AppError, language::Format, web::Navigation};
+use crate::{
+    error::AppError,
+    language::{syntax_test::SyntaxReport, Format},
+    web::Navigation,
+};
 
 #[cfg(feature = "ssr")]
 use super::ssr::{backtest_flows, flows};
 #[cfg(feature = "ssr")]
 use crate::{
+    language::syntax_test::syntax_test,
     state::AppState,
     web::server_context::{navigate, respond},
 };
@@ -48,6 +53,10 @@ pub struct EditorStart {
     pub working_copy: Option<WorkingCopy>,
     /// At most this long between autosaves while there are unsaved edits.
     pub autosave_interval_ms: u64,
+    /// The syntax test of the returned text, when a plain form post asked for it. Made here,
+    /// so that the browser fetches the syntax test's code only when its button is pressed.
+    #[serde(default)]
+    pub syntax_report: Option<SyntaxReport>,
 }
 
 #[server(prefix = "/api/strategies", endpoint = "open")]
@@ -65,11 +74,16 @@ pub async fn open_editor(id: Option<Uuid>) -> Result<EditorStart, AppError> {
                 .await
                 .map_err(AppError::internal)?;
             let working_copy = flows::working_copy(&s, u, document.as_ref()).await?;
+            let syntax_report = returned
+                .as_ref()
+                .filter(|returned| returned.message.is_empty())
+                .map(|returned| syntax_test(&returned.content, returned.notation()));
             Ok(EditorStart {
                 document,
                 returned,
                 working_copy,
                 autosave_interval_ms: s.settings.autosave_interval_ms,
+                syntax_report,
             })
         }
         .await,

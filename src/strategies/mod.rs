@@ -475,6 +475,17 @@ pub struct ReturnedDraft {
     pub conflict: Option<FormConflict>,
 }
 
+impl ReturnedDraft {
+    /// The notation the returned text is written in (the form's `toml` or `yaml`).
+    pub fn notation(&self) -> Format {
+        if self.format == "toml" {
+            Format::Toml
+        } else {
+            Format::Yaml
+        }
+    }
+}
+
 /// A plain form post's save that lost the race: the version saved elsewhere and how the
 /// returned text differs from it, for Keep mine (overwrite) or Take theirs.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

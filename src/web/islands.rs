@@ -3,7 +3,6 @@
 //! that it is hydrated, so that the page can say when all of them are (`data-hydrated` on
 //! `<body>`: browser tests wait for it instead of guessing, and styles may use it).
 
-#[cfg(feature = "hydrate")]
 use leptos::prelude::*;
 
 /// The page's title, as the server and every island write it.
@@ -13,6 +12,16 @@ pub fn page_title(page: &str) -> String {
     } else {
         format!("{page} · Trading Strategy Platform")
     }
+}
+
+/// The route's `:`-parameter `name` as a `T`, read by a page's wrapper where the page is
+/// rendered (the server) and handed to its islands as a prop; `None` when it is missing or
+/// does not parse.
+pub fn route_param<T: std::str::FromStr>(name: &str) -> Option<T> {
+    leptos_router::hooks::use_params_map()
+        .read_untracked()
+        .get(name)
+        .and_then(|value| value.parse().ok())
 }
 
 /// Called first in every `#[island]`.

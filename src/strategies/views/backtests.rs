@@ -6,14 +6,14 @@
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
 
-use crate::web::islands::{enter_island, page_title};
+use crate::web::islands::{enter_island, page_title, route_param};
 use uuid::Uuid;
 
 use super::{
     charts::{amount, day, percent, price, EquityChart, PriceChart},
     format_time,
     live::listen_for_changes_and_backtests,
-    route_param, set_error_status, strategy_id_param, ErrorMessage,
+    set_error_status, strategy_id_param, ErrorMessage,
 };
 use crate::{
     backtests::{Metrics, Trade},

@@ -19,14 +19,11 @@ use super::{
     set_error_status, strategy_id_param, strategy_resource, ErrorMessage,
 };
 use crate::{
-    language::{
-        syntax_test::{syntax_test_of, SyntaxReport},
-        validate, Diagnostic, Format, Severity,
-    },
+    language::{syntax_test::SyntaxReport, validate, Diagnostic, Format, Severity},
     strategies::{
         open_editor,
         templates::{Template, TEMPLATES},
-        ChangeKind, EditorStart, StrategyChange, StrategyStatus,
+        ChangeKind, EditorStart, ReturnedDraft, StrategyChange, StrategyStatus,
     },
 };
 
@@ -174,16 +171,11 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
         returned,
         working_copy,
         autosave_interval_ms,
+        syntax_report,
     } = start;
     // Text an earlier autosave kept and nobody saved: offered to restore or discard.
     let offered = RwSignal::new(working_copy);
-    let returned_format = returned.as_ref().map(|r| {
-        if r.format == "toml" {
-            Format::Toml
-        } else {
-            Format::Yaml
-        }
-    });
+    let returned_format = returned.as_ref().map(ReturnedDraft::notation);
     let initial_format = returned_format.unwrap_or(format);
     let saved_text = document
         .as_ref()
@@ -224,11 +216,7 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
             .map(|r| r.message.clone())
             .filter(|m| !m.is_empty()),
     );
-    let report: RwSignal<Option<SyntaxReport>> =
-        RwSignal::new(returned.as_ref().filter(|r| r.message.is_empty()).map(|r| {
-            let validation = validate(&r.content, initial_format);
-            syntax_test_of(&r.content, &validation)
-        }));
+    let report: RwSignal<Option<SyntaxReport>> = RwSignal::new(syntax_report);
     let status_line = RwSignal::new(match (&document, &returned) {
         (_, Some(_)) => "Not saved: your text is below.".to_string(),
         (Some(document), None) => format!("Version {} is saved.", document.version),
@@ -871,15 +859,46 @@ mod hydrate_only {
     use crate::{
         error::AppError,
         language::{
+            apply_edit,
             syntax_test::{syntax_test_of, SyntaxReport},
-            validate, write_document, Format, Validation,
+            validate, write_document, Edit, EditError, Format, Validation,
         },
         strategies::{
             autosave_strategy, check_strategy, discard_working_copy,
-            merge::{assemble, diff_rows, merge_chunks, overlaps},
-            save_strategy, strategy_version, StrategyChange, WorkingCopy,
+            merge::{assemble, diff_rows, merge_chunks, overlaps, MergeChunk},
+            save_strategy, strategy_version, DiffRow, StrategyChange, WorkingCopy,
         },
     };
+
+    // What the editor needs only on a trader's request, each fetched the first time it is
+    // needed, so that the editor's first load does not carry it (BENCHMARKS.md, "Islands,
+    // shipped"): the line diff and three-way merge (the `similar` crate), on a change saved
+    // elsewhere or a restore offer; the edit API, on the builder's first change; and the
+    // syntax test, on its button.
+
+    #[lazy]
+    fn merge_chunks_on_demand(base: String, mine: String, theirs: String) -> Vec<MergeChunk> {
+        merge_chunks(&base, &mine, &theirs)
+    }
+
+    #[lazy]
+    fn diff_rows_on_demand(before: String, after: String) -> Vec<DiffRow> {
+        diff_rows(&before, &after)
+    }
+
+    #[lazy]
+    fn apply_edit_on_demand(
+        content: String,
+        format: Format,
+        edit: Edit,
+    ) -> Result<String, EditError> {
+        apply_edit(&content, format, &edit)
+    }
+
+    #[lazy]
+    fn syntax_test_on_demand(text: String, format: Format) -> SyntaxReport {
+        syntax_test_of(&text, &validate(&text, format))
+    }
 
     /// The editor page's state that the browser side reads and writes.
     #[derive(Clone, Copy)]
@@ -1167,11 +1186,14 @@ mod hydrate_only {
                 let _ = storage.remove_item(&key);
                 return;
             }
-            signals.offered.set(Some(WorkingCopy {
-                changes: diff_rows(&committed, &kept.content),
-                in_this_browser: true,
-                ..kept
-            }));
+            spawn_local(async move {
+                let changes = diff_rows_on_demand(committed, kept.content.clone()).await;
+                signals.offered.set(Some(WorkingCopy {
+                    changes,
+                    in_this_browser: true,
+                    ..kept
+                }));
+            });
         }
 
         /// Forgets the text kept in the browser's storage (the trader discarded it).
@@ -1399,28 +1421,38 @@ mod hydrate_only {
 
         /// A builder change: the edit API rewrites the smallest stretch of the text, which
         /// reaches the code editor as one undoable step.
-        pub fn apply(self, edit: crate::language::Edit) {
+        pub fn apply(self, edit: Edit) {
             let signals = self.signals;
             let content = self.current_text();
-            match crate::language::apply_edit(&content, signals.format.get_untracked(), &edit) {
-                Ok(edited) => {
-                    self.editor.with_value(|editor| {
-                        if let Some(editor) = editor {
-                            editor.replace_text(&edited);
-                        }
-                    });
-                    signals.alert.set(None);
-                    // The builder shows the change at once; the server's check follows.
-                    signals
-                        .validation
-                        .set(validate(&edited, signals.format.get_untracked()));
-                    signals.checked_text.set(edited.clone());
-                    self.changed(edited);
+            let format = signals.format.get_untracked();
+            spawn_local(async move {
+                let edited = apply_edit_on_demand(content.clone(), format, edit).await;
+                // Only the first edit waits for its code to arrive; one typed meanwhile wins.
+                if self.current_text() != content || signals.format.get_untracked() != format {
+                    signals.alert.set(Some(
+                        "The text changed while the builder was making its change: try again."
+                            .into(),
+                    ));
+                    return;
                 }
-                Err(error) => signals.alert.set(Some(format!(
-                    "The builder could not make that change: {error}."
-                ))),
-            }
+                match edited {
+                    Ok(edited) => {
+                        self.editor.with_value(|editor| {
+                            if let Some(editor) = editor {
+                                editor.replace_text(&edited);
+                            }
+                        });
+                        signals.alert.set(None);
+                        // The builder shows the change at once; the server's check follows.
+                        signals.validation.set(validate(&edited, format));
+                        signals.checked_text.set(edited.clone());
+                        self.changed(edited);
+                    }
+                    Err(error) => signals.alert.set(Some(format!(
+                        "The builder could not make that change: {error}."
+                    ))),
+                }
+            });
         }
 
         /// Combines the newer version saved elsewhere with this editor's text: changes that do
@@ -1449,7 +1481,8 @@ mod hydrate_only {
                     return;
                 }
                 let mine = self.current_text();
-                let chunks = merge_chunks(&base.content, &mine, &theirs.content);
+                let chunks =
+                    merge_chunks_on_demand(base.content, mine, theirs.content.clone()).await;
                 if overlaps(&chunks) == 0 {
                     let merged = assemble(&chunks, |_, _| String::new());
                     self.adopt_merge(merged, change, theirs.content);
@@ -1525,7 +1558,8 @@ mod hydrate_only {
                         Ok(ack) => signals.offered.set(Some(WorkingCopy {
                             tab_id: kept_tab,
                             format: mine_format,
-                            changes: diff_rows(&theirs.content, &mine),
+                            changes: diff_rows_on_demand(theirs.content.clone(), mine.clone())
+                                .await,
                             content: mine,
                             base_lock_version: mine_lock_version,
                             saved_at: ack.saved_at,
@@ -1636,10 +1670,11 @@ mod hydrate_only {
         pub fn test_syntax(self) {
             let signals = self.signals;
             let content = self.current_text();
-            let validation = validate(&content, signals.format.get_untracked());
-            signals
-                .report
-                .set(Some(syntax_test_of(&content, &validation)));
+            let format = signals.format.get_untracked();
+            spawn_local(async move {
+                let report = syntax_test_on_demand(content, format).await;
+                signals.report.set(Some(report));
+            });
         }
 
         pub fn discard(self) {

@@ -21,11 +21,10 @@ pub use versions::{VersionPage, VersionsPage};
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use super::StrategyStatus;
-use crate::error::AppError;
+use crate::{error::AppError, web::islands::route_param};
 
 /// The short notices a redirect names by code (`?notice=saved`).
 pub fn notice_text(code: &str) -> Option<&'static str> {
@@ -76,15 +75,6 @@ pub fn ErrorMessage(error: AppError) -> impl IntoView {
             <p><a href="/strategies">"Back to your strategies"</a></p>
         </section>
     }
-}
-
-/// The route's `:`-parameter `name` as a `T`, read where the page is rendered (the server; an
-/// island gets it as a prop); `None` when it does not parse.
-pub fn route_param<T: std::str::FromStr>(name: &str) -> Option<T> {
-    use_params_map()
-        .read_untracked()
-        .get(name)
-        .and_then(|value| value.parse().ok())
 }
 
 /// The `:id` of the current route, if it is a strategy id.

@@ -4,40 +4,30 @@
 
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
-
-use uuid::Uuid;
-
-use crate::web::islands::page_title;
 use leptos_router::hooks::use_query_map;
 
-use super::{
-    format_time, route_param, set_error_status, strategy_id_param, strategy_resource, ErrorMessage,
-};
+use super::{format_time, set_error_status, strategy_id_param, strategy_resource, ErrorMessage};
 use crate::{
     error::AppError,
     strategies::{
         compare_versions, load_overview, strategy_version, LineChange, RestoreVersion,
         StrategyOverview, VersionComparison,
     },
-    web::forms::{form_action, FormAlert},
+    web::{
+        forms::{form_action, FormAlert},
+        islands::{page_title, route_param},
+    },
 };
-
-#[component]
-pub fn VersionsPage() -> impl IntoView {
-    let id = strategy_id_param();
-    let picked = use_query_map().with_untracked(|query| {
-        let number = |name: &str| query.get(name).and_then(|v| v.parse::<i32>().ok());
-        (number("from"), number("to"))
-    });
-    view! { <VersionsOf id picked /> }
-}
 
 /// The versions with the comparison of two and the restore forms. Rendered by the server only:
 /// the comparison is a plain GET form and Restore a plain post, so the page needs no WASM.
 #[component]
-fn VersionsOf(id: Option<Uuid>, picked: (Option<i32>, Option<i32>)) -> impl IntoView {
-    let overview = strategy_resource(id, load_overview);
-    let picked = Memo::new(move |_| picked);
+pub fn VersionsPage() -> impl IntoView {
+    let overview = strategy_resource(strategy_id_param(), load_overview);
+    let picked = use_query_map().with_untracked(|query| {
+        let number = |name: &str| query.get(name).and_then(|v| v.parse::<i32>().ok());
+        (number("from"), number("to"))
+    });
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading the versions…"</p> }>
             {move || Suspend::new(async move {
@@ -54,11 +44,11 @@ fn VersionsOf(id: Option<Uuid>, picked: (Option<i32>, Option<i32>)) -> impl Into
 }
 
 #[component]
-fn Versions(overview: StrategyOverview, picked: Memo<(Option<i32>, Option<i32>)>) -> impl IntoView {
+fn Versions(overview: StrategyOverview, picked: (Option<i32>, Option<i32>)) -> impl IntoView {
     let document = overview.document.clone();
     let id = document.id;
     let newest = document.version;
-    let (picked_from, picked_to) = picked.get_untracked();
+    let (picked_from, picked_to) = picked;
     let to = picked_to.unwrap_or(newest);
     let from = picked_from.unwrap_or((to - 1).max(1));
     let comparison = Resource::new(
