@@ -234,6 +234,43 @@ test('the syntax test sums up the strategy and finds a condition that can never 
   await plain.context.close();
 });
 
+test('only an editor page fetches CodeMirror, and text typed before it arrives moves into it', async () => {
+  const { context, page, problems } = await signedUp();
+  const fetched = [];
+  page.on('request', (request) => fetched.push(new URL(request.url()).pathname));
+
+  // The list page hydrates with the app's WASM and the editor's loader, not CodeMirror.
+  await page.goto('/strategies');
+  await waitForHydration(page);
+  assert.ok(fetched.includes('/editor/loader.js'), fetched.join(' '));
+  assert.ok(!fetched.includes('/editor/codemirror.js'), fetched.join(' '));
+
+  // On the editor page CodeMirror is on its way; held back here, the trader types meanwhile
+  // in the page's own text area.
+  let arrive;
+  const held = new Promise((resolve) => { arrive = resolve; });
+  await page.route('**/editor/codemirror.js', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto('/strategies/new?template=blank');
+  const textarea = page.locator('textarea#strategy-content');
+  const typed = (await textarea.inputValue()).replace('My strategy', 'Typed early');
+  await textarea.fill(typed);
+  assert.equal(await page.locator('body[data-hydrated="true"]').count(), 0, 'ready before its editor');
+  arrive();
+  await waitForHydration(page);
+  await page.locator('.cm-content', { hasText: 'name: "Typed early"' }).waitFor();
+  await page.getByRole('status').filter({ hasText: 'Unsaved changes.' }).waitFor();
+  assert.ok(fetched.includes('/editor/codemirror.js'));
+  // One undoable step: Ctrl+Z gives the template back.
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('Control+z');
+  await page.locator('.cm-content', { hasText: 'name: "My strategy"' }).waitFor();
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('a quick fix from the problems list corrects the text and Ctrl+Z takes it back', async () => {
   const { context, page, problems } = await signedUp();
   const editor = await openEditor(page, '/strategies/new?template=blank');

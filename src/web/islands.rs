@@ -37,6 +37,14 @@ pub fn enter_island() {
     }
 }
 
+/// For an island that is ready only after some work of its own (the editor: once CodeMirror
+/// has arrived): the page is not marked hydrated until the returned function is called.
+#[cfg(feature = "hydrate")]
+pub fn hydrated_later() -> impl FnOnce() {
+    readiness::expect_one_more();
+    readiness::island_hydrated
+}
+
 /// Called by `hydrate()`, before the islands: counts them, and marks a page without any at once.
 #[cfg(feature = "hydrate")]
 pub fn expect_the_page_s_islands() {
@@ -64,15 +72,24 @@ mod readiness {
         }
     }
 
+    pub fn expect_one_more() {
+        let Some(body) = document().body() else {
+            return;
+        };
+        let left = left(&body).map_or(1, |left| left + 1);
+        let _ = body.set_attribute(LEFT, &left.to_string());
+    }
+
+    fn left(body: &web_sys::HtmlElement) -> Option<u32> {
+        body.get_attribute(LEFT)
+            .and_then(|left| left.parse::<u32>().ok())
+    }
+
     pub fn island_hydrated() {
         let Some(body) = document().body() else {
             return;
         };
-        let left = body
-            .get_attribute(LEFT)
-            .and_then(|left| left.parse::<u32>().ok())
-            .unwrap_or(1)
-            .saturating_sub(1);
+        let left = left(&body).unwrap_or(1).saturating_sub(1);
         let _ = body.set_attribute(LEFT, &left.to_string());
         if left == 0 {
             let _ = body.set_attribute("data-hydrated", "true");

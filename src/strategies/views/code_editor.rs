@@ -1,5 +1,6 @@
 //! The bridge to CodeMirror 6 (`editor/codemirror.mjs`, bundled by `editor/build` into the
-//! site as `/editor/codemirror.js`): created after hydration on the element the page keeps
+//! site as `/editor/codemirror.js`, and fetched through `/editor/loader.js` only by a page
+//! with a code editor): created after hydration on the element the page keeps
 //! for it, fed with diagnostics, completions and help from the strategy language, and
 //! reporting every change back. CodeMirror counts positions in UTF-16 code units, the language
 //! in bytes: the conversions live here.
@@ -38,15 +39,21 @@ mod bridge {
     use super::{byte_offset, utf16_offset};
     use crate::language::{assist, Diagnostic, Format, Strategy};
 
-    #[wasm_bindgen(raw_module = "/editor/codemirror.js")]
+    // Every page's JavaScript imports this small module; it fetches CodeMirror itself
+    // (`/editor/codemirror.js`) only on a page with a code editor (`editor/loader.mjs`).
+    #[wasm_bindgen(raw_module = "/editor/loader.js")]
     extern "C" {
+        /// A promise of the editor's `Handle`, once CodeMirror has arrived.
         #[wasm_bindgen(js_name = createEditor)]
         fn create_editor(
             parent: &web_sys::HtmlElement,
             options: &JsValue,
             callbacks: &JsValue,
-        ) -> Handle;
+        ) -> js_sys::Promise;
+    }
 
+    #[wasm_bindgen]
+    extern "C" {
         type Handle;
         #[wasm_bindgen(method, js_name = getText)]
         fn get_text(this: &Handle) -> String;
@@ -88,14 +95,16 @@ mod bridge {
     }
 
     impl CodeEditor {
-        pub fn new(
+        /// The editor on `parent`, once CodeMirror has arrived; `None` when it could not be
+        /// fetched (the page keeps its plain text area, which still saves).
+        pub async fn new(
             parent: &web_sys::HtmlElement,
             text: &str,
             format: Format,
             nonce: Option<String>,
             read_only: bool,
             callbacks: Callbacks,
-        ) -> Self {
+        ) -> Option<Self> {
             let options = Object::new();
             set(&options, "doc", &JsValue::from_str(text));
             set(&options, "format", &JsValue::from_str(format_name(format)));
@@ -162,9 +171,10 @@ mod bridge {
             set(&functions, "onTest", on_test.as_ref());
             set(&functions, "complete", complete.as_ref());
             set(&functions, "hover", hover.as_ref());
-            let handle = create_editor(parent, &options, &functions);
-            CodeEditor {
-                handle,
+            let created = create_editor(parent, &options, &functions);
+            let handle = wasm_bindgen_futures::JsFuture::from(created).await.ok()?;
+            Some(CodeEditor {
+                handle: handle.unchecked_into(),
                 _closures: vec![
                     Box::new(on_change),
                     Box::new(on_save),
@@ -172,7 +182,7 @@ mod bridge {
                     Box::new(complete),
                     Box::new(hover),
                 ],
-            }
+            })
         }
 
         pub fn text(&self) -> String {

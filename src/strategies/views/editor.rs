@@ -7,7 +7,7 @@
 //! show a check when valid, and saving happens in place.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Link, Title};
 
 use crate::web::islands::{enter_island, page_title};
 use leptos_router::hooks::use_query_map;
@@ -33,6 +33,7 @@ pub fn NewStrategyPage() -> impl IntoView {
     let start = Resource::new(|| (), |_| open_editor(None));
     view! {
         <Title text=page_title("New strategy") />
+        <FetchCodeMirrorEarly />
         <Suspense fallback=|| view! { <p class="loading">"Opening the editor…"</p> }>
             {move || Suspend::new(async move {
                 let (template, format) = {
@@ -60,6 +61,7 @@ pub fn NewStrategyPage() -> impl IntoView {
 pub fn EditStrategyPage() -> impl IntoView {
     let start = strategy_resource(strategy_id_param(), |id| open_editor(Some(id)));
     view! {
+        <FetchCodeMirrorEarly />
         <Suspense fallback=|| view! { <p class="loading">"Opening the editor…"</p> }>
             {move || Suspend::new(async move {
                 match start.await {
@@ -75,6 +77,14 @@ pub fn EditStrategyPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// Asks the browser for CodeMirror as the page's head arrives, instead of once the app's
+/// JavaScript has run (`/editor/loader.js` would fetch it then): the editor's first load waits
+/// for the WASM and CodeMirror side by side.
+#[component]
+fn FetchCodeMirrorEarly() -> impl IntoView {
+    view! { <Link rel="modulepreload" href="/editor/codemirror.js" /> }
 }
 
 /// The templates a new strategy can start from, as links (they work without JavaScript).
@@ -326,11 +336,14 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
         pending_notice,
         autosave_interval_ms,
     );
+    // The form's own text area, which CodeMirror replaces once it has arrived.
+    let plain_text_area = NodeRef::<leptos::html::Textarea>::new();
     #[cfg(feature = "hydrate")]
     let editor_host = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
     let code_editor = hydrate_only::mount(
         editor_host,
+        plain_text_area,
         hydrate_only::EditorSignals {
             id,
             version,
@@ -552,6 +565,7 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                     <div class="code-pane">
                         <textarea
                             id="strategy-content"
+                            node_ref=plain_text_area
                             name="strategy[content]"
                             aria-label="Strategy document"
                             spellcheck="false"
@@ -856,6 +870,7 @@ mod hydrate_only {
     use uuid::Uuid;
 
     use super::super::code_editor::{Callbacks, CodeEditor};
+    use crate::web::islands::hydrated_later;
     use crate::{
         error::AppError,
         language::{
@@ -951,6 +966,7 @@ mod hydrate_only {
 
     pub fn mount(
         host: NodeRef<leptos::html::Div>,
+        plain_text_area: NodeRef<leptos::html::Textarea>,
         signals: EditorSignals,
         enhanced: RwSignal<bool>,
         read_only: bool,
@@ -970,32 +986,50 @@ mod hydrate_only {
                 interval_ms: autosave_interval_ms,
             }),
         };
+        // The page is ready for the trader once the code editor is (CodeMirror arrives beside
+        // the WASM, from `/editor/loader.js`); until then the text area works as it is.
+        let mut ready = Some(hydrated_later());
         Effect::new(move |_| {
             let Some(element) = host.get() else { return };
-            if workbench.editor.with_value(Option::is_some) {
-                return;
-            }
+            let Some(ready) = ready.take() else { return };
             let nonce = use_context::<leptos::nonce::Nonce>().map(|n| n.to_string());
-            let editor = CodeEditor::new(
-                &element,
-                &signals.text.get_untracked(),
-                signals.format.get_untracked(),
-                nonce,
-                read_only,
-                Callbacks {
-                    on_change: Box::new(move |content: String| workbench.changed(content)),
-                    on_save: Box::new(move || workbench.save(false)),
-                    on_test: Box::new(move || workbench.test_syntax()),
-                    strategy: Box::new(move || {
-                        signals.validation.with_untracked(|v| v.strategy.clone())
-                    }),
-                },
-            );
-            workbench.editor.set_value(Some(editor));
-            enhanced.set(true);
-            workbench.warn_before_leaving();
-            workbench.resume_when_back_online();
-            workbench.offer_browser_copy();
+            spawn_local(async move {
+                let editor = CodeEditor::new(
+                    &element,
+                    &signals.text.get_untracked(),
+                    signals.format.get_untracked(),
+                    nonce,
+                    read_only,
+                    Callbacks {
+                        on_change: Box::new(move |content: String| workbench.changed(content)),
+                        on_save: Box::new(move || workbench.save(false)),
+                        on_test: Box::new(move || workbench.test_syntax()),
+                        strategy: Box::new(move || {
+                            signals.validation.with_untracked(|v| v.strategy.clone())
+                        }),
+                    },
+                )
+                .await;
+                ready();
+                let Some(editor) = editor else { return };
+                // What the trader typed in the text area while CodeMirror was on its way
+                // moves into it, as one undoable step.
+                let typed = plain_text_area
+                    .get_untracked()
+                    .map(|area| area.value())
+                    .filter(|typed| *typed != signals.text.get_untracked());
+                if let Some(typed) = &typed {
+                    editor.replace_text(typed);
+                }
+                workbench.editor.set_value(Some(editor));
+                enhanced.set(true);
+                if let Some(typed) = typed {
+                    workbench.changed(typed);
+                }
+                workbench.warn_before_leaving();
+                workbench.resume_when_back_online();
+                workbench.offer_browser_copy();
+            });
         });
         // Every new validation is drawn in the editor, against the text it was made for.
         Effect::new(move |_| {
