@@ -97,7 +97,9 @@ try {
   }
   assert.deepEqual(problems, [], 'no errors in the browser');
   if (process.env.SCREENSHOT_DIR) await home.screenshot({ path: `${process.env.SCREENSHOT_DIR}/release-home.png` });
-  console.log(`home page: styled, hydrated; WASM ${wasm.url.split('/').pop()} br, ${wasm.bytes} bytes`);
+  const homeLoad = summarize(homeRequests);
+  const homeWasmAndJs = (homeLoad.byKind.wasm ?? 0) + (homeLoad.byKind.js ?? 0);
+  console.log(`home page: styled, hydrated; WASM ${wasm.url.split('/').pop()} br, ${wasm.bytes} bytes; WASM+JS ${(homeWasmAndJs / 1024).toFixed(1)} KB`);
 
   // 2. A trader signs up and logs in through the pages.
   const email = `first-load-${randomUUID()}@example.com`;

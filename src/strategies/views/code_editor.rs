@@ -96,15 +96,16 @@ mod bridge {
 
     impl CodeEditor {
         /// The editor on `parent`, once CodeMirror has arrived; `None` when it could not be
-        /// fetched (the page keeps its plain text area, which still saves).
-        pub async fn new(
+        /// fetched (the page keeps its plain text area, which still saves). Everything but
+        /// the wait is done at once, so the future holds only the wait.
+        pub fn new(
             parent: &web_sys::HtmlElement,
             text: &str,
             format: Format,
             nonce: Option<String>,
             read_only: bool,
             callbacks: Callbacks,
-        ) -> Option<Self> {
+        ) -> impl std::future::Future<Output = Option<Self>> {
             let options = Object::new();
             set(&options, "doc", &JsValue::from_str(text));
             set(&options, "format", &JsValue::from_str(format_name(format)));
@@ -171,18 +172,22 @@ mod bridge {
             set(&functions, "onTest", on_test.as_ref());
             set(&functions, "complete", complete.as_ref());
             set(&functions, "hover", hover.as_ref());
-            let created = create_editor(parent, &options, &functions);
-            let handle = wasm_bindgen_futures::JsFuture::from(created).await.ok()?;
-            Some(CodeEditor {
-                handle: handle.unchecked_into(),
-                _closures: vec![
-                    Box::new(on_change),
-                    Box::new(on_save),
-                    Box::new(on_test),
-                    Box::new(complete),
-                    Box::new(hover),
-                ],
-            })
+            let created =
+                wasm_bindgen_futures::JsFuture::from(create_editor(parent, &options, &functions));
+            let closures: Vec<Box<dyn std::any::Any>> = vec![
+                Box::new(on_change),
+                Box::new(on_save),
+                Box::new(on_test),
+                Box::new(complete),
+                Box::new(hover),
+            ];
+            async move {
+                let handle = created.await.ok()?;
+                Some(CodeEditor {
+                    handle: handle.unchecked_into(),
+                    _closures: closures,
+                })
+            }
         }
 
         pub fn text(&self) -> String {

@@ -993,23 +993,23 @@ mod hydrate_only {
             let Some(element) = host.get() else { return };
             let Some(ready) = ready.take() else { return };
             let nonce = use_context::<leptos::nonce::Nonce>().map(|n| n.to_string());
+            let arriving = CodeEditor::new(
+                &element,
+                &signals.text.get_untracked(),
+                signals.format.get_untracked(),
+                nonce,
+                read_only,
+                Callbacks {
+                    on_change: Box::new(move |content: String| workbench.changed(content)),
+                    on_save: Box::new(move || workbench.save(false)),
+                    on_test: Box::new(move || workbench.test_syntax()),
+                    strategy: Box::new(move || {
+                        signals.validation.with_untracked(|v| v.strategy.clone())
+                    }),
+                },
+            );
             spawn_local(async move {
-                let editor = CodeEditor::new(
-                    &element,
-                    &signals.text.get_untracked(),
-                    signals.format.get_untracked(),
-                    nonce,
-                    read_only,
-                    Callbacks {
-                        on_change: Box::new(move |content: String| workbench.changed(content)),
-                        on_save: Box::new(move || workbench.save(false)),
-                        on_test: Box::new(move || workbench.test_syntax()),
-                        strategy: Box::new(move || {
-                            signals.validation.with_untracked(|v| v.strategy.clone())
-                        }),
-                    },
-                )
-                .await;
+                let editor = arriving.await;
                 ready();
                 let Some(editor) = editor else { return };
                 // What the trader typed in the text area while CodeMirror was on its way
