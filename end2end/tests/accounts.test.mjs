@@ -56,6 +56,9 @@ async function logIn(page, email, password) {
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.waitForURL('**/strategies');
+  // The list's live channel connects as it hydrates; a session that ends before then (the
+  // other browser's password change below) would see its first connection refused.
+  await hydrated(page);
 }
 
 // Registers `email` (which leads to "check your email", not signed in), then follows the mailed
