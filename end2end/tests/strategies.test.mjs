@@ -271,6 +271,23 @@ test('only an editor page fetches CodeMirror, and text typed before it arrives m
   await context.close();
 });
 
+test('when CodeMirror cannot be fetched the editor stays a plain form that saves', async () => {
+  const { context, page, problems } = await signedUp();
+  await page.route('**/editor/codemirror.js', (route) => route.abort('connectionfailed'));
+  await page.goto('/strategies/new?template=blank');
+  await waitForHydration(page);
+  await page.getByRole('alert').filter({ hasText: 'The code editor could not be loaded' }).waitFor();
+  assert.equal(await page.locator('.cm-editor').count(), 0);
+  const textarea = page.getByRole('textbox', { name: 'Strategy document' });
+  await textarea.fill((await textarea.inputValue()).replace('My strategy', 'Without CodeMirror'));
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.waitForURL(/\/strategies\/[0-9a-f-]+\?notice=saved$/);
+  await page.getByRole('heading', { name: 'Without CodeMirror' }).waitFor();
+  // The failed fetch is the only thing the browser complained about.
+  assert.ok(problems.length > 0 && problems.every((p) => p.includes('net::ERR_CONNECTION_FAILED')), problems.join('\n'));
+  await context.close();
+});
+
 test('a quick fix from the problems list corrects the text and Ctrl+Z takes it back', async () => {
   const { context, page, problems } = await signedUp();
   const editor = await openEditor(page, '/strategies/new?template=blank');

@@ -1011,7 +1011,14 @@ mod hydrate_only {
             spawn_local(async move {
                 let editor = arriving.await;
                 ready();
-                let Some(editor) = editor else { return };
+                let Some(editor) = editor else {
+                    signals.alert.set(Some(
+                        "The code editor could not be loaded, so this text has no live checks: \
+                         you can still edit and save it here, or reload the page to try again."
+                            .into(),
+                    ));
+                    return;
+                };
                 // What the trader typed in the text area while CodeMirror was on its way
                 // moves into it, as one undoable step.
                 let typed = plain_text_area
