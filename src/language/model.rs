@@ -23,6 +23,23 @@ pub enum Format {
 }
 
 impl Format {
+    /// `yaml` or `toml`: how forms send a format and the database stores it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Yaml => "yaml",
+            Format::Toml => "toml",
+        }
+    }
+
+    /// The format named `yaml` or `toml`, if it is one of them.
+    pub fn from_name(name: &str) -> Option<Format> {
+        match name {
+            "yaml" => Some(Format::Yaml),
+            "toml" => Some(Format::Toml),
+            _ => None,
+        }
+    }
+
     /// The format a file name implies (`.yaml`, `.yml`, `.toml`), if any.
     pub fn from_file_name(file_name: &str) -> Option<Format> {
         let lower = file_name.to_ascii_lowercase();

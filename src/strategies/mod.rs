@@ -478,11 +478,7 @@ pub struct ReturnedDraft {
 impl ReturnedDraft {
     /// The notation the returned text is written in (the form's `toml` or `yaml`).
     pub fn notation(&self) -> Format {
-        if self.format == "toml" {
-            Format::Toml
-        } else {
-            Format::Yaml
-        }
+        Format::from_name(&self.format).unwrap_or(Format::Yaml)
     }
 }
 

@@ -159,10 +159,7 @@ async fn compute(
     state: &AppState,
     run: &ClaimedRun,
 ) -> Result<crate::backtests::BacktestReport, RunFailure> {
-    let format = match run.format.as_str() {
-        "toml" => Format::Toml,
-        _ => Format::Yaml,
-    };
+    let format = Format::from_name(&run.format).unwrap_or(Format::Yaml);
     let timeframe = Timeframe::from_name(&run.settings.timeframe).ok_or_else(|| {
         AppError::internal(format!("unknown timeframe {:?}", run.settings.timeframe))
     })?;

@@ -7,13 +7,6 @@ use uuid::Uuid;
 
 use crate::{error::AppError, language::Format, strategies::WorkingCopy};
 
-fn format_name(format: Format) -> &'static str {
-    match format {
-        Format::Yaml => "yaml",
-        Format::Toml => "toml",
-    }
-}
-
 /// Stores a tab's working copy unless the stored one has a newer sequence number (a late,
 /// stale write); returns whether it was stored.
 #[allow(clippy::too_many_arguments)]
@@ -42,7 +35,7 @@ pub async fn store(
         tab_id,
         strategy_id,
         sequence,
-        format_name(format),
+        format.name(),
         content,
         base_lock_version
     )

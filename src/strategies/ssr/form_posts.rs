@@ -58,11 +58,8 @@ fn read_lock_version(value: Option<&str>) -> Result<Option<i32>, AppError> {
 
 impl StrategyForm {
     fn request(&self, id: Option<Uuid>) -> Result<SaveRequest, AppError> {
-        let format = match self.format.as_deref().unwrap_or("yaml") {
-            "yaml" => Format::Yaml,
-            "toml" => Format::Toml,
-            _ => return Err(AppError::field("format", "The format is YAML or TOML.")),
-        };
+        let format = Format::from_name(self.format.as_deref().unwrap_or("yaml"))
+            .ok_or_else(|| AppError::field("format", "The format is YAML or TOML."))?;
         // Keep mine overwrites: the save goes on top of the version saved elsewhere.
         let keep_mine = self.action.as_deref() == Some("keep_mine");
         let lock_version = if keep_mine {
@@ -275,10 +272,7 @@ async fn restore_working_copy(
     };
     Ok(Some(ReturnedDraft {
         content: copy.content,
-        format: match copy.format {
-            Format::Yaml => "yaml".into(),
-            Format::Toml => "toml".into(),
-        },
+        format: copy.format.name().into(),
         lock_version: copy
             .base_lock_version
             .or(document.map(|document| document.lock_version)),

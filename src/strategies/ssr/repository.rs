@@ -28,21 +28,9 @@ pub struct MirroredFields {
     pub content: String,
 }
 
-fn format_name(format: Format) -> &'static str {
-    match format {
-        Format::Yaml => "yaml",
-        Format::Toml => "toml",
-    }
-}
-
 fn parse_format(text: &str) -> Result<Format, AppError> {
-    match text {
-        "yaml" => Ok(Format::Yaml),
-        "toml" => Ok(Format::Toml),
-        other => Err(AppError::internal(format!(
-            "unknown format {other:?} stored"
-        ))),
-    }
+    Format::from_name(text)
+        .ok_or_else(|| AppError::internal(format!("unknown format {text:?} stored")))
 }
 
 pub fn parse_status(text: &str) -> Result<StrategyStatus, AppError> {
@@ -228,7 +216,7 @@ pub async fn insert(
         user_id,
         fields.name,
         fields.description,
-        format_name(fields.format),
+        fields.format.name(),
         fields.content,
         fields.trading_pair,
         fields.timeframe
@@ -267,7 +255,7 @@ pub async fn update_document(
         lock_version,
         fields.name,
         fields.description,
-        format_name(fields.format),
+        fields.format.name(),
         fields.content,
         fields.trading_pair,
         fields.timeframe
@@ -300,7 +288,7 @@ pub async fn insert_version(
          VALUES ($1, $2, $3, $4, $5, now() AT TIME ZONE 'utc')",
         strategy_id,
         number,
-        format_name(format),
+        format.name(),
         content,
         author_id
     )

@@ -69,13 +69,6 @@ mod bridge {
         fn destroy(this: &Handle);
     }
 
-    fn format_name(format: Format) -> &'static str {
-        match format {
-            Format::Yaml => "yaml",
-            Format::Toml => "toml",
-        }
-    }
-
     fn set(object: &Object, key: &str, value: &JsValue) {
         let _ = Reflect::set(object, &JsValue::from_str(key), value);
     }
@@ -108,7 +101,7 @@ mod bridge {
         ) -> impl std::future::Future<Output = Option<Self>> {
             let options = Object::new();
             set(&options, "doc", &JsValue::from_str(text));
-            set(&options, "format", &JsValue::from_str(format_name(format)));
+            set(&options, "format", &JsValue::from_str(format.name()));
             set(
                 &options,
                 "nonce",
@@ -200,7 +193,7 @@ mod bridge {
         }
 
         pub fn set_format(&self, format: Format) {
-            self.handle.set_format(format_name(format));
+            self.handle.set_format(format.name());
         }
 
         /// Underlines each diagnostic at its span in `text` (the text they were found in).

@@ -90,16 +90,12 @@ fn FetchCodeMirrorEarly() -> impl IntoView {
 /// The templates a new strategy can start from, as links (they work without JavaScript).
 #[component]
 fn TemplatePicker(current: &'static str, format: Format) -> impl IntoView {
-    let format_name = |format: Format| match format {
-        Format::Yaml => "yaml",
-        Format::Toml => "toml",
-    };
     view! {
         <nav class="template-picker" aria-label="Start from a template">
             <span>"Start from:"</span>
             {TEMPLATES.iter().map(|template| view! {
                 <a
-                    href=format!("/strategies/new?template={}&format={}", template.key, format_name(format))
+                    href=format!("/strategies/new?template={}&format={}", template.key, format.name())
                     aria-current=(template.key == current).then_some("page")
                     title=template.summary
                     rel="external"
@@ -109,10 +105,10 @@ fn TemplatePicker(current: &'static str, format: Format) -> impl IntoView {
             <span>"Notation:"</span>
             {[Format::Yaml, Format::Toml].into_iter().map(|notation| view! {
                 <a
-                    href=format!("/strategies/new?template={current}&format={}", format_name(notation))
+                    href=format!("/strategies/new?template={current}&format={}", notation.name())
                     aria-current=(notation == format).then_some("page")
                     rel="external"
-                >{format_name(notation).to_uppercase()}</a>
+                >{notation.name().to_uppercase()}</a>
             }).collect_view()}
         </nav>
     }
@@ -875,7 +871,7 @@ mod hydrate_only {
         error::AppError,
         language::{
             apply_edit,
-            syntax_test::{syntax_test_of, SyntaxReport},
+            syntax_test::{syntax_test, SyntaxReport},
             validate, write_document, Edit, EditError, Format, Validation,
         },
         strategies::{
@@ -912,7 +908,7 @@ mod hydrate_only {
 
     #[lazy]
     fn syntax_test_on_demand(text: String, format: Format) -> SyntaxReport {
-        syntax_test_of(&text, &validate(&text, format))
+        syntax_test(&text, format)
     }
 
     /// The editor page's state that the browser side reads and writes.
