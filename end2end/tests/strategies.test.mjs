@@ -254,6 +254,8 @@ test('only an editor page fetches CodeMirror, and text typed before it arrives m
     await route.continue();
   });
   await page.goto('/strategies/new?template=blank');
+  // The page asks for it from its head, before the app's JavaScript runs.
+  assert.equal(await page.locator('head link[rel="modulepreload"][href="/editor/codemirror.js"]').count(), 1);
   const textarea = page.locator('textarea#strategy-content');
   const typed = (await textarea.inputValue()).replace('My strategy', 'Typed early');
   await textarea.fill(typed);
