@@ -1,7 +1,12 @@
-//! Validation and the syntax test of a 10-indicator, 40-clause strategy, in YAML and TOML.
+//! Validation and the syntax test of a 10-indicator, 40-clause strategy, in YAML and TOML, and
+//! the syntax test of every hostile shape (tests/hostile/documents.rs) at 64 KB and at the
+//! 256 KB limit, so that the ratio of the two shows that the cost grows linearly.
 //! Run: `cargo bench --bench language`; the figures are in BENCHMARKS.md.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+
+#[path = "../tests/hostile/documents.rs"]
+mod documents;
 
 use trading_strategy::language::model::Format;
 use trading_strategy::language::{syntax_test, validate};
@@ -148,5 +153,19 @@ fn language(criterion: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, language);
+fn hostile_documents(criterion: &mut Criterion) {
+    let mut group = criterion.benchmark_group("hostile");
+    group.sample_size(10);
+    for shape in documents::SHAPES {
+        for kilobytes in [64, 256] {
+            let text = (shape.generate)(kilobytes * 1024);
+            group.bench_function(format!("{}/{kilobytes} KB", shape.name), |bencher| {
+                bencher.iter(|| syntax_test(black_box(&text), shape.format))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, language, hostile_documents);
 criterion_main!(benches);

@@ -29,7 +29,9 @@ use uuid::Uuid;
 
 #[path = "load/mod.rs"]
 mod load;
-use load::{call, editor_client, ensure_local, insert_strategies, scenario, sign_up, Scenario};
+use load::{
+    call, editor_client, ensure_local, insert_strategies, resident_kb, scenario, sign_up, Scenario,
+};
 
 #[derive(Debug, Parser)]
 #[command(about = "Load generator for autosave and the live channel (see BENCHMARKS.md)")]
@@ -515,17 +517,4 @@ async fn notices(
     }
     let missed = expected - samples.len();
     Ok((samples, missed, started.elapsed().as_secs_f64()))
-}
-
-/// A process's resident memory (VmRSS) in kB.
-fn resident_kb(pid: u32) -> Option<u64> {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()?
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
 }

@@ -34,7 +34,7 @@ const NONCE = "abc";
 // The brief's policy plus the rest of the app's (src/server/request_security.rs), so a default-src
 // fallback that would block something is noticed too.
 const CSP =
-  `default-src 'self'; script-src 'self' 'nonce-${NONCE}'; style-src 'self' 'unsafe-inline'; ` +
+  `default-src 'self'; script-src 'self' 'nonce-${NONCE}'; style-src 'self' 'nonce-${NONCE}'; ` +
   `img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'`;
 
 const YAML_DOC = `# Mean reversion on RSI, smoothed with an EMA
@@ -300,7 +300,7 @@ try {
     const wrong = doc.indexOf("percentage_of_capital: 0.1") + "percentage_of_capital: ".length;
     await page.evaluate(({ at, wrong }) => window.__ed.setDiagnostics([
       { from: at, to: at + 6, severity: "error", message: "Unknown name `rsi_14`; did you mean `rsi_14x`?", source: "E021",
-        fixes: [{ label: "Rename to rsi_14x", from: at, to: at + 6, insert: "rsi_14x" }] },
+        fixes: [{ label: "Rename to rsi_14x", changes: [{ from: at, to: at + 6, insert: "rsi_14x" }] }] },
       { from: wrong, to: wrong + 3, severity: "warning", message: "10% of capital per trade is high.", source: "W004", fixes: [] },
       { from: wrong + 3, to: wrong + 3, severity: "info", message: "Zero-length info", source: "I001", fixes: [] },
     ]), { at, wrong });
@@ -329,7 +329,7 @@ try {
     const doc = await text();
     const at = doc.indexOf("rsi_14 > 70");
     await page.evaluate((at) => window.__ed.setDiagnostics([{ from: at, to: at + 6, severity: "error", message: "m", source: "E1",
-      fixes: [{ label: "Use rsi_smooth", from: at, to: at + 6, insert: "rsi_smooth" }] }]), at);
+      fixes: [{ label: "Use rsi_smooth", changes: [{ from: at, to: at + 6, insert: "rsi_smooth" }] }] }]), at);
     await page.evaluate(() => window.__ed.goTo(0));
     await page.keyboard.type("# x\n");
     await page.locator(".cm-lintRange-error").first().hover();
@@ -341,6 +341,20 @@ try {
     eq(await text(), doc, "text after undoing fix and typing");
     await page.evaluate(() => window.__ed.setDiagnostics([]));
     eq(await page.locator(".cm-lintRange").count(), 0, "diagnostics cleared");
+  });
+
+  await step("a fix of several changes (a move) applies as one undoable step", async () => {
+    const doc = await text();
+    const line = "exit_conditions: rsi_14 > 70\n";
+    const at = doc.indexOf(line);
+    await page.evaluate(({ at, line }) => window.__ed.setDiagnostics([{ from: at, to: at + 15, severity: "error", message: "m", source: "E017",
+      fixes: [{ label: "Move it to the top", changes: [{ from: 0, to: 0, insert: line }, { from: at, to: at + line.length, insert: "" }] }] }]), { at, line });
+    await page.locator(".cm-lintRange-error").first().hover();
+    await page.locator(".cm-diagnosticAction", { hasText: "Move it to the top" }).click();
+    eq(await text(), line + doc.slice(0, at) + doc.slice(at + line.length), "text after the move");
+    await page.keyboard.press(`${mod}+z`);
+    eq(await text(), doc, "one Ctrl+Z undoes the whole move");
+    await page.evaluate(() => window.__ed.setDiagnostics([]));
   });
 
   await step("replaceText is one undoable minimal splice (cursor outside it is kept)", async () => {
@@ -452,7 +466,7 @@ try {
     const end = doc.indexOf("max_drawdown: 0.2") + "max_drawdown: 0.2".length;
     await page.evaluate(({ at, pct, end }) => window.__ed.setDiagnostics([
       { from: at, to: at + 10, severity: "error", message: "Unknown indicator `rsi_smooth`.", source: "E021",
-        fixes: [{ label: "Rename to rsi_14", from: at, to: at + 10, insert: "rsi_14" }] },
+        fixes: [{ label: "Rename to rsi_14", changes: [{ from: at, to: at + 10, insert: "rsi_14" }] }] },
       { from: pct, to: pct + 3, severity: "warning", message: "Risking 10% of capital per trade is aggressive.", source: "W004", fixes: [] },
       { from: end, to: end, severity: "info", message: "No take_profit: positions close only on exit_conditions.", source: "I002", fixes: [] },
     ]), { at, pct, end });

@@ -242,16 +242,17 @@ const darkTheme = [makeTheme(DARK, true), syntaxHighlighting(darkHighlight)];
 // the text it was computed for.
 
 const setFixes = StateEffect.define();
+// One entry per fix: the list of its changes (a move is an insertion and a removal).
 const fixRanges = StateField.define({
   create: () => [],
-  update(ranges, tr) {
+  update(fixes, tr) {
     for (const e of tr.effects) if (e.is(setFixes)) return e.value;
-    if (!tr.docChanged || ranges.length === 0) return ranges;
-    return ranges.map((r) => ({
+    if (!tr.docChanged || fixes.length === 0) return fixes;
+    return fixes.map((changes) => changes.map((r) => ({
       from: tr.changes.mapPos(r.from, 1),
       to: Math.max(tr.changes.mapPos(r.from, 1), tr.changes.mapPos(r.to, -1)),
       insert: r.insert,
-    }));
+    })));
   },
 });
 
@@ -440,7 +441,11 @@ export function createEditor(parent, options, callbacks) {
       });
     }),
   ];
-  if (opts.nonce) extensions.push(EditorView.cspNonce.of(String(opts.nonce)));
+  // The page's Content-Security-Policy allows only styles that carry its nonce: the nonce
+  // given, else the one the page's own scripts carry (a browser hides the attribute's value,
+  // but a script element's `nonce` property keeps it).
+  const nonce = opts.nonce || document.querySelector("script[nonce]")?.nonce;
+  if (nonce) extensions.push(EditorView.cspNonce.of(String(nonce)));
 
   const view = new EditorView({
     parent,
@@ -508,13 +513,13 @@ export function createEditor(parent, options, callbacks) {
 
     /**
      * Replaces all diagnostics. Each item: `{from, to, severity: 'error'|'warning'|'info',
-     * message, source (the code, e.g. "E021"), fixes: [{label, from, to, insert}]}`. Spans are
-     * underlined (a zero-length span shows a small marker), the gutter marks the line, hovering
-     * shows the message with one button per fix; a fix replaces its own `from..to` (mapped
-     * through edits made since this call) with `insert` as one undoable transaction. Positions
-     * are clamped to the document. An empty list clears everything.
+     * message, source (the code, e.g. "E021"), fixes: [{label, changes: [{from, to, insert}]}]}`.
+     * Spans are underlined (a zero-length span shows a small marker), the gutter marks the line,
+     * hovering shows the message with one button per fix; a fix replaces each of its `from..to`
+     * (mapped through edits made since this call) with its `insert`, all in one undoable
+     * transaction. Positions are clamped to the document. An empty list clears everything.
      * @param {Array<{from: number, to: number, severity: string, message: string, source?: string,
-     *   fixes?: Array<{label: string, from: number, to: number, insert: string}>}>} list
+     *   fixes?: Array<{label: string, changes: Array<{from: number, to: number, insert: string}>}>}>} list
      */
     setDiagnostics(list) {
       const len = view.state.doc.length;
@@ -526,14 +531,16 @@ export function createEditor(parent, options, callbacks) {
           ? d.severity : "error";
         const actions = (Array.isArray(d.fixes) ? d.fixes : []).map((f) => {
           const index = fixes.length;
-          const ff = clamp(f.from, len);
-          fixes.push({ from: ff, to: Math.max(ff, clamp(f.to ?? f.from, len)), insert: f.insert == null ? "" : String(f.insert) });
+          fixes.push((Array.isArray(f.changes) ? f.changes : []).map((c) => {
+            const cf = clamp(c.from, len);
+            return { from: cf, to: Math.max(cf, clamp(c.to ?? c.from, len)), insert: c.insert == null ? "" : String(c.insert) };
+          }));
           return {
             name: String(f.label ?? "Fix"),
             apply(v) {
-              const r = v.state.field(fixRanges)[index];
-              if (!r) return;
-              v.dispatch({ changes: { from: r.from, to: r.to, insert: r.insert }, userEvent: "input.fix", scrollIntoView: true });
+              const changes = v.state.field(fixRanges)[index];
+              if (!changes || changes.length === 0) return;
+              v.dispatch({ changes, userEvent: "input.fix", scrollIntoView: true });
               v.focus();
             },
           };

@@ -20,10 +20,20 @@ use crate::{
         problem::ErrorPanel,
     },
     strategies::views::{
-        BacktestPage, EditStrategyPage, NewStrategyPage, StrategiesPage, StrategyPage, VersionPage,
-        VersionsPage,
+        BacktestPage, EditStrategyPage, NewStrategyPage, StorageUsagePanel, StrategiesPage,
+        StrategyPage, VersionPage, VersionsPage,
     },
 };
+
+/// The settings page: accounts' forms, and what the account stores against its quotas (which
+/// accounts knows nothing of).
+#[component]
+fn AccountSettingsPage() -> impl IntoView {
+    view! {
+        <SettingsPage />
+        <StorageUsagePanel />
+    }
+}
 
 /// The document around the app; rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -66,7 +76,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/users/confirm/:token") view=ConfirmAccountPage ssr=SsrMode::Async />
                         <Route path=path!("/users/reset-password") view=RequestPasswordResetPage ssr=SsrMode::Async />
                         <Route path=path!("/users/reset-password/:token") view=ResetPasswordPage ssr=SsrMode::Async />
-                        <Route path=path!("/users/settings") view=SettingsPage ssr=SsrMode::Async />
+                        <Route path=path!("/users/settings") view=AccountSettingsPage ssr=SsrMode::Async />
                         <Route path=path!("/users/settings/confirm-email/:token") view=ConfirmEmailChangePage ssr=SsrMode::Async />
                         <Route path=path!("/market-data") view=MarketDataPage ssr=SsrMode::Async />
                         <Route path=path!("/strategies") view=StrategiesPage ssr=SsrMode::Async />

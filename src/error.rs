@@ -51,6 +51,10 @@ pub enum AppError {
     Forbidden { message: String },
     #[error("Too many attempts. Please try again in {retry_after_secs} seconds.")]
     RateLimited { retry_after_secs: u64 },
+    /// One of the bounds on what a user may hold at once (live connections, backtests
+    /// waiting); the sentence says which and what to do.
+    #[error("{message}")]
+    LimitReached { message: String },
     #[error("{message}")]
     PayloadTooLarge { message: String },
     #[error("{message}")]
@@ -84,7 +88,7 @@ impl AppError {
             AppError::Conflict { .. } => 409,
             AppError::Unauthenticated => 401,
             AppError::Forbidden { .. } => 403,
-            AppError::RateLimited { .. } => 429,
+            AppError::RateLimited { .. } | AppError::LimitReached { .. } => 429,
             AppError::PayloadTooLarge { .. } => 413,
             AppError::Unavailable { .. } => 503,
             AppError::Internal { .. } | AppError::Transport { .. } => 500,
@@ -186,6 +190,9 @@ mod server_side {
                     .headers_mut()
                     .insert(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
+            // For the HTTP stack, which gives a browser's plain form post a page with the
+            // sentence instead of this JSON.
+            response.extensions_mut().insert(self);
             response
         }
     }

@@ -1,7 +1,7 @@
 //! Trading Strategy Platform: the Leptos app, shared by the server (`ssr`) and the browser
 //! (`hydrate`). The layers, bottom to top (each imports only those below it; see
 //! docs/ARCHITECTURE.md): the kernel (`error`, `config`, `secrets`, `state`, `stored_text`,
-//! `request_id`, `background`, `realtime`, `web`), the pure strategy `language`, the pure `backtests` engine, the features
+//! `request_id`, `background`, `realtime`, `web`, `work_pool`), the pure strategy `language`, the pure `backtests` engine, the features
 //! (`accounts`, `strategies`, `market_data`), `site`, `app` (the routes), and `server` (start-up, HTTP stack,
 //! command line).
 // A build without `--cfg erase_components` (cargo-leptos sets it for every build here; a plain
@@ -34,6 +34,8 @@ pub mod server;
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod stored_text;
+#[cfg(feature = "ssr")]
+pub mod work_pool;
 
 /// The browser's entry point, run before the page's islands are hydrated (Leptos's island
 /// script then loads and hydrates each one).

@@ -1,12 +1,15 @@
-//! A request id on every request: taken from a trusted proxy's `x-request-id` when it looks
-//! sane, otherwise generated; echoed in the response, carried by the request's tracing span
+//! A request id on every request: taken from `x-request-id` only when the peer is one of the
+//! `TRUSTED_PROXIES` and the id is short and printable, otherwise generated (a client cannot
+//! choose the id its log lines carry); echoed in the response, carried by the request's tracing span
 //! (so every log line of the request has it) and readable by the code that handles it. The
 //! same middleware counts and times each request under its route pattern for `/metrics`.
 
 use std::time::Instant;
 
+use std::net::SocketAddr;
+
 use axum::{
-    extract::{MatchedPath, Request},
+    extract::{ConnectInfo, MatchedPath, Request, State},
     http::HeaderValue,
     middleware::Next,
     response::Response,
@@ -33,10 +36,22 @@ fn acceptable(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-pub async fn track(mut request: Request, next: Next) -> Response {
+/// How much of a method a log line shows: every real method is shorter.
+const LOGGED_METHOD_LENGTH: usize = 16;
+
+pub async fn track(
+    State(trusted): State<std::sync::Arc<[crate::config::IpRange]>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let from_trusted_proxy = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|ConnectInfo(peer)| trusted.iter().any(|range| range.contains(peer.ip())));
     let id = request
         .headers()
         .get(HEADER)
+        .filter(|_| from_trusted_proxy)
         .and_then(|v| v.to_str().ok())
         .filter(|id| acceptable(id))
         .map(str::to_string)
@@ -51,7 +66,8 @@ pub async fn track(mut request: Request, next: Next) -> Response {
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
     let method = request.method().clone();
-    let span = tracing::info_span!("request", request_id = %id, %method, %route);
+    let logged_method: String = method.as_str().chars().take(LOGGED_METHOD_LENGTH).collect();
+    let span = tracing::info_span!("request", request_id = %id, method = %logged_method, %route);
     let started = Instant::now();
     let mut response = CURRENT
         .scope(id.clone(), next.run(request).instrument(span.clone()))

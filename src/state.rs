@@ -1,7 +1,7 @@
 //! `AppState`: what every request may need, built once at start-up by `server` and passed
 //! through axum state and Leptos context (never through a global). It holds only the shared
-//! kernel: options, pool, settings and the realtime hub; a feature keeps its own state to
-//! itself (in the database, or behind its own events).
+//! kernel: options, pool, settings, the realtime hub and the work pool; a feature keeps its own
+//! state to itself (in the database, or behind its own events).
 
 use std::sync::Arc;
 
@@ -9,7 +9,12 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
-use crate::{config::Settings, error::AppError, realtime::RealtimeHub};
+use crate::{
+    config::Settings,
+    error::AppError,
+    realtime::RealtimeHub,
+    work_pool::{WorkPool, WorkPoolSize},
+};
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -18,6 +23,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Events announced by any server process (sign-outs, queued mail, strategy changes).
     pub realtime: RealtimeHub,
+    /// Where CPU-heavy work runs, bounded, off the async threads.
+    pub work: WorkPool,
 }
 
 impl AppState {
@@ -27,9 +34,15 @@ impl AppState {
         settings: Settings,
         realtime: RealtimeHub,
     ) -> Self {
+        let bounds = settings.bounds;
         AppState {
             leptos_options,
             pool,
+            work: WorkPool::new(WorkPoolSize {
+                threads: bounds.work_threads,
+                waiting: bounds.work_waiting,
+                deadline: bounds.work_deadline,
+            }),
             settings: Arc::new(settings),
             realtime,
         }

@@ -15,7 +15,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "the kernel",
         &[
             "error.rs",
-            "config.rs",
+            "config",
             "secrets.rs",
             "state.rs",
             "stored_text.rs",
@@ -23,6 +23,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "background.rs",
             "realtime",
             "web",
+            "work_pool.rs",
         ],
     ),
 ];

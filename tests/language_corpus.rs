@@ -57,12 +57,15 @@ fn render(report: &SyntaxReport) -> String {
             diagnostic.message
         );
         for fix in &diagnostic.fixes {
-            let span = fix.span;
-            let _ = writeln!(
-                out,
-                "  fix {}:{}-{}:{} {}: {:?}",
-                span.line, span.column, span.end_line, span.end_column, fix.label, fix.replacement
-            );
+            let _ = writeln!(out, "  fix {}", fix.label);
+            for edit in &fix.edits {
+                let span = edit.span;
+                let _ = writeln!(
+                    out,
+                    "    {}:{}-{}:{} {:?}",
+                    span.line, span.column, span.end_line, span.end_column, edit.insert
+                );
+            }
         }
     }
     if let Some(summary) = &report.summary {

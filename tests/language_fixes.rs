@@ -83,7 +83,10 @@ fn a_misspelt_field_offers_its_correct_spelling_as_a_fix() {
     let diagnostic = only(&validate(YAML, Format::Yaml).diagnostics, "E011");
     let fix = &diagnostic.fixes[0];
     assert_eq!(fix.label, "Replace with `entry_conditions`");
-    assert_eq!(&YAML[fix.span.start..fix.span.end], "entry_condition");
+    let [edit] = fix.edits.as_slice() else {
+        panic!("one edit: {fix:#?}")
+    };
+    assert_eq!(&YAML[edit.span.start..edit.span.end], "entry_condition");
     assert!(fix.apply(YAML).contains("\nentry_conditions: |\n"));
 }
 

@@ -115,6 +115,19 @@ pub struct Scenario {
     pub max_ms: f64,
 }
 
+/// A process's resident memory, in kB (`VmRSS`).
+pub fn resident_kb(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
 pub fn editor_client(jar: &Arc<Jar>) -> Result<Client> {
     Ok(Client::builder()
         .cookie_provider(jar.clone())

@@ -5,9 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { launchBrowser, openPage, waitForHydration } from './browser.mjs';
+import { launchBrowser, linkIn, mailTo, openPage, waitForHydration } from './browser.mjs';
 
-const MAILDEV_URL = process.env.MAILDEV_URL ?? 'http://127.0.0.1:1080';
 const PASSWORD = 'correct horse battery staple';
 const RESET_PASSWORD = 'a reset passphrase of mine';
 const CHANGED_PASSWORD = 'the changed passphrase here';
@@ -21,27 +20,6 @@ after(async () => {
 });
 
 const uniqueEmail = () => `browser-${randomUUID()}@example.com`;
-
-// The newest mail to `address` whose subject contains `subject`, waiting up to 15 s.
-async function mailTo(address, subject) {
-  const deadline = Date.now() + 15000;
-  while (Date.now() < deadline) {
-    const mails = await (await fetch(`${MAILDEV_URL}/email`)).json();
-    const found = mails
-      .filter((m) => m.to.some((t) => t.address.toLowerCase() === address.toLowerCase()))
-      .filter((m) => m.subject.includes(subject))
-      .pop();
-    if (found) return found;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`no mail to ${address} about "${subject}"`);
-}
-
-function linkIn(mail) {
-  const match = mail.text.match(/https?:\/\/\S+/);
-  assert.ok(match, mail.text);
-  return new URL(match[0]).pathname;
-}
 
 // Waits until the WASM has loaded, so that forms go through Leptos actions.
 async function hydrated(page) {

@@ -15,7 +15,7 @@ let signedInState;
 
 before(async () => {
   browser = await launchBrowser();
-  signedInState = await signUp(browser, { prefix: 'backtester' });
+  signedInState = await signUp(browser, { prefix: 'backtester', confirmed: true });
 });
 after(async () => {
   await browser?.close();

@@ -14,7 +14,7 @@ let signedInState;
 
 before(async () => {
   browser = await launchBrowser();
-  signedInState = await signUp(browser, { prefix: 'data', password: PASSWORD });
+  signedInState = await signUp(browser, { prefix: 'data', password: PASSWORD, confirmed: true });
 });
 after(async () => {
   await browser?.close();

@@ -22,6 +22,14 @@ pub struct Account {
     pub confirmed: bool,
 }
 
+/// What an account whose email is not confirmed is told when it asks for what costs the
+/// server (uploading market data, running backtests): `to` says what ("upload market data").
+pub fn confirm_email_first(to: &str) -> String {
+    format!(
+        "Confirm your email address to {to}: open the link we mailed you, or ask for a new one at /users/confirm."
+    )
+}
+
 /// Where registration leads, whether or not the email was already registered.
 pub const CHECK_EMAIL_PATH: &str = "/users/check-email";
 

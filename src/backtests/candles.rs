@@ -140,6 +140,12 @@ pub enum CandleFileError {
     Empty,
     #[error("the header has no `{0}` column; expected a header such as `time,open,high,low,close,volume`")]
     MissingColumn(&'static str),
+    #[error("the file is not text (UTF-8); export the candles as CSV")]
+    NotText,
+    #[error("the header is longer than {MAX_LINE_BYTES} characters; is this a candle file?")]
+    HeaderTooLong,
+    #[error("the file could not be read ({0})")]
+    Unreadable(String),
 }
 
 /// Column positions found in the header.
@@ -153,6 +159,18 @@ struct Layout {
 }
 
 impl Layout {
+    /// Until the header is read.
+    fn placeholder() -> Layout {
+        Layout {
+            time: 0,
+            open: 0,
+            high: 0,
+            low: 0,
+            close: 0,
+            volume: None,
+        }
+    }
+
     fn from_header(header: &str) -> Result<Layout, CandleFileError> {
         let names: Vec<String> = split_fields(header)
             .map(|name| name.to_ascii_lowercase())
@@ -193,28 +211,12 @@ fn split_fields(line: &str) -> impl Iterator<Item = &str> {
 /// Reads candles from CSV text. Rows come back sorted by time whatever their order in the file;
 /// a row whose time repeats an earlier row's is rejected, the first one kept.
 pub fn read_candles_csv(text: &str) -> Result<CandleImport, CandleFileError> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(index, line)| (index + 1, line.trim_end_matches('\r')))
-        .filter(|(_, line)| !line.trim().is_empty());
-    let (_, header) = lines.next().ok_or(CandleFileError::Empty)?;
-    let header = header.trim_start_matches('\u{feff}');
-    let layout = Layout::from_header(header)?;
     let mut rows = Vec::new();
     let mut rejected = Vec::new();
-    let mut seen_times = HashSet::new();
-    for (line, text) in lines {
-        match parse_row(&layout, text) {
-            Ok(candle) if !seen_times.insert(candle.time) => rejected.push(RejectedRow {
-                line,
-                reason: format!(
-                    "the time {} repeats an earlier row's",
-                    format_time(candle.time)
-                ),
-            }),
-            Ok(candle) => rows.push(candle),
-            Err(reason) => rejected.push(RejectedRow { line, reason }),
+    for row in CandleRows::new(text.as_bytes())? {
+        match row? {
+            RowRead::Candle(candle) => rows.push(candle),
+            RowRead::Rejected(row) => rejected.push(row),
         }
     }
     rows.sort_by_key(|candle| candle.time);
@@ -223,6 +225,157 @@ pub fn read_candles_csv(text: &str) -> Result<CandleImport, CandleFileError> {
         candles.push(candle);
     }
     Ok(CandleImport { candles, rejected })
+}
+
+/// The longest line a candle file may have; a longer one is rejected without being kept.
+pub const MAX_LINE_BYTES: usize = 1_000;
+
+/// The longest reason a rejected row keeps (a reason quotes the row's value).
+const MAX_REASON_CHARS: usize = 200;
+
+/// One data row as [`CandleRows`] read it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RowRead {
+    Candle(Candle),
+    Rejected(RejectedRow),
+}
+
+/// A candle file read row by row from any reader, never whole: the header first (its columns
+/// found by name), then each data row as a candle or a rejection with its line. A line is read
+/// up to [`MAX_LINE_BYTES`] (a longer one is rejected), so memory stays bounded whatever the
+/// file holds. A time that repeats an earlier row's is rejected, the first one kept.
+pub struct CandleRows<R> {
+    reader: R,
+    layout: Layout,
+    line: usize,
+    bytes_read: u64,
+    seen_times: HashSet<i64>,
+    buffer: Vec<u8>,
+}
+
+/// A line as read: its text, or that it was too long (and skipped to its end).
+enum Line {
+    Text,
+    TooLong,
+}
+
+impl<R: std::io::BufRead> CandleRows<R> {
+    /// Reads up to the header (the first line that is not blank) and finds its columns.
+    pub fn new(reader: R) -> Result<Self, CandleFileError> {
+        let mut rows = CandleRows {
+            reader,
+            layout: Layout::placeholder(),
+            line: 0,
+            bytes_read: 0,
+            seen_times: HashSet::new(),
+            buffer: Vec::new(),
+        };
+        loop {
+            match rows.next_line()? {
+                None => return Err(CandleFileError::Empty),
+                Some(Line::TooLong) => return Err(CandleFileError::HeaderTooLong),
+                Some(Line::Text) => {
+                    let header = std::str::from_utf8(&rows.buffer)
+                        .map_err(|_| CandleFileError::NotText)?
+                        .trim_end_matches(['\n', '\r'])
+                        .trim_start_matches('\u{feff}');
+                    if header.trim().is_empty() {
+                        continue;
+                    }
+                    rows.layout = Layout::from_header(header)?;
+                    return Ok(rows);
+                }
+            }
+        }
+    }
+
+    /// Bytes of the file read so far (for an upload's progress).
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+
+    /// The next line into `buffer`, at most `MAX_LINE_BYTES` of it.
+    fn next_line(&mut self) -> Result<Option<Line>, CandleFileError> {
+        use std::io::{BufRead, Read};
+        self.buffer.clear();
+        let unreadable = |error: std::io::Error| CandleFileError::Unreadable(error.to_string());
+        let read = (&mut self.reader)
+            .take(MAX_LINE_BYTES as u64 + 1)
+            .read_until(b'\n', &mut self.buffer)
+            .map_err(unreadable)?;
+        if read == 0 {
+            return Ok(None);
+        }
+        self.line += 1;
+        self.bytes_read += read as u64;
+        if self.buffer.len() <= MAX_LINE_BYTES || self.buffer.ends_with(b"\n") {
+            return Ok(Some(Line::Text));
+        }
+        // Past the limit: the rest of the line is skipped, a chunk at a time.
+        loop {
+            let available = self.reader.fill_buf().map_err(unreadable)?;
+            if available.is_empty() {
+                break;
+            }
+            let (used, ended) = match available.iter().position(|byte| *byte == b'\n') {
+                Some(end) => (end + 1, true),
+                None => (available.len(), false),
+            };
+            self.reader.consume(used);
+            self.bytes_read += used as u64;
+            if ended {
+                break;
+            }
+        }
+        Ok(Some(Line::TooLong))
+    }
+}
+
+impl<R: std::io::BufRead> Iterator for CandleRows<R> {
+    type Item = Result<RowRead, CandleFileError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let line = match self.next_line() {
+                Ok(Some(line)) => line,
+                Ok(None) => return None,
+                Err(error) => return Some(Err(error)),
+            };
+            let rejected = |line: usize, reason: String| {
+                let reason = if reason.chars().count() > MAX_REASON_CHARS {
+                    let cut: String = reason.chars().take(MAX_REASON_CHARS).collect();
+                    format!("{cut}…")
+                } else {
+                    reason
+                };
+                Some(Ok(RowRead::Rejected(RejectedRow { line, reason })))
+            };
+            if let Line::TooLong = line {
+                return rejected(
+                    self.line,
+                    format!("the row is longer than {MAX_LINE_BYTES} characters"),
+                );
+            }
+            let Ok(text) = std::str::from_utf8(&self.buffer) else {
+                return rejected(self.line, "the row is not text (UTF-8)".to_string());
+            };
+            let text = text.trim_end_matches(['\n', '\r']);
+            if text.trim().is_empty() {
+                continue;
+            }
+            return match parse_row(&self.layout, text) {
+                Ok(candle) if !self.seen_times.insert(candle.time) => rejected(
+                    self.line,
+                    format!(
+                        "the time {} repeats an earlier row's",
+                        format_time(candle.time)
+                    ),
+                ),
+                Ok(candle) => Some(Ok(RowRead::Candle(candle))),
+                Err(reason) => rejected(self.line, reason),
+            };
+        }
+    }
 }
 
 fn parse_row(layout: &Layout, text: &str) -> Result<Candle, String> {
@@ -234,7 +387,7 @@ fn parse_row(layout: &Layout, text: &str) -> Result<Candle, String> {
             .filter(|field| !field.is_empty())
             .ok_or_else(|| format!("the {name} is missing"))
     };
-    let time = parse_time(field(layout.time, "time")?)?;
+    let time = parse_plausible_time(field(layout.time, "time")?)?;
     let price = |index: usize, name: &str| -> Result<f64, String> {
         let raw = field(index, name)?;
         let value: f64 = raw
@@ -272,6 +425,32 @@ fn parse_row(layout: &Layout, text: &str) -> Result<Candle, String> {
 /// Unix seconds and milliseconds are told apart by size: 10^11 seconds is in the year 5138,
 /// so any larger integer is taken as milliseconds.
 const LARGEST_UNIX_SECONDS: i64 = 100_000_000_000;
+
+/// The years a bar's time may fall in: wider than any market's history, narrow enough that
+/// every time fits Postgres's timestamps and chrono's dates.
+pub const FIRST_YEAR: i32 = 1900;
+pub const LAST_YEAR: i32 = 2199;
+
+/// 1900-01-01 00:00:00 UTC and 2199-12-31 23:59:59 UTC, in Unix seconds.
+const EARLIEST_TIME: i64 = -2_208_988_800;
+const LATEST_TIME: i64 = 7_258_118_399;
+
+/// Whether a Unix time lies in the years [`FIRST_YEAR`] to [`LAST_YEAR`].
+pub fn is_plausible_time(time: i64) -> bool {
+    (EARLIEST_TIME..=LATEST_TIME).contains(&time)
+}
+
+/// Parses a time as [`parse_time`] does, refusing one outside [`FIRST_YEAR`]..=[`LAST_YEAR`].
+fn parse_plausible_time(raw: &str) -> Result<i64, String> {
+    let time = parse_time(raw)?;
+    if is_plausible_time(time) {
+        Ok(time)
+    } else {
+        Err(format!(
+            "the time `{raw}` is outside the years {FIRST_YEAR} to {LAST_YEAR}"
+        ))
+    }
+}
 
 /// Parses an ISO date (midnight UTC), an ISO date-time (with `T` or a space, optional
 /// fraction, optional `Z` or offset; without an offset it is taken as UTC) or Unix seconds or
@@ -329,6 +508,51 @@ mod tests {
 
     fn read(text: &str) -> CandleImport {
         read_candles_csv(text).unwrap()
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_rejected_unkept_and_the_next_row_is_read() {
+        let long = "9".repeat(5 * MAX_LINE_BYTES);
+        let import = read(&format!(
+            "time,open,high,low,close\n{long}\n2024-01-01,1,2,1,1\n"
+        ));
+        assert_eq!(import.candles.len(), 1);
+        assert_eq!(
+            import.rejected,
+            vec![RejectedRow {
+                line: 2,
+                reason: format!("the row is longer than {MAX_LINE_BYTES} characters"),
+            }]
+        );
+    }
+
+    #[test]
+    fn a_time_outside_the_years_of_markets_is_a_rejected_row_not_a_failure() {
+        let import =
+            read("time,open,high,low,close\n9000000000000000000,1,2,1,1\n-5000-01-01,1,2,1,1\n");
+        assert!(import.candles.is_empty());
+        assert_eq!(import.rejected.len(), 2);
+        assert!(
+            import.rejected[0]
+                .reason
+                .contains("outside the years 1900 to 2199"),
+            "{:?}",
+            import.rejected
+        );
+    }
+
+    #[test]
+    fn rows_are_read_one_at_a_time_from_any_reader_with_the_bytes_counted() {
+        let text = "time,open,high,low,close\n2024-01-01,1,2,1,1\nnot,a,row\n";
+        let mut rows =
+            CandleRows::new(std::io::BufReader::with_capacity(8, text.as_bytes())).unwrap();
+        assert!(matches!(rows.next(), Some(Ok(RowRead::Candle(_)))));
+        assert!(matches!(
+            rows.next(),
+            Some(Ok(RowRead::Rejected(RejectedRow { line: 3, .. })))
+        ));
+        assert!(rows.next().is_none());
+        assert_eq!(rows.bytes_read(), text.len() as u64);
     }
 
     #[test]

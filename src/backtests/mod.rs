@@ -21,10 +21,14 @@ use thiserror::Error;
 
 use crate::language::model::{Diagnostic, Format};
 
-pub use candles::{read_candles_csv, Candle, CandleImport, Candles, RejectedRow};
+pub use candles::{
+    read_candles_csv, Candle, CandleImport, CandleRows, Candles, RejectedRow, RowRead,
+};
 pub use indicators::{compute_indicators, IndicatorColumns};
 pub use metrics::Metrics;
-pub use simulation::{run_backtest, BacktestReport, BacktestSettings, ExitReason, Trade};
+pub use simulation::{
+    run_backtest, run_backtest_until, BacktestReport, BacktestSettings, ExitReason, Trade,
+};
 
 /// Why a backtest cannot run.
 #[derive(Debug, Error, PartialEq)]
@@ -41,6 +45,9 @@ pub enum BacktestError {
     Unsupported(String),
     #[error("there are no candles in the chosen range")]
     NoCandles,
+    /// Asked to stop (a cancelled run, a time limit) before it ended.
+    #[error("the backtest was stopped before it ended")]
+    Stopped,
     #[error("the setting `{name}` must be {rule}, got {value}")]
     BadSetting {
         name: &'static str,
@@ -61,4 +68,18 @@ pub fn backtest_document(
         .into_valid()
         .map_err(BacktestError::InvalidStrategy)?;
     run_backtest(&strategy, candles, settings)
+}
+
+/// [`backtest_document`] with a question whether to stop (see [`run_backtest_until`]).
+pub fn backtest_document_until(
+    text: &str,
+    format: Format,
+    candles: &Candles,
+    settings: &BacktestSettings,
+    stop: &dyn Fn() -> bool,
+) -> Result<BacktestReport, BacktestError> {
+    let strategy = crate::language::validate(text, format)
+        .into_valid()
+        .map_err(BacktestError::InvalidStrategy)?;
+    run_backtest_until(&strategy, candles, settings, stop)
 }

@@ -157,13 +157,34 @@ pub fn run_backtest(
     candles: &Candles,
     settings: &BacktestSettings,
 ) -> Result<BacktestReport, BacktestError> {
+    run_backtest_until(strategy, candles, settings, &|| false)
+}
+
+/// How many bars the simulation runs between two questions whether to stop.
+pub const BARS_BETWEEN_STOP_CHECKS: usize = 4096;
+
+/// [`run_backtest`], asking `stop` before the indicators, after them and every
+/// [`BARS_BETWEEN_STOP_CHECKS`] bars whether to give up (a cancelled run, a time limit):
+/// then it ends with [`BacktestError::Stopped`] within moments.
+pub fn run_backtest_until(
+    strategy: &Strategy,
+    candles: &Candles,
+    settings: &BacktestSettings,
+    stop: &dyn Fn() -> bool,
+) -> Result<BacktestReport, BacktestError> {
     settings.check()?;
+    if stop() {
+        return Err(BacktestError::Stopped);
+    }
     let range = candles.bar_range(settings.from, settings.to);
     if range.is_empty() {
         return Err(BacktestError::NoCandles);
     }
     let indicators =
         stream_read_indicators(strategy, candles, &ReadOutputs::of_conditions(strategy))?;
+    if stop() {
+        return Err(BacktestError::Stopped);
+    }
     let mut store = ColumnStore::streaming(candles, indicators);
     let missing = |field: &str| BacktestError::Unsupported(format!("a strategy without {field}"));
     let conditions = Conditions {
@@ -204,7 +225,7 @@ pub fn run_backtest(
             .unwrap_or(1)
             .max(1) as usize,
     };
-    Ok(Simulation::new(candles, store, &rules, conditions, settings).run(range))
+    Simulation::new(candles, store, &rules, conditions, settings).run(range, stop)
 }
 
 struct Simulation<'a> {
@@ -254,15 +275,26 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    fn run(mut self, range: std::ops::Range<usize>) -> BacktestReport {
+    fn run(
+        mut self,
+        range: std::ops::Range<usize>,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<BacktestReport, BacktestError> {
         let candles = self.candles;
         let mut equity = EquityCurve::with_capacity(range.len());
         let mut bars_in_market = 0;
         let last = range.end - 1;
         let mut bar = range.start;
+        let mut next_stop_check = bar + BARS_BETWEEN_STOP_CHECKS;
         while bar < range.end {
+            if bar >= next_stop_check {
+                if stop() {
+                    return Err(BacktestError::Stopped);
+                }
+                next_stop_check = bar + BARS_BETWEEN_STOP_CHECKS;
+            }
             if bar < last && !self.entry_pending && self.positions.is_empty() {
-                bar = self.run_flat(bar, last, &mut equity);
+                bar = self.run_flat(bar, last, &mut equity, stop)?;
                 continue;
             }
             self.fill_orders_at_open(bar);
@@ -289,12 +321,12 @@ impl<'a> Simulation<'a> {
             first_close: candles.close[range.start],
             last_close: candles.close[last],
         });
-        BacktestReport {
+        Ok(BacktestReport {
             settings: self.settings.clone(),
             metrics,
             trades: self.trades,
             equity_curve: equity.into_points(),
-        }
+        })
     }
 
     /// The bars from `bar` on (up to `last`, which closes everything) while no position is open
@@ -302,10 +334,20 @@ impl<'a> Simulation<'a> {
     /// risk limits decide alike at every close (they are checked once a day, with the entry
     /// allowed or not for the whole day), so the only event is the entry firing. Returns the
     /// first bar it did not process: the one after the entry fired, or `last`.
-    fn run_flat(&mut self, mut bar: usize, last: usize, curve: &mut EquityCurve) -> usize {
+    fn run_flat(
+        &mut self,
+        mut bar: usize,
+        last: usize,
+        curve: &mut EquityCurve,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<usize, BacktestError> {
         let candles = self.candles;
         let equity = self.equity_at(candles.close[bar]);
         while bar < last {
+            // A day at a time: asked once a day whether to stop.
+            if stop() {
+                return Err(BacktestError::Stopped);
+            }
             self.apply_risk_limits(bar, equity);
             let day = &self.day;
             let day_end = candles.time[bar + 1..last]
@@ -323,12 +365,12 @@ impl<'a> Simulation<'a> {
             if let Some(fired) = fired {
                 curve.push_constant(&candles.time[bar..=fired], equity);
                 self.entry_pending = true;
-                return fired + 1;
+                return Ok(fired + 1);
             }
             curve.push_constant(&candles.time[bar..day_end], equity);
             bar = day_end;
         }
-        last
+        Ok(last)
     }
 
     fn equity_at(&self, price: f64) -> f64 {
@@ -600,6 +642,35 @@ mod tests {
 
     const ALL_IN: &str = "  type: percentage\n  percentage_of_capital: 1";
     const FLAT: (f64, f64, f64, f64) = (100.0, 100.0, 100.0, 100.0);
+
+    #[test]
+    fn a_run_asked_to_stop_ends_at_the_next_block_of_bars() {
+        // In the market on every bar, so the bars are stepped one by one.
+        let text = document("close > 0", "close < 0", ALL_IN, "");
+        let bars = vec![FLAT; 3 * BARS_BETWEEN_STOP_CHECKS];
+        let asked = std::cell::Cell::new(0);
+        let stopped = crate::backtests::backtest_document_until(
+            &text,
+            Format::Yaml,
+            &candles(&bars),
+            &BacktestSettings::default(),
+            &|| {
+                asked.set(asked.get() + 1);
+                asked.get() >= 3
+            },
+        );
+        assert_eq!(stopped.unwrap_err(), BacktestError::Stopped);
+        // Before the indicators, after them, and at the first block of bars.
+        assert_eq!(asked.get(), 3);
+        let never = crate::backtests::backtest_document_until(
+            &text,
+            Format::Yaml,
+            &candles(&bars),
+            &BacktestSettings::default(),
+            &|| false,
+        );
+        assert_eq!(never.unwrap().equity_curve.len(), bars.len());
+    }
 
     #[test]
     fn a_signal_at_a_close_fills_at_the_next_open_and_an_open_trade_is_sold_at_the_last_close() {

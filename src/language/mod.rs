@@ -7,6 +7,7 @@
 
 // Leaves: places in the text and diagnostics, the language's names, "did you mean".
 pub mod names;
+pub mod size;
 pub mod span;
 pub mod suggestion;
 

@@ -330,6 +330,17 @@ fn indicator_warm_up(strategy: &Strategy, name: &str, visiting: &mut Vec<String>
     own.saturating_add(source)
 }
 
+/// Bars before every condition of `strategy` (entry, exit, stop) can be evaluated: the most
+/// history a backtest's indicators need before its first traded bar.
+pub fn history_needed(strategy: &Strategy) -> u32 {
+    strategy
+        .conditions()
+        .into_iter()
+        .map(|(_, condition)| expression_warm_up(strategy, &condition.expression))
+        .max()
+        .unwrap_or(0)
+}
+
 /// Bars before a condition can first be evaluated: its slowest term.
 fn expression_warm_up(strategy: &Strategy, expr: &Expr) -> u32 {
     match &expr.kind {

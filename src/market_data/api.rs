@@ -47,6 +47,21 @@ pub async fn market_data(import: Option<Uuid>) -> Result<MarketDataOverview, App
     )
 }
 
+/// One import's report, as its page follows it while it runs.
+#[server(prefix = "/api/market-data", endpoint = "import-report")]
+pub async fn follow_import(id: Uuid) -> Result<ImportReport, AppError> {
+    respond(
+        async {
+            let state = AppState::from_context()?;
+            let user = signed_in_user_id(&state.pool).await?;
+            super::ssr::reports::find(&state.pool, user, id)
+                .await?
+                .ok_or(AppError::NotFound)
+        }
+        .await,
+    )
+}
+
 #[server(prefix = "/api/market-data", endpoint = "recent")]
 pub async fn recent_candles(pair: String, timeframe: String) -> Result<PreviewCandles, AppError> {
     respond(

@@ -19,7 +19,7 @@ use uuid::Uuid;
 pub use crate::backtests::candles::StoredSeries;
 use crate::backtests::RejectedRow;
 
-pub use api::{market_data, recent_candles, MarketDataOverview, PreviewCandles};
+pub use api::{follow_import, market_data, recent_candles, MarketDataOverview, PreviewCandles};
 
 /// The page.
 pub const MARKET_DATA_PATH: &str = "/market-data";
@@ -28,7 +28,7 @@ pub const IMPORT_PATH: &str = "/market-data/import";
 /// The largest file the upload takes: about a million and a half rows of a typical layout.
 pub const MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024;
 /// How many rejected rows a report keeps (with line and reason); the rest are counted.
-pub const SHOWN_REJECTIONS: usize = 20;
+pub const SHOWN_REJECTIONS: usize = 100;
 /// How many of a series' last bars the editor's signal preview fetches: the bars it shows and,
 /// before them, bars for indicators to warm up.
 pub const RECENT_BARS: usize = 1000;
@@ -56,9 +56,27 @@ pub struct ImportReport {
     pub rejected: i64,
     /// The first `SHOWN_REJECTIONS` rejected rows, with line and reason.
     pub first_rejections: Vec<RejectedRow>,
-    /// Why nothing was imported (an unknown pair, no file, a file without a usable header).
+    /// Why nothing (or not everything) was imported: an unknown pair, no file, a file without
+    /// a usable header, the account's candle quota.
     pub refusal: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Still importing: the counts so far, and how much of the file was read.
+    #[serde(default)]
+    pub importing: bool,
+    #[serde(default)]
+    pub bytes_total: i64,
+    #[serde(default)]
+    pub bytes_read: i64,
+}
+
+impl ImportReport {
+    /// How much of the file was read, from 0 to 100.
+    pub fn percent_read(&self) -> i64 {
+        if self.bytes_total <= 0 {
+            return 0;
+        }
+        (self.bytes_read.saturating_mul(100) / self.bytes_total).clamp(0, 100)
+    }
 }
 
 /// The first `rows` data rows of a file's beginning, read as the import will read them: what the

@@ -71,7 +71,11 @@ fn ImportReportPanel(report: ImportReport) -> impl IntoView {
         "{} into {} {}",
         report.file_name, report.pair, report.timeframe
     );
-    if let Some(refusal) = report.refusal {
+    if report.importing {
+        return view! { <ImportProgress id=report.id title percent=report.percent_read() imported=report.imported /> }
+            .into_any();
+    }
+    if let Some(refusal) = report.refusal.clone().filter(|_| report.imported == 0) {
         return view! {
             <section class="import-report notice bad" role="alert" aria-label="Import report">
                 <h2>"Nothing imported from " {title}</h2>
@@ -80,6 +84,7 @@ fn ImportReportPanel(report: ImportReport) -> impl IntoView {
         }
         .into_any();
     }
+    let stopped = report.refusal.clone();
     let more = report.rejected - report.first_rejections.len() as i64;
     let tone = if report.rejected > 0 { "warn" } else { "good" };
     view! {
@@ -90,6 +95,7 @@ fn ImportReportPanel(report: ImportReport) -> impl IntoView {
                 <div><dt>"Skipped as duplicates"</dt><dd data-testid="duplicates">{report.skipped_as_duplicates}</dd></div>
                 <div><dt>"Rejected"</dt><dd data-testid="rejected">{report.rejected}</dd></div>
             </dl>
+            {stopped.map(|stopped| view! { <p role="alert">{stopped}</p> })}
             {(report.skipped_as_duplicates > 0).then(|| view! {
                 <p class="hint">"Skipped rows have a time this series already had; the stored bar was kept."</p>
             })}
@@ -105,6 +111,50 @@ fn ImportReportPanel(report: ImportReport) -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// An import still running: how much of the file is read and how many rows are stored so far,
+/// asked again every second; once it has ended the page loads again with its report.
+// No `cfg_attr` on an island: its name is made from its tokens after they are configured,
+// and would then differ between the server's build and the browser's.
+#[island(lazy)]
+fn ImportProgress(id: Uuid, title: String, percent: i64, imported: i64) -> impl IntoView {
+    enter_island();
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+    let progress = RwSignal::new((percent, imported));
+    #[cfg(feature = "hydrate")]
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            leptos::task::spawn_local(async move {
+                match super::follow_import(id).await {
+                    Ok(report) if report.importing => {
+                        progress.set((report.percent_read(), report.imported))
+                    }
+                    Ok(_) => {
+                        let _ = window().location().reload();
+                    }
+                    Err(_) => {}
+                }
+            });
+        },
+        std::time::Duration::from_secs(1),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+    view! {
+        <section class="import-report notice" role="status" aria-label="Import report">
+            <h2>"Importing " {title}</h2>
+            <progress max="100" value=move || progress.get().0.to_string() aria-label="Import progress">
+                {move || format!("{}%", progress.get().0)}
+            </progress>
+            <p>{move || {
+                let (percent, imported) = progress.get();
+                format!("{percent}% of the file read, {imported} rows stored so far. You can leave this page: the import goes on.")
+            }}</p>
+            <noscript><p>"Reload this page to see how far it got."</p></noscript>
+        </section>
+    }
 }
 
 #[component]

@@ -72,7 +72,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             request_security::require_same_origin,
         ))
-        .layer(middleware::from_fn(rate_limited_form_post_page))
+        .layer(middleware::from_fn(form_post_refusal_page))
         .layer(middleware::from_fn(limit_request_bodies))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -83,7 +83,12 @@ pub fn router(state: AppState) -> Router {
             state.settings.limits.request,
             answer_within,
         ))
-        .layer(middleware::from_fn(request_id::track))
+        .layer(middleware::from_fn_with_state(
+            std::sync::Arc::<[crate::config::IpRange]>::from(
+                state.settings.trusted_proxies.clone(),
+            ),
+            request_id::track,
+        ))
         .with_state(state)
 }
 
@@ -160,22 +165,27 @@ fn wants_html(request: &Request) -> bool {
 
 /// A bare page with a sentence, for answers a plain form post gets before any page renders.
 fn problem_page(status: StatusCode, title: &str, sentence: &str) -> Response {
+    let sentence = sentence
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
     let page = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <title>{title} · Trading Strategy Platform</title></head><body><main>\
          <h1>{title}</h1><p role=\"alert\">{sentence}</p>\
-         <p><a href=\"/\">Home</a></p></main></body></html>"
+         <p>Go back to keep what you wrote, or <a href=\"/\">go home</a>.</p></main></body></html>"
     );
     (status, axum::response::Html(page)).into_response()
 }
 
-/// A plain HTML form post (no JavaScript) that hit a rate limit gets a page with the same
-/// sentence, status 429 and `Retry-After` as the hydrated page gets, rather than the JSON
-/// error (or a redirect back to the form, which would hide the wait).
-async fn rate_limited_form_post_page(request: Request, next: Next) -> Response {
+/// A plain HTML form post (no JavaScript) refused for its size, a rate limit or a busy server
+/// gets a page with the same sentence, status (and for a rate limit `Retry-After`) as the
+/// hydrated page gets, rather than the JSON error (or a redirect back to the form, which would
+/// hide the reason). The browser's Back button returns to the form with its text.
+async fn form_post_refusal_page(request: Request, next: Next) -> Response {
     let browser_form = wants_html(&request);
     let response = next.run(request).await;
-    if !browser_form || response.status() != StatusCode::TOO_MANY_REQUESTS {
+    if !browser_form {
         return response;
     }
     let retry_after_secs: u64 = response
@@ -184,16 +194,27 @@ async fn rate_limited_form_post_page(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
-    let sentence = crate::error::AppError::RateLimited { retry_after_secs }.to_string();
-    let mut answer = problem_page(
-        StatusCode::TOO_MANY_REQUESTS,
-        "Too many attempts",
-        &sentence,
-    );
-    answer.headers_mut().insert(
-        axum::http::header::RETRY_AFTER,
-        axum::http::HeaderValue::from(retry_after_secs),
-    );
+    // A server function's answer carries no `AppError` of its own; its status tells.
+    let error = match response.extensions().get::<crate::error::AppError>() {
+        Some(error) => error.clone(),
+        None if response.status() == StatusCode::TOO_MANY_REQUESTS => {
+            crate::error::AppError::RateLimited { retry_after_secs }
+        }
+        None => return response,
+    };
+    let title = match &error {
+        crate::error::AppError::RateLimited { .. } => "Too many attempts",
+        crate::error::AppError::LimitReached { .. } => "Limit reached",
+        crate::error::AppError::PayloadTooLarge { .. } => "Too large",
+        crate::error::AppError::Unavailable { .. } => "Busy",
+        _ => return response,
+    };
+    let mut answer = problem_page(response.status(), title, &error.to_string());
+    if let Some(retry_after) = response.headers().get(axum::http::header::RETRY_AFTER) {
+        answer
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, retry_after.clone());
+    }
     answer
 }
 

@@ -52,5 +52,6 @@ pub async fn start_background(state: &AppState, intervals: BackgroundIntervals) 
     state.realtime.listen(state.pool.clone()).await;
     accounts::ssr::spawn_background(state, intervals.accounts);
     strategies::ssr::spawn_background(state, intervals.strategies);
+    market_data::ssr::spawn_background(state);
     metrics::spawn_upkeep();
 }

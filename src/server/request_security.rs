@@ -95,11 +95,12 @@ fn websocket_origin(public_url: &str) -> String {
 
 pub fn content_security_policy(nonce: &str, public_url: &str) -> String {
     // `wasm-unsafe-eval` lets the page compile its own WASM; nothing else runs unless it
-    // carries the nonce. Styles come from our stylesheet (Leptos sets a few inline).
+    // carries the nonce. Styles come from our stylesheet, and the code editor's own `<style>`
+    // elements carry the nonce (`EditorView.cspNonce`); no inline style is allowed.
     let websocket = websocket_origin(public_url);
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' {websocket}; \
+         style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; connect-src 'self' {websocket}; \
          frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
     )
 }

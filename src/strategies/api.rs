@@ -16,10 +16,9 @@ use crate::{
 };
 
 #[cfg(feature = "ssr")]
-use super::ssr::{backtest_flows, flows};
+use super::ssr::{backtest_flows, document_text::syntax_tested, flows};
 #[cfg(feature = "ssr")]
 use crate::{
-    language::syntax_test::syntax_test,
     state::AppState,
     web::server_context::{navigate, respond},
 };
@@ -30,6 +29,18 @@ async fn user() -> Result<(AppState, Uuid), AppError> {
     let state = AppState::from_context()?;
     let user_id = flows::signed_in_user(&state).await?;
     Ok((state, user_id))
+}
+
+/// What the account stores against its quotas (the settings page's "Storage").
+#[server(prefix = "/api/strategies", endpoint = "storage-usage")]
+pub async fn storage_usage() -> Result<super::usage::StorageUsage, AppError> {
+    respond(
+        async {
+            let (s, u) = user().await?;
+            super::ssr::quotas::usage(&s, u).await
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api/strategies", endpoint = "list")]
@@ -74,10 +85,15 @@ pub async fn open_editor(id: Option<Uuid>) -> Result<EditorStart, AppError> {
                 .await
                 .map_err(AppError::internal)?;
             let working_copy = flows::working_copy(&s, u, document.as_ref()).await?;
-            let syntax_report = returned
+            let syntax_report = match returned
                 .as_ref()
                 .filter(|returned| returned.message.is_empty())
-                .map(|returned| syntax_test(&returned.content, returned.notation()));
+            {
+                Some(returned) => {
+                    Some(syntax_tested(&s, u, &returned.content, returned.notation()).await?)
+                }
+                None => None,
+            };
             Ok(EditorStart {
                 document,
                 returned,
@@ -344,12 +360,17 @@ pub async fn cancel_backtest(id: Uuid, run: Uuid) -> Result<Navigation, AppError
     )
 }
 
+/// A run's results with page `trades_page` (1-based, the first when none) of its trades.
 #[server(prefix = "/api/strategies", endpoint = "backtest-results")]
-pub async fn load_backtest_results(id: Uuid, run: Uuid) -> Result<RunResults, AppError> {
+pub async fn load_backtest_results(
+    id: Uuid,
+    run: Uuid,
+    #[server(default)] trades_page: Option<u32>,
+) -> Result<RunResults, AppError> {
     respond(
         async {
             let (s, u) = user().await?;
-            backtest_flows::results(&s, u, id, run).await
+            backtest_flows::results(&s, u, id, run, trades_page.unwrap_or(1)).await
         }
         .await,
     )

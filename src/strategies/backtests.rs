@@ -3,12 +3,15 @@
 //! list of runs and one run's results. The engine itself is `crate::backtests`; the queue and
 //! its worker are `ssr::backtest_queue` and `ssr::backtest_worker`.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    backtests::{Metrics, Trade},
+    backtests::{
+        candles::{FIRST_YEAR, LAST_YEAR},
+        Metrics, Trade,
+    },
     error::{AppError, FieldError},
 };
 
@@ -107,14 +110,24 @@ impl RunForm {
     pub fn parse(&self) -> Result<RunChoice, AppError> {
         let mut problems = Vec::new();
         let date = |field: &str, text: &str, problems: &mut Vec<FieldError>| {
-            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-                .map_err(|_| {
+            let read = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d");
+            match read {
+                Ok(day) if (FIRST_YEAR..=LAST_YEAR).contains(&day.year()) => Some(day),
+                Ok(_) => {
+                    problems.push(FieldError::new(
+                        field,
+                        format!("Choose a day in the years {FIRST_YEAR} to {LAST_YEAR}."),
+                    ));
+                    None
+                }
+                Err(_) => {
                     problems.push(FieldError::new(
                         field,
                         "Enter a date as YYYY-MM-DD, for example 2010-01-31.",
-                    ))
-                })
-                .ok()
+                    ));
+                    None
+                }
+            }
         };
         let from = date("from", &self.from, &mut problems);
         let to = date("to", &self.to, &mut problems);
@@ -229,10 +242,11 @@ pub struct PriceSeries {
 }
 
 /// The most points a stored curve or a drawn price series keeps.
-pub const CHART_POINTS: usize = 1500;
+pub const CHART_POINTS: usize = 2000;
 
 impl EquityCurve {
-    /// Every `step`-th point of a long curve, always with the last one.
+    /// A long curve brought down to `CHART_POINTS` that still shows its peaks and drawdowns
+    /// (largest triangle three buckets), first and last points kept.
     pub fn thinned(time: &[i64], equity: &[f64]) -> Self {
         let (time, equity) = thin(time, equity);
         EquityCurve { time, equity }
@@ -246,17 +260,77 @@ impl PriceSeries {
     }
 }
 
+/// Largest-triangle-three-buckets: the first and last points, and from each of
+/// `CHART_POINTS - 2` buckets between them the point that makes the largest triangle with the
+/// point kept before it and the average of the next bucket. The shape a chart of every point
+/// shows survives; a series short enough is kept whole.
 fn thin(time: &[i64], values: &[f64]) -> (Vec<i64>, Vec<f64>) {
     let count = time.len().min(values.len());
-    let step = count.div_ceil(CHART_POINTS).max(1);
-    let mut kept: Vec<usize> = (0..count).step_by(step).collect();
-    if count > 0 && kept.last() != Some(&(count - 1)) {
-        kept.push(count - 1);
+    if count <= CHART_POINTS {
+        return (time[..count].to_vec(), values[..count].to_vec());
     }
+    let buckets = CHART_POINTS - 2;
+    let bucket_of = |index: usize| 1 + index * (count - 2) / buckets;
+    let mut kept = Vec::with_capacity(CHART_POINTS);
+    kept.push(0);
+    let mut previous = 0;
+    for bucket in 0..buckets {
+        let (start, end) = (bucket_of(bucket), bucket_of(bucket + 1));
+        let (next_start, next_end) = (end, bucket_of(bucket + 2).min(count - 1).max(end + 1));
+        let next = &time[next_start..next_end.min(count)];
+        let average_time = next.iter().map(|&t| t as f64).sum::<f64>() / next.len().max(1) as f64;
+        let average_value =
+            values[next_start..next_end.min(count)].iter().sum::<f64>() / next.len().max(1) as f64;
+        let (anchor_time, anchor_value) = (time[previous] as f64, values[previous]);
+        let area = |index: usize| {
+            ((anchor_time - average_time) * (values[index] - anchor_value)
+                - (anchor_time - time[index] as f64) * (average_value - anchor_value))
+                .abs()
+        };
+        let chosen = (start..end.max(start + 1))
+            .max_by(|&a, &b| area(a).total_cmp(&area(b)))
+            .unwrap_or(start);
+        kept.push(chosen);
+        previous = chosen;
+    }
+    kept.push(count - 1);
     (
         kept.iter().map(|&i| time[i]).collect(),
         kept.iter().map(|&i| values[i]).collect(),
     )
+}
+
+#[cfg(test)]
+mod thinning {
+    use super::*;
+
+    #[test]
+    fn a_long_curve_keeps_chart_points_with_its_extremes_first_and_last() {
+        let count = 1_000_000;
+        let time: Vec<i64> = (0..count as i64).collect();
+        let mut values: Vec<f64> = (0..count)
+            .map(|i| 100.0 + (i as f64 / 5000.0).sin())
+            .collect();
+        values[123_457] = 10.0;
+        values[654_321] = 1_000.0;
+        let (kept_time, kept) = thin(&time, &values);
+        assert_eq!(kept.len(), CHART_POINTS);
+        assert_eq!(
+            (kept_time[0], *kept_time.last().unwrap()),
+            (0, count as i64 - 1)
+        );
+        assert!(
+            kept.contains(&10.0) && kept.contains(&1_000.0),
+            "the drawdown and the peak stay"
+        );
+        assert!(kept_time.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+
+    #[test]
+    fn a_short_curve_is_kept_whole() {
+        let (time, values) = thin(&[1, 2, 3], &[1.0, 2.0, 3.0]);
+        assert_eq!((time, values), (vec![1, 2, 3], vec![1.0, 2.0, 3.0]));
+    }
 }
 
 /// The results page: the run, what it tested, and (once finished) its figures.
@@ -267,10 +341,20 @@ pub struct RunResults {
     /// The strategy's version now (the run may be of an older one).
     pub current_version: i32,
     pub metrics: Option<Metrics>,
+    /// One page of the kept trades (`TRADES_PER_PAGE`), starting at `trades_first` (0-based).
     pub trades: Vec<Trade>,
+    #[serde(default)]
+    pub trades_first: i64,
+    /// How many trades the run kept (the metrics count all of them; a run keeps the first
+    /// 10,000).
+    #[serde(default)]
+    pub trades_kept: i64,
     pub equity: EquityCurve,
     pub prices: PriceSeries,
 }
+
+/// Trades on one page of a run's results.
+pub const TRADES_PER_PAGE: i64 = 200;
 
 impl RunResults {
     /// "Results of version 3; the strategy is now at version 5", when it was edited since.

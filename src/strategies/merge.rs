@@ -10,7 +10,50 @@ use super::{DiffRow, LineChange};
 
 /// The lines of two texts aligned for a side-by-side view.
 pub fn diff_rows(before: &str, after: &str) -> Vec<DiffRow> {
-    let diff = TextDiff::from_lines(before, after);
+    rows_of(&TextDiff::from_lines(before, after))
+}
+
+/// [`diff_rows`] on the server, given up at `deadline`: two long texts with no line in common
+/// would otherwise keep a thread busy for minutes. `None` when the texts are too different to
+/// compare line by line within it.
+#[cfg(feature = "ssr")]
+pub fn diff_rows_until(
+    before: &str,
+    after: &str,
+    deadline: std::time::Instant,
+) -> Option<Vec<DiffRow>> {
+    let diff = TextDiff::configure()
+        .algorithm(Algorithm::Myers)
+        .deadline(deadline)
+        .diff_lines(before, after);
+    // Past the deadline the diff is a rough one (whole stretches removed and added).
+    if std::time::Instant::now() >= deadline {
+        return None;
+    }
+    Some(rows_of(&diff))
+}
+
+/// Every line of `before` removed and every line of `after` added: what a diff shows of two
+/// texts too different to compare line by line.
+pub fn whole_replacement(before: &str, after: &str) -> Vec<DiffRow> {
+    let row = |change, index: usize, line: &str| DiffRow {
+        change,
+        old_number: (change == LineChange::Removed).then_some(index as u32 + 1),
+        new_number: (change == LineChange::Added).then_some(index as u32 + 1),
+        text: line.trim_end_matches(['\n', '\r']).to_string(),
+    };
+    let removed = before
+        .split_inclusive('\n')
+        .enumerate()
+        .map(|(index, line)| row(LineChange::Removed, index, line));
+    let added = after
+        .split_inclusive('\n')
+        .enumerate()
+        .map(|(index, line)| row(LineChange::Added, index, line));
+    removed.chain(added).collect()
+}
+
+fn rows_of<'text>(diff: &TextDiff<'text, 'text, 'text, str>) -> Vec<DiffRow> {
     diff.iter_all_changes()
         .map(|change| DiffRow {
             change: match change.tag() {
@@ -256,6 +299,20 @@ mod tests {
         );
         assert_eq!(rows[2].new_number, Some(2));
         assert_eq!(rows[1].old_number, Some(2));
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_diff_past_its_deadline_says_the_texts_are_too_different() {
+        let before: String = (0..140_000).map(|n| format!("a{n}\n")).collect();
+        let after: String = (0..140_000).map(|n| format!("b{n}\n")).collect();
+        let soon = std::time::Instant::now() + std::time::Duration::from_millis(50);
+        assert_eq!(super::diff_rows_until(&before, &after, soon), None);
+        let later = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        assert_eq!(
+            super::diff_rows_until("a\nb\n", "a\nc\n", later).map(|rows| rows.len()),
+            Some(3)
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod api;
 pub mod backtests;
 pub mod merge;
 pub mod templates;
+pub mod usage;
 pub mod views;
 
 pub use api::*;
@@ -385,6 +386,10 @@ pub struct VersionComparison {
     pub from: VersionInfo,
     pub to: VersionInfo,
     pub rows: Vec<DiffRow>,
+    /// The texts were too different to compare line by line in the time a comparison may
+    /// take (`rows` is then empty).
+    #[serde(default)]
+    pub too_different: bool,
     /// `None` when either version does not parse (the text diff still shows).
     pub changes: Option<Vec<Change>>,
 }

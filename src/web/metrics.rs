@@ -33,21 +33,52 @@ pub const BACKTESTS_RUNNING: &str = "trading_strategy_backtests_running";
 pub const MAIL_SENT: &str = "trading_strategy_mail_sent_total";
 pub const MAIL_FAILED: &str = "trading_strategy_mail_failed_total";
 
+/// Backtest engines computing on this process's threads now (a cancelled run's engine stops
+/// within a block of bars, and this falls with it).
+pub const BACKTEST_ENGINES: &str = "trading_strategy_backtest_engines_running";
+/// Work the work pool refused, by reason (`full`: no place free; `deadline`: stopped).
+pub const WORK_REFUSED: &str = "trading_strategy_work_refused_total";
+/// Requests, sockets and jobs stopped at one of the server's bounds, by bound
+/// (`document_size`, `socket_frame`, `socket_rate`, `sockets_per_user`, `quota_strategies`, ...).
+pub const LIMITS_HIT: &str = "trading_strategy_limits_hit_total";
+
 /// Upper bounds of the latency histogram's buckets, in seconds.
 pub const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
+/// The methods a request is counted under; any other (a client can send any token) is `OTHER`,
+/// so that made-up methods cannot create new series.
+const COUNTED_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// The method label of a request: one of a fixed set.
+pub fn method_label(method: &str) -> &'static str {
+    COUNTED_METHODS
+        .iter()
+        .find(|counted| **counted == method)
+        .copied()
+        .unwrap_or("OTHER")
+}
+
 /// One request answered under `route` (a pattern such as `/strategies/{id}`).
 pub fn request_answered(route: &str, method: &str, status: u16, elapsed: Duration) {
     let labels = [
         ("route", route.to_string()),
-        ("method", method.to_string()),
+        ("method", method_label(method).to_string()),
         ("status", status.to_string()),
     ];
     metrics::counter!(HTTP_REQUESTS, &labels).increment(1);
     metrics::histogram!(HTTP_REQUEST_DURATION, "route" => route.to_string())
         .record(elapsed.as_secs_f64());
+}
+
+pub fn work_refused(reason: &'static str) {
+    metrics::counter!(WORK_REFUSED, "reason" => reason).increment(1);
+}
+
+/// A request, socket or job stopped at the bound named `limit`.
+pub fn limit_hit(limit: &'static str) {
+    metrics::counter!(LIMITS_HIT, "limit" => limit).increment(1);
 }
 
 pub fn validation_run() {
@@ -99,5 +130,22 @@ impl OpenWebsocket {
 impl Drop for OpenWebsocket {
     fn drop(&mut self) {
         metrics::gauge!(OPEN_WEBSOCKETS).decrement(1.0);
+    }
+}
+
+/// Counts one backtest engine computing for as long as it lives.
+#[must_use = "the engine counts as running only while this is held"]
+pub struct EngineRunning(());
+
+impl EngineRunning {
+    pub fn started() -> Self {
+        metrics::gauge!(BACKTEST_ENGINES).increment(1.0);
+        EngineRunning(())
+    }
+}
+
+impl Drop for EngineRunning {
+    fn drop(&mut self) {
+        metrics::gauge!(BACKTEST_ENGINES).decrement(1.0);
     }
 }

@@ -9,10 +9,10 @@ use std::{collections::BTreeSet, time::Duration};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
-use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::{
-    harness::{client, spawn_app, unique_email, Browser, TestApp, PASSWORD},
+    harness::{spawn_app, unique_email, LiveSocket, TestApp},
     strategies::{document, Trader},
 };
 
@@ -39,7 +39,7 @@ async fn a_second_user_with_the_first_users_ids_gets_404_or_nothing_of_theirs() 
     let app = spawn_app().await;
     let owner_email = unique_email();
     let owner = Trader {
-        browser: app.signed_up(&owner_email).await,
+        browser: app.trader(&owner_email).await,
     };
     let id = owner.create(SECRET_NAME).await;
     let tab = uuid::Uuid::new_v4().to_string();
@@ -80,16 +80,29 @@ async fn a_second_user_with_the_first_users_ids_gets_404_or_nothing_of_theirs() 
     .await
     .unwrap();
     sqlx::query(
-        "INSERT INTO candles (owner, pair, timeframe, time, open, high, low, close, volume, source)
-         SELECT id, 'SECRET/USD', '1d', '2020-01-01', 1, 2, 1, 2, 10, 'secret.csv' FROM users WHERE email = $1",
+        "WITH source AS (INSERT INTO candle_sources (name) VALUES ('secret.csv') RETURNING id)
+         INSERT INTO candles (owner, pair, timeframe, time, open, high, low, close, volume, source_id)
+         SELECT u.id, 'SECRET/USD', '1d', '2020-01-01', 1, 2, 1, 2, 10, source.id
+         FROM users u, source WHERE u.email = $1",
     )
     .bind(&owner_email)
     .execute(&app.pool)
     .await
     .unwrap();
 
+    let import: String = sqlx::query_scalar(
+        "INSERT INTO candle_imports (user_id, pair, timeframe, file_name, imported)
+         SELECT id, 'SECRET/USD', '1d', 'secret.csv', 1 FROM users WHERE email = $1
+         RETURNING id::text",
+    )
+    .bind(&owner_email)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+
     let stranger = Trader::new(&app).await;
     let secret_document = document(SECRET_NAME);
+    let import = import.as_str();
     let run = run.as_str();
     let id = id.as_str();
     let calls: Vec<Call> = vec![
@@ -217,6 +230,16 @@ async fn a_second_user_with_the_first_users_ids_gets_404_or_nothing_of_theirs() 
         ),
         // Market data: the owner's upload is neither listed nor read for the stranger.
         ("/api/market-data/overview", vec![], Expect::OwnAccountOnly),
+        (
+            "/api/market-data/import-report",
+            vec![("id", import)],
+            Expect::NotFound,
+        ),
+        (
+            "/api/strategies/storage-usage",
+            vec![],
+            Expect::OwnAccountOnly,
+        ),
         (
             "/api/market-data/recent",
             vec![("pair", "SECRET/USD"), ("timeframe", "1d")],
@@ -351,38 +374,12 @@ async fn a_second_user_with_the_first_users_ids_gets_404_or_nothing_of_theirs() 
 /// A live socket signed in as `email`, opened as the editor page opens it (this site's
 /// Origin, the session cookie), showing `watch`.
 async fn live_socket(app: &TestApp, email: &str, watch: &str) -> LiveSocket {
-    let signing_in = Browser {
-        client: client(false),
-        base: app.origin(),
-    };
-    let response = signing_in.log_in(email, PASSWORD, false).await;
-    assert_eq!(response.status(), 200, "{:?}", response.text().await);
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|value| value.to_str().ok()?.split(';').next())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let mut request = app
-        .url("/strategies/live")
-        .replacen("http", "ws", 1)
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("origin", app.origin().parse().unwrap());
-    request
-        .headers_mut()
-        .insert("cookie", cookie.parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let (cookie, _) = app.session(email).await;
+    let mut socket = app.live_socket(&cookie).await.unwrap();
     let watching = serde_json::json!({ "watch": watch }).to_string();
     socket.send(Message::text(watching)).await.unwrap();
     socket
 }
-
-type LiveSocket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The messages a socket receives until `until` says stop or `wait` passes without one.
 async fn messages(
@@ -409,7 +406,7 @@ async fn a_second_user_watching_the_first_users_strategy_on_the_live_channel_hea
     let app = spawn_app().await;
     let owner_email = unique_email();
     let owner = Trader {
-        browser: app.signed_up(&owner_email).await,
+        browser: app.trader(&owner_email).await,
     };
     let created: Value = owner
         .save(None, &document(SECRET_NAME), None, false)
@@ -422,7 +419,7 @@ async fn a_second_user_watching_the_first_users_strategy_on_the_live_channel_hea
     let mut owners_editor = live_socket(&app, &owner_email, &id).await;
 
     let stranger_email = unique_email();
-    app.signed_up(&stranger_email).await;
+    app.trader(&stranger_email).await;
     let mut strangers_page = live_socket(&app, &stranger_email, &id).await;
     // Both watch requests are recorded and announced before the save.
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -51,7 +51,7 @@ async fn a_dump_restored_into_a_fresh_database_keeps_every_row_and_the_app_serve
     let app = spawn_app().await;
     let email = unique_email();
     let trader = Trader {
-        browser: app.signed_up(&email).await,
+        browser: app.trader(&email).await,
     };
     let id = trader.create("Backed up").await;
     let second = trader

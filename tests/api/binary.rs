@@ -150,7 +150,10 @@ fn a_malformed_setting_is_named() {
 async fn json_logs_carry_the_request_id_and_sigterm_stops_the_server_cleanly() {
     let (database, _pool) = TestDatabase::migrated().await;
     let port = free_port();
-    let mut child = start_server(&database, port).await;
+    // The test's requests come from loopback, here the one trusted proxy.
+    let mut command = serve_command(&database, port);
+    command.env("TRUSTED_PROXIES", "127.0.0.1");
+    let mut child = start(command, port).await;
     let response = reqwest::Client::new()
         .get(format!("http://127.0.0.1:{port}/health"))
         .header("x-request-id", "log-probe-42")

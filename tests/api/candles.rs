@@ -74,7 +74,8 @@ fn series(pair: &str, timeframe: Timeframe) -> Series {
 
 async fn count(pool: &PgPool, pair: &str, timeframe: &str, source: &str) -> i64 {
     sqlx::query_scalar(
-        "SELECT COUNT(*) FROM candles WHERE pair = $1 AND timeframe = $2 AND source = $3",
+        "SELECT COUNT(*) FROM candles c JOIN candle_sources s ON s.id = c.source_id
+         WHERE c.pair = $1 AND c.timeframe = $2 AND s.name = $3",
     )
     .bind(pair)
     .bind(timeframe)

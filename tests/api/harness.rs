@@ -466,6 +466,18 @@ impl TestApp {
         browser
     }
 
+    /// A browser signed in to a new account whose email is confirmed, as a trader's is after
+    /// following the mailed link: what uploading market data and running backtests need.
+    pub async fn trader(&self, email: &str) -> Browser {
+        let browser = self.signed_up(email).await;
+        sqlx::query("UPDATE users SET confirmed_at = now() WHERE email = $1::text::citext")
+            .bind(email)
+            .execute(&self.pool)
+            .await
+            .unwrap();
+        browser
+    }
+
     /// The value of a `SELECT count(*) ...`.
     pub async fn count(&self, query: &str) -> i64 {
         sqlx::query_scalar(query)
@@ -496,4 +508,67 @@ pub fn field_message(error: &serde_json::Value, field: &str) -> Option<String> {
         .iter()
         .find(|f| f["field"] == field)
         .map(|f| f["message"].as_str().unwrap().to_string())
+}
+
+/// A live socket (`/strategies/live`) as a page opens it: this site's Origin and a session.
+pub type LiveSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+impl TestApp {
+    /// A new session of `email` (already registered): its `Cookie` header, and a browser that
+    /// sends it, for tests that open sockets on a session and then end it.
+    pub async fn session(&self, email: &str) -> (String, Browser) {
+        let signing_in = Browser {
+            client: client(false),
+            base: self.origin(),
+        };
+        let response = signing_in.log_in(email, PASSWORD, false).await;
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+        let cookie = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|value| value.to_str().ok()?.split(';').next())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let with_cookie = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(
+                [(reqwest::header::COOKIE, cookie.parse().unwrap())]
+                    .into_iter()
+                    .collect(),
+            )
+            .build()
+            .unwrap();
+        (
+            cookie,
+            Browser {
+                client: with_cookie,
+                base: self.origin(),
+            },
+        )
+    }
+
+    /// The live socket of the session `cookie`, or the status its upgrade was refused with.
+    pub async fn live_socket(&self, cookie: &str) -> Result<LiveSocket, u16> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = self
+            .url("/strategies/live")
+            .replacen("http", "ws", 1)
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("origin", self.origin().parse().unwrap());
+        request
+            .headers_mut()
+            .insert("cookie", cookie.parse().unwrap());
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((socket, _)) => Ok(socket),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                Err(response.status().as_u16())
+            }
+            Err(error) => panic!("the upgrade failed: {error}"),
+        }
+    }
 }

@@ -3,6 +3,8 @@
 
 mod harness;
 
+mod hostile;
+
 mod accounts;
 
 mod authorization_sweep;

@@ -24,15 +24,44 @@ async fn upload_accepting(
     timeframe: &str,
     csv: &str,
 ) -> reqwest::Response {
-    let mut body = String::new();
+    upload_file(
+        browser,
+        accept,
+        pair,
+        timeframe,
+        "candles.csv",
+        csv.as_bytes(),
+    )
+    .await
+}
+
+/// The upload form's multipart post of `file` named `file_name`, as a browser sends it, with
+/// its `Accept` header (`text/html` for a plain form post, JSON for the hydrated page).
+pub async fn upload_file(
+    browser: &Browser,
+    accept: &str,
+    pair: &str,
+    timeframe: &str,
+    file_name: &str,
+    file: &[u8],
+) -> reqwest::Response {
+    let mut body = Vec::with_capacity(file.len() + 512);
     for (name, value) in [("pair", pair), ("timeframe", timeframe)] {
-        body.push_str(&format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-        ));
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
     }
-    body.push_str(&format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"candles.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{BOUNDARY}--\r\n"
-    ));
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
     browser
         .client
         .post(format!("{}/market-data/import", browser.base))
@@ -56,9 +85,21 @@ async fn upload_and_report(browser: &Browser, pair: &str, timeframe: &str, csv: 
     let id = location
         .strip_prefix("/market-data?import=")
         .unwrap_or_else(|| panic!("redirected to {location}"));
-    let overview = overview(browser, Some(id)).await;
-    assert!(overview["report"].is_object(), "{overview}");
-    overview["report"].clone()
+    finished_report(browser, id).await
+}
+
+/// The report of import `id` once its job has ended (an upload is imported in the
+/// background; its report says 'importing' until then).
+async fn finished_report(browser: &Browser, id: &str) -> Value {
+    for _ in 0..200 {
+        let overview = overview(browser, Some(id)).await;
+        assert!(overview["report"].is_object(), "{overview}");
+        if overview["report"]["importing"] != true {
+            return overview["report"].clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("import {id} did not end within 10 seconds")
 }
 
 async fn overview(browser: &Browser, import: Option<&str>) -> Value {
@@ -85,7 +126,7 @@ fn own_series(overview: &Value) -> Vec<(String, String, i64)> {
 }
 
 async fn signed_up(app: &TestApp) -> Browser {
-    app.signed_up(&unique_email()).await
+    app.trader(&unique_email()).await
 }
 
 const FIVE_ROWS_TWO_BAD: &str = "date,open,high,low,close,volume\n\
@@ -128,7 +169,7 @@ async fn the_page_sending_an_upload_itself_is_told_where_the_report_is_and_an_er
     let answer: Value = response.json().await.unwrap();
     let to = answer["to"].as_str().expect("where to go");
     let id = to.strip_prefix("/market-data?import=").expect(to);
-    assert_eq!(overview(&browser, Some(id)).await["report"]["imported"], 3);
+    assert_eq!(finished_report(&browser, id).await["imported"], 3);
 
     let signed_out = upload_accepting(json, &app.browser(), "BTC/USD", "1d", "").await;
     assert_eq!(signed_out.status(), 401);
@@ -189,8 +230,8 @@ async fn another_traders_upload_is_neither_listed_nor_read_for_me() {
     let app = spawn_app().await;
     load_sample_data_if_empty(&app.pool).await.unwrap();
     let (alice_email, bob_email) = (unique_email(), unique_email());
-    let alice = app.signed_up(&alice_email).await;
-    let bob = app.signed_up(&bob_email).await;
+    let alice = app.trader(&alice_email).await;
+    let bob = app.trader(&bob_email).await;
     // Alice uploads her own GOOG/USD 1d, a series the shared sample data also has.
     let report = upload_and_report(
         &alice,
@@ -290,7 +331,7 @@ async fn a_file_over_the_upload_limit_is_refused_with_a_sentence_before_it_is_se
 async fn deleting_an_account_removes_the_bars_it_uploaded() {
     let app = spawn_app().await;
     let email = unique_email();
-    let browser = app.signed_up(&email).await;
+    let browser = app.trader(&email).await;
     upload_and_report(&browser, "BTC/USD", "1d", FIVE_ROWS_TWO_BAD).await;
     let uploaded = "SELECT count(*) FROM candles WHERE owner IS NOT NULL";
     assert_eq!(app.count(uploaded).await, 3);

@@ -8,7 +8,7 @@ use crate::{
     strategies::{document, Trader},
 };
 
-const TOKEN: &str = "a-metrics-token-of-at-least-32-characters";
+pub const TOKEN: &str = "a-metrics-token-of-at-least-32-characters";
 
 /// The sum of the samples of `metric` whose labels include every one of `labels`.
 fn sample_sum(exposition: &str, metric: &str, labels: &[&str]) -> f64 {
@@ -24,7 +24,7 @@ fn sample_sum(exposition: &str, metric: &str, labels: &[&str]) -> f64 {
         .sum()
 }
 
-async fn scrape(client: &reqwest::Client, url: &str) -> String {
+pub async fn scrape(client: &reqwest::Client, url: &str) -> String {
     let response = client
         .get(url)
         .bearer_auth(TOKEN)

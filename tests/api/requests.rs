@@ -1,4 +1,4 @@
-use crate::harness::spawn_app;
+use crate::harness::{spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn every_response_carries_a_generated_request_id() {
@@ -11,24 +11,32 @@ async fn every_response_carries_a_generated_request_id() {
 }
 
 #[tokio::test]
-async fn a_sane_request_id_from_a_proxy_is_kept_and_a_hostile_one_replaced() {
-    let app = spawn_app().await;
-    let kept = app
-        .client
-        .get(app.url("/health"))
-        .header("x-request-id", "edge-1234")
-        .send()
-        .await
-        .unwrap();
+async fn a_sane_request_id_from_a_trusted_proxy_is_kept_and_a_hostile_one_replaced() {
+    let app = spawn_app_with(&[("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let with_id = |id: &'static str| {
+        app.client
+            .get(app.url("/health"))
+            .header("x-request-id", id)
+            .send()
+    };
+    let kept = with_id("edge-1234").await.unwrap();
     assert_eq!(kept.headers()["x-request-id"], "edge-1234");
-    let replaced = app
+    let replaced = with_id("a b\"<script>").await.unwrap();
+    assert_ne!(replaced.headers()["x-request-id"], "a b\"<script>");
+}
+
+#[tokio::test]
+async fn a_request_id_from_a_client_that_is_not_a_trusted_proxy_is_replaced() {
+    let app = spawn_app().await;
+    let response = app
         .client
         .get(app.url("/health"))
-        .header("x-request-id", "a b\"<script>")
+        .header("x-request-id", "chosen-by-the-client")
         .send()
         .await
         .unwrap();
-    assert_ne!(replaced.headers()["x-request-id"], "a b\"<script>");
+    assert_ne!(response.headers()["x-request-id"], "chosen-by-the-client");
+    assert_eq!(response.headers()["x-request-id"].len(), 36);
 }
 
 #[tokio::test]

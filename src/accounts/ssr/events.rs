@@ -1,6 +1,8 @@
 //! The realtime events of accounts: a user signed out everywhere (password changed or reset:
-//! whatever holds that user's websockets closes them) and mail queued (wakes the sender of
-//! whichever server process hears it first).
+//! whatever holds that user's websockets closes them), one of a user's sessions ended (its
+//! row or token was deleted, announced by the database itself: each of that user's websockets
+//! checks its own session), and mail queued (wakes the sender of whichever server process
+//! hears it first).
 
 use uuid::Uuid;
 
@@ -23,6 +25,25 @@ impl RealtimeEvent for SignedOutEverywhere {
             .parse()
             .ok()
             .map(|user_id| SignedOutEverywhere { user_id })
+    }
+}
+
+/// Published by a trigger on `sessions` and `users_tokens` (migration
+/// `create_live_connections`), whatever deleted the row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionEnded {
+    pub user_id: Uuid,
+}
+
+impl RealtimeEvent for SessionEnded {
+    const CHANNEL: &'static str = "session_ended";
+
+    fn to_payload(&self) -> String {
+        self.user_id.to_string()
+    }
+
+    fn from_payload(payload: &str) -> Option<Self> {
+        payload.parse().ok().map(|user_id| SessionEnded { user_id })
     }
 }
 

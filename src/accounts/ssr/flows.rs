@@ -127,7 +127,7 @@ pub async fn register(user: UserForm) -> Result<Navigation, AppError> {
     let (Some(email), Some(password)) = (email, password) else {
         return Err(AppError::validation(errors));
     };
-    let hashed = password_hashing::hash_password(password).await?;
+    let hashed = password_hashing::hash_password(&state.work, password).await?;
     match repository::insert_user_unless_taken(&state.pool, &email, &hashed).await? {
         Some(user_id) => {
             tracing::info!(%user_id, ip = %display_ip(ip), "account registered");
@@ -184,6 +184,7 @@ pub async fn log_in(user: UserForm, return_to: Option<String>) -> Result<Navigat
     };
     // One verification whether or not the account exists: same work, same answer.
     let verification = password_hashing::verify_password(
+        &state.work,
         user.password.clone(),
         record.as_ref().map(|r| r.hashed_password.clone()),
     )
@@ -197,7 +198,7 @@ pub async fn log_in(user: UserForm, return_to: Option<String>) -> Result<Navigat
         return Err(form_error(INVALID_LOGIN));
     };
     if needs_rehash {
-        let rehashed = password_hashing::hash_plain(user.password.clone()).await?;
+        let rehashed = password_hashing::hash_plain(&state.work, user.password.clone()).await?;
         repository::update_password_hash(&state.pool, record.id, &rehashed).await?;
         tracing::info!(user_id = %record.id, "password hash upgraded to the current parameters");
     }
@@ -409,7 +410,7 @@ pub async fn reset_password(token: String, user: UserForm) -> Result<Navigation,
             .await?
             .ok_or_else(invalid)?;
     let password = new_password(&user)?;
-    let hashed = password_hashing::hash_password(password).await?;
+    let hashed = password_hashing::hash_password(&state.work, password).await?;
     repository::replace_password(&mut transaction, found.user.id, &hashed, None).await?;
     transaction.commit().await?;
     tracing::info!(user_id = %found.user.id, ip = %display_ip(ip), "password reset; every session ended");
@@ -433,11 +434,16 @@ async fn count_reauthentication(
 }
 
 async fn check_current_password(
+    state: &AppState,
     record: &UserRecord,
     current_password: String,
 ) -> Result<(), AppError> {
-    match password_hashing::verify_password(current_password, Some(record.hashed_password.clone()))
-        .await?
+    match password_hashing::verify_password(
+        &state.work,
+        current_password,
+        Some(record.hashed_password.clone()),
+    )
+    .await?
     {
         Verification::Valid { .. } => Ok(()),
         Verification::Invalid => Err(AppError::field(
@@ -459,7 +465,7 @@ pub async fn change_email(
     if email.canonical() == record.email.to_lowercase() {
         return Err(AppError::field("email", "That is already your email"));
     }
-    check_current_password(&record, current_password).await?;
+    check_current_password(&state, &record, current_password).await?;
     if repository::email_is_taken(&state.pool, &email).await? {
         return Err(AppError::field("email", "Email has already been taken"));
     }
@@ -522,8 +528,8 @@ pub async fn change_password(
     let record = signed_in_user(&state).await?;
     count_reauthentication(&state, ip, &record).await?;
     let password = new_password(&user)?;
-    check_current_password(&record, current_password).await?;
-    let hashed = password_hashing::hash_password(password).await?;
+    check_current_password(&state, &record, current_password).await?;
+    let hashed = password_hashing::hash_password(&state.work, password).await?;
     let session = cx::session().await?;
     let this_session = sessions::session_id(&session);
     let mut transaction = state.pool.begin().await?;

@@ -25,5 +25,6 @@ pub use sessions::layer as session_layer;
 /// The `NOTIFY` channels accounts publishes on and listens to.
 pub const REALTIME_CHANNELS: &[&str] = &[
     events::SignedOutEverywhere::CHANNEL,
+    events::SessionEnded::CHANNEL,
     events::MailQueued::CHANNEL,
 ];

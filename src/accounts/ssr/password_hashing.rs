@@ -1,4 +1,6 @@
-//! argon2id hashing and verification, off the async runtime. The hash string is kept whole
+//! argon2id hashing and verification, on the work pool (each costs 19 MiB and tens of
+//! milliseconds of CPU, so a flood of log-ins waits for the pool's threads instead of taking
+//! memory without bound). The hash string is kept whole
 //! (it names its own parameters), so the parameters can rise later: a login with an older
 //! hash stores a new one.
 
@@ -11,7 +13,7 @@ use argon2::{
 use rand_core::OsRng;
 
 use super::credentials::Password;
-use crate::error::AppError;
+use crate::{error::AppError, work_pool::WorkPool};
 
 /// m=19456 KiB, t=2, p=1: the `argon2` crate's default, as SECURITY.md asks.
 fn hasher() -> Argon2<'static> {
@@ -32,16 +34,17 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
         .unwrap_or_default()
 });
 
-pub async fn hash_password(password: Password) -> Result<String, AppError> {
-    hash_plain(password.expose().to_string()).await
+pub async fn hash_password(work: &WorkPool, password: Password) -> Result<String, AppError> {
+    hash_plain(work, password.expose().to_string()).await
 }
 
 /// Hashes a password that was already accepted once (a rehash at login with new parameters,
 /// where the rules of the day it was chosen applied).
-pub async fn hash_plain(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || hash_blocking(&password))
-        .await
-        .map_err(|error| AppError::internal(format!("the hashing task failed: {error}")))?
+pub async fn hash_plain(work: &WorkPool, password: String) -> Result<String, AppError> {
+    work.run(None, "checking passwords", move |_| {
+        hash_blocking(&password)
+    })
+    .await?
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,10 +56,11 @@ pub enum Verification {
 /// Checks `candidate` against `stored`, or against a dummy hash when there is no account, so
 /// that both cases take one argon2 verification.
 pub async fn verify_password(
+    work: &WorkPool,
     candidate: String,
     stored: Option<String>,
 ) -> Result<Verification, AppError> {
-    tokio::task::spawn_blocking(move || {
+    work.run(None, "checking passwords", move |_| {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| DUMMY_HASH.clone());
         let Ok(parsed) = PasswordHash::new(&hash) else {
@@ -75,7 +79,6 @@ pub async fn verify_password(
         }
     })
     .await
-    .map_err(|error| AppError::internal(format!("the verification task failed: {error}")))
 }
 
 fn uses_current_parameters(hash: &PasswordHash<'_>) -> bool {
@@ -96,13 +99,21 @@ fn uses_current_parameters(hash: &PasswordHash<'_>) -> bool {
 mod tests {
     use super::*;
 
+    fn work() -> WorkPool {
+        WorkPool::new(crate::work_pool::WorkPoolSize {
+            threads: 1,
+            waiting: 4,
+            deadline: std::time::Duration::from_secs(30),
+        })
+    }
+
     fn password(text: &str) -> Password {
         Password::parse(text).unwrap()
     }
 
     #[tokio::test]
     async fn a_hash_is_argon2id_with_19_mib_two_passes_and_one_lane() {
-        let hash = hash_password(password("correct horse battery"))
+        let hash = hash_password(&work(), password("correct horse battery"))
             .await
             .unwrap();
         assert!(
@@ -113,11 +124,11 @@ mod tests {
 
     #[tokio::test]
     async fn the_right_password_verifies_and_a_wrong_one_does_not() {
-        let hash = hash_password(password("correct horse battery"))
+        let hash = hash_password(&work(), password("correct horse battery"))
             .await
             .unwrap();
         assert_eq!(
-            verify_password("correct horse battery".into(), Some(hash.clone()))
+            verify_password(&work(), "correct horse battery".into(), Some(hash.clone()))
                 .await
                 .unwrap(),
             Verification::Valid {
@@ -125,7 +136,7 @@ mod tests {
             }
         );
         assert_eq!(
-            verify_password("wrong horse battery".into(), Some(hash))
+            verify_password(&work(), "wrong horse battery".into(), Some(hash))
                 .await
                 .unwrap(),
             Verification::Invalid
@@ -135,6 +146,7 @@ mod tests {
     #[tokio::test]
     async fn an_unknown_account_never_verifies_even_with_the_dummy_password() {
         let outcome = verify_password(
+            &work(),
             "a password that no account has, only here to spend the same time".into(),
             None,
         )
@@ -156,7 +168,7 @@ mod tests {
             .unwrap()
             .to_string();
         assert_eq!(
-            verify_password("correct horse battery".into(), Some(hash))
+            verify_password(&work(), "correct horse battery".into(), Some(hash))
                 .await
                 .unwrap(),
             Verification::Valid { needs_rehash: true }

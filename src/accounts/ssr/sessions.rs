@@ -187,6 +187,44 @@ pub async fn signed_in_user_id(pool: &PgPool) -> Result<uuid::Uuid, AppError> {
         .ok_or(AppError::Unauthenticated)
 }
 
+/// A signed-in session as a long-lived connection holds it, to ask later whether it still
+/// lives: its row's id and its token's digest.
+#[derive(Debug, Clone)]
+pub struct HeldSession {
+    session_id: String,
+    token_digest: Vec<u8>,
+    remember: bool,
+}
+
+/// The signed-in session of `session`, for a connection that outlives the request.
+pub async fn held(session: &Session) -> Option<HeldSession> {
+    let token = session.get::<String>(TOKEN_KEY).await.ok()??;
+    Some(HeldSession {
+        session_id: session.id()?.to_string(),
+        token_digest: EncodedToken::new(token).digest()?,
+        remember: is_remembered(session).await,
+    })
+}
+
+/// Until when `held` lives (the earlier of its inactivity expiry and its token's absolute
+/// lifetime), or `None` once it has ended for any reason: signed out, revoked, a password
+/// change, expired.
+pub async fn alive_until(
+    pool: &PgPool,
+    held: &HeldSession,
+) -> Result<Option<chrono::DateTime<Utc>>, AppError> {
+    repository::session_alive_until(
+        pool,
+        &held.session_id,
+        &held.token_digest,
+        TokenPurpose::Session {
+            remember: held.remember,
+        }
+        .lifetime(),
+    )
+    .await
+}
+
 /// Ends this session: its token and its row go, and the browser's cookie is removed.
 pub async fn sign_out(session: &Session, pool: &PgPool) -> Result<(), AppError> {
     if let Some(token) = session

@@ -55,6 +55,19 @@ pub struct StoredCount {
     pub skipped_as_duplicates: u64,
 }
 
+/// The id of the source named `name` (a file name, or `synthetic`), made the first time.
+#[tracing::instrument(skip_all)]
+pub async fn candle_source(connection: &mut PgConnection, name: &str) -> Result<i32, sqlx::Error> {
+    sqlx::query_scalar!(
+        "INSERT INTO candle_sources (name) VALUES ($1)
+         ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+         RETURNING id",
+        name
+    )
+    .fetch_one(connection)
+    .await
+}
+
 /// Stores `candles` in batches of `BATCH_SIZE`, each one `INSERT ... SELECT FROM UNNEST`; a bar
 /// whose time the series already has is skipped, not overwritten. `progress` hears the rows
 /// done after each batch.
@@ -67,12 +80,13 @@ pub async fn insert_candles(
     candles: &Candles,
     mut progress: impl FnMut(usize),
 ) -> Result<StoredCount, sqlx::Error> {
+    let source = candle_source(&mut *connection, source).await?;
     let mut count = StoredCount::default();
     let mut start = 0;
     while start < candles.len() {
         let end = (start + BATCH_SIZE).min(candles.len());
         let inserted = sqlx::query!(
-            "INSERT INTO candles (owner, pair, timeframe, time, open, high, low, close, volume, source)
+            "INSERT INTO candles (owner, pair, timeframe, time, open, high, low, close, volume, source_id)
              SELECT $10, $1, $2, to_timestamp(time), open, high, low, close, volume, $3
              FROM UNNEST($4::int8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[])
                AS batch (time, open, high, low, close, volume)
@@ -202,6 +216,59 @@ async fn read_owned_candles(
     Ok(rows.into_iter().collect())
 }
 
+/// How many bars of the series a trader's backtests read for `series` (as `candles_for`
+/// chooses it) lie in `from..=to` (Unix seconds; no `from`: from the first bar): what a run
+/// would read, counted before it is read.
+#[tracing::instrument(skip_all, fields(pair = %series.pair, timeframe = series.timeframe.name()))]
+pub async fn bars_between(
+    pool: &PgPool,
+    user_id: Uuid,
+    series: &Series,
+    from: Option<i64>,
+    to: i64,
+) -> Result<i64, sqlx::Error> {
+    let owner = series_owner_for(pool, user_id, series).await?;
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "bars!" FROM candles
+           WHERE (owner = $1 OR ($1::uuid IS NULL AND owner IS NULL)) AND pair = $2 AND timeframe = $3
+             AND ($4::bigint IS NULL OR time >= to_timestamp($4)) AND time <= to_timestamp($5)"#,
+        owner.id(),
+        series.pair,
+        series.timeframe.name(),
+        from,
+        to as f64,
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// The time of the `bars`-th bar before `before` in the series a trader's backtests read (the
+/// first bar a run's indicators warm up on), or `None` when fewer bars come before it.
+#[tracing::instrument(skip_all, fields(pair = %series.pair, timeframe = series.timeframe.name()))]
+pub async fn history_start(
+    pool: &PgPool,
+    user_id: Uuid,
+    series: &Series,
+    before: i64,
+    bars: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let owner = series_owner_for(pool, user_id, series).await?;
+    sqlx::query_scalar!(
+        r#"SELECT extract(epoch FROM time)::bigint AS "time!" FROM candles
+           WHERE (owner = $1 OR ($1::uuid IS NULL AND owner IS NULL)) AND pair = $2 AND timeframe = $3
+             AND time < to_timestamp($4)
+           ORDER BY time DESC
+           OFFSET $5::int8 - 1 LIMIT 1"#,
+        owner.id(),
+        series.pair,
+        series.timeframe.name(),
+        before as f64,
+        bars.max(1),
+    )
+    .fetch_optional(pool)
+    .await
+}
+
 /// Every series a trader can read: the shared ones and the trader's own, each with its first and
 /// last time and its number of bars, by pair and timeframe.
 #[tracing::instrument(skip_all)]
@@ -209,17 +276,29 @@ pub async fn stored_series(pool: &PgPool, user_id: Uuid) -> Result<Vec<StoredSer
     sqlx::query_as!(
         StoredSeries,
         r#"SELECT pair AS "pair!", timeframe AS "timeframe!", (owner IS NOT NULL) AS "own!",
-                  string_agg(DISTINCT source, ', ') AS "sources!",
+                  (SELECT string_agg(name, ', ' ORDER BY name) FROM candle_sources
+                   WHERE id = ANY(array_agg(DISTINCT c.source_id))) AS "sources!",
                   extract(epoch FROM min(time))::bigint AS "first_time!",
                   extract(epoch FROM max(time))::bigint AS "last_time!",
                   count(*) AS "bars!"
-           FROM candles
+           FROM candles c
            WHERE owner IS NULL OR owner = $1
            GROUP BY owner, pair, timeframe
            ORDER BY pair, timeframe, owner NULLS LAST"#,
         user_id,
     )
     .fetch_all(pool)
+    .await
+}
+
+/// How many bars `user_id` uploaded, over every series: what the candle quota counts.
+#[tracing::instrument(skip_all)]
+pub async fn owned_rows(pool: &PgPool, user_id: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "rows!" FROM candles WHERE owner = $1"#,
+        user_id
+    )
+    .fetch_one(pool)
     .await
 }
 

@@ -1,6 +1,8 @@
 //! YAML text to the spanned tree, from the events of `saphyr-parser` (a YAML 1.2 parser that
 //! passes the YAML test suite); scalars are resolved with the 1.2 core schema.
 
+use std::collections::HashSet;
+
 use saphyr_parser::{Event, Parser, ScalarStyle as YamlStyle, Span as YamlSpan};
 
 use super::{
@@ -13,6 +15,9 @@ enum Frame {
         start: usize,
         layout: Layout,
         entries: Vec<Entry>,
+        /// The keys of `entries`, so that a repeated key is found at once in a table of
+        /// thousands.
+        keys: HashSet<String>,
         pending_key: Option<(String, Span)>,
     },
     List {
@@ -93,6 +98,7 @@ pub(super) fn read(positions: &Positions<'_>) -> ParsedDocument {
                         start: span.start,
                         layout,
                         entries: Vec::new(),
+                        keys: HashSet::new(),
                         pending_key: None,
                     }
                 } else {
@@ -189,6 +195,7 @@ fn attach(
         Some(Frame::List { items, .. }) => items.push(node),
         Some(Frame::Map {
             entries,
+            keys,
             pending_key,
             ..
         }) => match pending_key.take() {
@@ -206,7 +213,7 @@ fn attach(
                 *pending_key = Some((key, node.span));
             }
             Some((key, key_span)) => {
-                if entries.iter().any(|entry| entry.key == key) {
+                if !keys.insert(key.clone()) {
                     diagnostics.push(Diagnostic::new(
                         "E004",
                         Severity::Error,

@@ -39,9 +39,9 @@ impl ConditionKind {
 /// The indicators a condition may name: each name with its type's registry entry.
 pub struct NameTable {
     pub indicators: Vec<(String, &'static IndicatorSpec)>,
-    /// Names of indicators whose type is missing or unknown: conditions may name them
-    /// without a second error.
-    pub declared_without_type: Vec<String>,
+    /// Names of indicators whose type is missing or unknown, or that stand past the limit of
+    /// indicators unread: conditions may name them without a second error.
+    pub declared_without_type: std::collections::HashSet<String>,
 }
 
 impl NameTable {

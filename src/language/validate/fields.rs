@@ -149,7 +149,7 @@ impl Validator<'_, '_> {
 
         let mut names = NameTable {
             indicators: Vec::new(),
-            declared_without_type: Vec::new(),
+            declared_without_type: Default::default(),
         };
         if let Some(entry) = field("indicators") {
             strategy.indicators = self.indicators(entry, &mut names);

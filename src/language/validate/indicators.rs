@@ -28,10 +28,15 @@ impl Validator<'_, '_> {
             return Vec::new();
         };
         if items.is_empty() || items.len() > MAX_INDICATORS {
+            let unread = if items.len() > MAX_INDICATORS {
+                format!(" (only the first {MAX_INDICATORS} are checked)")
+            } else {
+                String::new()
+            };
             self.error(
                 "E020",
                 format!(
-                    "a strategy has 1 to {MAX_INDICATORS} indicators; this one has {}",
+                    "a strategy has 1 to {MAX_INDICATORS} indicators; this one has {}{unread}",
                     items.len()
                 ),
                 "indicators".to_string(),
@@ -45,7 +50,9 @@ impl Validator<'_, '_> {
         let mut indicators: Vec<Indicator> = Vec::new();
         let mut seen: Vec<(String, Span)> = Vec::new();
         let mut pending_sources = Vec::new();
-        for (index, item) in items.iter().enumerate() {
+        // Past the limit nothing is read: every check below compares indicators with each
+        // other, which a list of thousands would make slow.
+        for (index, item) in items.iter().take(MAX_INDICATORS).enumerate() {
             let path = format!("indicators[{index}]");
             let Some(indicator) =
                 self.indicator(item, &path, &mut seen, names, &mut pending_sources)
@@ -53,6 +60,12 @@ impl Validator<'_, '_> {
                 continue;
             };
             indicators.push(indicator);
+        }
+        // Unread, but named: conditions that use them get no "unknown name" on top of E020.
+        for item in items.iter().skip(MAX_INDICATORS) {
+            if let Some(name) = item.get("name").and_then(|entry| entry.value.as_scalar()) {
+                names.declared_without_type.insert(name.text.clone());
+            }
         }
         self.resolve_sources(&mut indicators, pending_sources, names);
         indicators
@@ -112,7 +125,7 @@ impl Validator<'_, '_> {
         }
         let Some(spec) = spec else {
             if let Some(name) = name {
-                names.declared_without_type.push(name);
+                names.declared_without_type.insert(name);
             }
             return None;
         };

@@ -6,7 +6,7 @@
 
 use super::{Validator, TOP_LEVEL_FIELDS};
 use crate::language::document::{Entry, Layout, Node, Value};
-use crate::language::span::{Diagnostic, Fix, Severity};
+use crate::language::span::{Diagnostic, Fix, Positions, Severity, TextEdit};
 
 /// The fields an indicator's own table holds that are also top-level field names.
 const INDICATOR_FIELDS_NAMED_LIKE_TOP_LEVEL: [&str; 1] = ["name"];
@@ -39,11 +39,18 @@ impl Validator<'_, '_> {
                 _ => {}
             }
         }
+        if found.is_empty() {
+            return;
+        }
+        // Read once: a document may hold thousands of misplaced keys.
+        let headers = TableHeaders::of(self.positions);
+        let top_level: std::collections::HashSet<&str> =
+            entries.iter().map(|top| top.key.as_str()).collect();
         for entry in found {
-            let given_at_top = entries.iter().any(|top| top.key == entry.key);
-            let header = self.header_above(entry.key_span.start);
-            let (table, line) = header.map_or(("a table".to_string(), 0), |(text, line)| {
-                (format!("`{text}`"), line)
+            let given_at_top = top_level.contains(entry.key.as_str());
+            let header = headers.above(entry.key_span.start);
+            let (table, line) = header.map_or(("a table".to_string(), 0), |header| {
+                (format!("`{}`", header.text), header.line)
             });
             let message = format!(
                 "`{}` belongs to the table {table} opened at line {line}, because TOML adds every key after a header to that table; move it above the first table",
@@ -52,9 +59,11 @@ impl Validator<'_, '_> {
             let fix = if given_at_top {
                 None
             } else {
-                self.move_above_first_table(entry)
+                headers
+                    .insertion_point
+                    .and_then(|insert_at| self.move_above(entry, insert_at))
             };
-            self.misplaced.push(entry.key_span);
+            self.misplaced.insert(entry.key_span);
             if !given_at_top {
                 self.misplaced_fields.push(entry.key.clone());
             }
@@ -76,44 +85,14 @@ impl Validator<'_, '_> {
         self.misplaced.contains(&entry.key_span)
     }
 
-    /// The header line (`[indicators.parameters]`, without a comment) that governs `offset`,
-    /// and its 1-based line number.
-    fn header_above(&self, offset: usize) -> Option<(String, u32)> {
-        let text = self.positions.text();
-        let mut line_end = self.positions.line_range(offset).0;
-        while line_end > 0 {
-            let (start, end) = self.positions.line_range(line_end - 1);
-            if let Some(header) = table_header(&text[start..end]) {
-                return Some((header.to_string(), self.positions.line_column(start).0));
-            }
-            line_end = start;
-        }
-        None
-    }
-
-    /// Byte offset of the line that opens the document's first table.
-    fn first_header_start(&self) -> Option<usize> {
-        let text = self.positions.text();
-        let mut start = 0;
-        while start < text.len() {
-            let (line_start, line_end) = self.positions.line_range(start);
-            if table_header(&text[line_start..line_end]).is_some() {
-                return Some(line_start);
-            }
-            start = text[line_end..]
-                .find('\n')
-                .map_or(text.len(), |index| line_end + index + 1);
-        }
-        None
-    }
-
-    /// One splice that takes the whole lines of `entry` (key, value, a comment after it) out
-    /// of their table and writes them above the first table, after the last line of the
-    /// top-level fields. `None` when the entry shares a line with other text.
-    fn move_above_first_table(&self, entry: &Entry) -> Option<Fix> {
+    /// One fix of two edits that takes the whole lines of `entry` (key, value, a comment after
+    /// it) out of their table and writes them at `insert_at`, above the first table. Only the
+    /// moved lines travel with the fix, never the text between the two places. `None` when
+    /// the entry shares a line with other text.
+    fn move_above(&self, entry: &Entry, insert_at: usize) -> Option<Fix> {
         let text = self.positions.text();
         let (line_start, _) = self.positions.line_range(entry.key_span.start);
-        if !text[line_start..entry.key_span.start].trim().is_empty() {
+        if !text[line_start..entry.key_span.start].trim().is_empty() || insert_at >= line_start {
             return None;
         }
         let value_end = entry.value.span.end.max(entry.key_span.end);
@@ -127,28 +106,83 @@ impl Validator<'_, '_> {
             Some(_) if text[last_line_end..].starts_with("\r\n") => last_line_end + 2,
             _ => last_line_end,
         };
-        let mut insert_at = self.first_header_start()?;
-        if insert_at >= line_start {
-            return None;
-        }
-        // Above the blank lines that separate the top-level fields from the first table.
-        while insert_at > 0 {
-            let (previous_start, previous_end) = self.positions.line_range(insert_at - 1);
-            if !text[previous_start..previous_end].trim().is_empty() {
-                break;
-            }
-            insert_at = previous_start;
-        }
         let mut moved = text[line_start..removed_end].to_string();
         if !moved.ends_with('\n') {
             moved.push_str(if text.contains("\r\n") { "\r\n" } else { "\n" });
         }
-        let replacement = format!("{moved}{}", &text[insert_at..line_start]);
-        Some(Fix {
-            label: format!("Move `{}` above the first table", entry.key),
-            span: self.positions.span(insert_at, removed_end),
-            replacement,
-        })
+        Some(Fix::new(
+            format!("Move `{}` above the first table", entry.key),
+            vec![
+                TextEdit {
+                    span: self.positions.span(insert_at, insert_at),
+                    insert: moved,
+                },
+                TextEdit {
+                    span: self.positions.span(line_start, removed_end),
+                    insert: String::new(),
+                },
+            ],
+        ))
+    }
+}
+
+/// The table header lines of a TOML text, read in one pass: which header governs a place, and
+/// where a field moved out of the tables goes.
+struct TableHeaders {
+    /// In text order.
+    headers: Vec<Header>,
+    /// Above the first table, after the last line of the top-level fields (the blank lines
+    /// that separate them from the first table stay below the moved field).
+    insertion_point: Option<usize>,
+}
+
+struct Header {
+    /// Byte offset of its line.
+    start: usize,
+    /// `[indicators.parameters]`, without a comment.
+    text: String,
+    /// 1-based.
+    line: u32,
+}
+
+impl TableHeaders {
+    fn of(positions: &Positions<'_>) -> TableHeaders {
+        let text = positions.text();
+        let mut headers = Vec::new();
+        let mut line_start = 0;
+        for (index, line) in text.split('\n').enumerate() {
+            if let Some(header) = table_header(line) {
+                headers.push(Header {
+                    start: line_start,
+                    text: header.to_string(),
+                    line: u32::try_from(index + 1).unwrap_or(u32::MAX),
+                });
+            }
+            line_start += line.len() + 1;
+        }
+        let insertion_point = headers.first().map(|first| {
+            let mut insert_at = first.start;
+            while insert_at > 0 {
+                let (previous_start, previous_end) = positions.line_range(insert_at - 1);
+                if !text[previous_start..previous_end].trim().is_empty() {
+                    break;
+                }
+                insert_at = previous_start;
+            }
+            insert_at
+        });
+        TableHeaders {
+            headers,
+            insertion_point,
+        }
+    }
+
+    /// The header whose table holds the line of `offset`: the nearest one above it.
+    fn above(&self, offset: usize) -> Option<&Header> {
+        let after = self
+            .headers
+            .partition_point(|header| header.start <= offset);
+        after.checked_sub(1).map(|index| &self.headers[index])
     }
 }
 

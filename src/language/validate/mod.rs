@@ -90,6 +90,19 @@ pub const TOP_LEVEL_FIELDS: [&str; 12] = [
 pub const MAX_INDICATORS: usize = 50;
 
 pub fn validate(text: &str, format: Format) -> Validation {
+    if let Err(too_large) = super::size::within_limit(text) {
+        return Validation {
+            format,
+            strategy: None,
+            diagnostics: vec![Diagnostic::new(
+                "E005",
+                Severity::Error,
+                format!("{too_large} Remove what the strategy does not need, such as long comments or unused indicators."),
+                String::new(),
+                Positions::new("").span(0, 0),
+            )],
+        };
+    }
     let positions = Positions::new(text);
     let parsed = parse_document(&positions, format);
     let syntax_failed = parsed.has_syntax_errors();
@@ -98,7 +111,7 @@ pub fn validate(text: &str, format: Format) -> Validation {
         diagnostics: parsed.diagnostics,
         report_missing: !syntax_failed,
         format,
-        misplaced: Vec::new(),
+        misplaced: std::collections::HashSet::new(),
         misplaced_fields: Vec::new(),
     };
     let strategy = match &parsed.root {
@@ -128,11 +141,34 @@ pub fn validate(text: &str, format: Format) -> Validation {
     };
     let mut diagnostics = validator.diagnostics;
     diagnostics.sort_by_key(|diagnostic| (diagnostic.span.start, diagnostic.span.end));
+    leave_out_past_the_limit(&mut diagnostics, &positions);
     Validation {
         format,
         strategy,
         diagnostics,
     }
+}
+
+/// Keeps the first `MAX_DIAGNOSTICS` diagnostics (errors before the rest, so that a flood of
+/// notes never hides an error) and says how many were left out.
+fn leave_out_past_the_limit(diagnostics: &mut Vec<Diagnostic>, positions: &Positions<'_>) {
+    let limit = super::size::MAX_DIAGNOSTICS;
+    if diagnostics.len() <= limit {
+        return;
+    }
+    let left_out = diagnostics.len() - limit;
+    // Stable: each severity keeps its order by position.
+    diagnostics.sort_by_key(|diagnostic| diagnostic.severity);
+    diagnostics.truncate(limit);
+    diagnostics.sort_by_key(|diagnostic| (diagnostic.span.start, diagnostic.span.end));
+    let end = positions.text().len();
+    diagnostics.push(Diagnostic::new(
+        "I005",
+        Severity::Info,
+        format!("{left_out} more problems are not listed; fix these first"),
+        String::new(),
+        positions.span(end, end),
+    ));
 }
 
 struct Validator<'a, 'text> {
@@ -142,7 +178,7 @@ struct Validator<'a, 'text> {
     report_missing: bool,
     format: Format,
     /// Key spans of top-level fields found inside a TOML table, already reported (E017).
-    misplaced: Vec<Span>,
+    misplaced: std::collections::HashSet<Span>,
     /// Their names, when the top level lacks them: not "missing", only misplaced.
     misplaced_fields: Vec<String>,
 }

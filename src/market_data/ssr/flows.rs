@@ -5,18 +5,20 @@ use std::time::Instant;
 
 use uuid::Uuid;
 
-use super::reports::{self, NewReport};
+use super::{
+    reports::{self, NewReport},
+    upload::SpooledFile,
+};
 use crate::{
     backtests::{
-        candles::CandleImport,
-        read_candles_csv,
         ssr::{
             import::{parse_pair, parse_timeframe},
             repository::{
                 insert_candles, latest_candles, series_owner_for, stored_series, CandleOwner,
-                Series,
+                Series, StoredCount,
             },
         },
+        Candle, CandleRows, Candles, RejectedRow, RowRead,
     },
     error::AppError,
     market_data::{MarketDataOverview, PreviewCandles, RECENT_BARS, SHOWN_REJECTIONS},
@@ -59,112 +61,274 @@ pub async fn recent_candles(
     })
 }
 
-/// An upload as the form sent it.
+/// An upload as the form sent it: its labels, and its file written to disk.
 #[derive(Debug, Default)]
 pub struct Upload {
     pub pair: String,
     pub timeframe: String,
     pub file_name: String,
-    pub bytes: Vec<u8>,
+    pub file: Option<SpooledFile>,
 }
 
-/// Imports an upload as the trader's own bars (in one transaction, in batches) and stores its
-/// report, also when the file is refused as a whole; returns the report's id.
-#[tracing::instrument(skip_all, fields(bytes = upload.bytes.len()))]
-pub async fn import_upload(
+/// Starts importing an upload as the trader's own bars: stores its report (already final when
+/// the file is refused as a whole: no series, no file, the account's candle quota full) and
+/// imports the file in a background job that outlives the request, reporting its progress in
+/// the report. Returns the report's id.
+#[tracing::instrument(skip_all)]
+pub async fn start_import(
     state: &AppState,
     user_id: Uuid,
     upload: Upload,
 ) -> Result<Uuid, AppError> {
-    let started = Instant::now();
     let Upload {
         pair,
         timeframe,
         file_name,
-        bytes,
+        file,
     } = upload;
     let (pair, timeframe) = (
         storable(&pair).into_owned(),
         storable(&timeframe).into_owned(),
     );
-    let checked = {
-        let (pair, timeframe) = (pair.clone(), timeframe.clone());
-        tokio::task::spawn_blocking(move || checked_upload(&pair, &timeframe, &bytes))
-            .await
-            .map_err(|error| AppError::internal(format!("reading the upload failed: {error}")))?
-    };
-    let read_ms = started.elapsed().as_millis() as u64;
     let file_name = shortened(&storable(&file_name), 200);
-    let report = match &checked {
-        Ok((series, import)) => {
-            let mut transaction = state.pool.begin().await?;
-            let stored = insert_candles(
-                &mut transaction,
-                CandleOwner::User(user_id),
-                series,
-                &file_name,
-                &import.candles,
-                |_| {},
-            )
-            .await?;
-            transaction.commit().await?;
-            tracing::info!(
-                rows = import.candles.len(),
-                inserted = stored.inserted,
-                read_ms,
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "imported an upload"
-            );
-            NewReport {
-                user_id,
-                pair: &series.pair,
-                timeframe: series.timeframe.name(),
-                file_name: &file_name,
-                imported: stored.inserted as i64,
-                skipped_as_duplicates: stored.skipped_as_duplicates as i64,
-                rejected: import.rejected.len() as i64,
-                first_rejections: &import.rejected[..import.rejected.len().min(SHOWN_REJECTIONS)],
-                refusal: None,
-            }
+    let quota = state.settings.bounds.quotas.candle_rows;
+    let stored = own_candle_rows(state, user_id).await?;
+    let checked = checked_upload(
+        &pair,
+        &timeframe,
+        file.as_ref().map_or(0, |file| file.bytes),
+    )
+    .and_then(|series| {
+        if stored >= quota {
+            crate::web::metrics::limit_hit("quota_candle_rows");
+            Err(candle_quota_sentence(stored, quota))
+        } else {
+            Ok(series)
         }
-        Err(refusal) => NewReport {
-            user_id,
-            pair: &shortened(pair.trim(), 40),
-            timeframe: &shortened(timeframe.trim(), 10),
-            file_name: &file_name,
-            imported: 0,
-            skipped_as_duplicates: 0,
-            rejected: 0,
-            first_rejections: &[],
-            refusal: Some(refusal),
-        },
+    });
+    let (series, file) = match (checked, file) {
+        (Ok(series), Some(file)) => (series, file),
+        (refused, _) => {
+            let refusal = refused.err().unwrap_or_else(|| "No file arrived.".into());
+            return reports::insert(
+                &state.pool,
+                NewReport::refused(
+                    user_id,
+                    &shortened(pair.trim(), 40),
+                    &shortened(timeframe.trim(), 10),
+                    &file_name,
+                    &refusal,
+                ),
+                state.settings.bounds.quotas.import_reports,
+            )
+            .await;
+        }
     };
-    reports::insert(&state.pool, report).await
+    let id = reports::start(
+        &state.pool,
+        user_id,
+        &series,
+        &file_name,
+        file.bytes,
+        state.settings.bounds.quotas.import_reports,
+    )
+    .await?;
+    let job = ImportJob {
+        state: state.clone(),
+        user_id,
+        report: id,
+        series,
+        source: file_name,
+        room: quota - stored,
+    };
+    tokio::spawn(async move {
+        let report = job.report;
+        if let Err(error) = job.run(file).await {
+            tracing::error!(%error, import = %report, "an import failed");
+        }
+    });
+    Ok(id)
 }
 
-/// The series and the read file, or why nothing can be imported.
-fn checked_upload(
-    pair: &str,
-    timeframe: &str,
-    bytes: &[u8],
-) -> Result<(Series, CandleImport), String> {
+/// Candles of the user's own uploads.
+async fn own_candle_rows(state: &AppState, user_id: Uuid) -> Result<i64, AppError> {
+    Ok(crate::backtests::ssr::repository::owned_rows(&state.pool, user_id).await?)
+}
+
+/// Candles the user uploaded and import reports kept: the settings page's figures.
+pub async fn stored_by(state: &AppState, user_id: Uuid) -> Result<(i64, i64), AppError> {
+    Ok((
+        own_candle_rows(state, user_id).await?,
+        reports::count(&state.pool, user_id).await?,
+    ))
+}
+
+fn candle_quota_sentence(stored: i64, quota: i64) -> String {
+    format!(
+        "Your uploads hold {stored} candles, the most one account may keep ({quota}); delete a series you no longer need to make room."
+    )
+}
+
+/// The series an upload names, or why it cannot be imported at all.
+fn checked_upload(pair: &str, timeframe: &str, bytes: u64) -> Result<Series, String> {
     let series = Series {
         pair: parse_pair(pair.trim()).map_err(|reason| format!("The pair: {reason}."))?,
         timeframe: parse_timeframe(timeframe.trim())
             .map_err(|reason| format!("The timeframe: {reason}."))?,
     };
-    if bytes.is_empty() {
+    if bytes == 0 {
         return Err("No file arrived: choose a CSV file to import.".to_string());
     }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| "The file is not text (UTF-8): export the candles as CSV.".to_string())?;
-    // Rejection reasons quote the row's values, and the report keeps them.
-    let import = read_candles_csv(&storable(text))
-        .map_err(|error| format!("Not a candle file: {error}."))?;
-    if import.candles.is_empty() && import.rejected.is_empty() {
-        return Err("The file has a header but no data rows.".to_string());
+    Ok(series)
+}
+
+/// Rows a batch holds before it is stored.
+const ROWS_PER_BATCH: usize = crate::backtests::ssr::repository::BATCH_SIZE;
+
+/// One upload's import, run beside the requests.
+struct ImportJob {
+    state: AppState,
+    user_id: Uuid,
+    report: Uuid,
+    series: Series,
+    source: String,
+    /// Candles the user's quota still has room for.
+    room: i64,
+}
+
+/// What the file's reader hands the job: a batch of rows, or the end.
+enum Read {
+    Batch(Vec<Candle>, u64),
+    End(Result<Rejections, String>),
+}
+
+/// The rejected rows: how many, and the first `SHOWN_REJECTIONS` with line and reason.
+#[derive(Default)]
+struct Rejections {
+    count: i64,
+    first: Vec<RejectedRow>,
+}
+
+impl ImportJob {
+    /// Reads the file on a blocking thread, a batch at a time (at most two batches wait, so
+    /// memory stays bounded whatever the file's size), and stores each batch as it comes,
+    /// each in its own statement, with the report's progress after it. Rows already stored
+    /// are skipped, so a file imported again (after a failure) completes what is missing.
+    async fn run(self, file: SpooledFile) -> Result<(), AppError> {
+        let started = Instant::now();
+        let (batches, mut arriving) = tokio::sync::mpsc::channel::<Read>(2);
+        let reader = tokio::task::spawn_blocking(move || read_batches(&file, &batches));
+        let mut count = StoredCount::default();
+        let mut stopped: Option<String> = None;
+        let mut end = None;
+        while let Some(read) = arriving.recv().await {
+            match read {
+                Read::Batch(mut rows, bytes_read) => {
+                    if stopped.is_some() {
+                        continue;
+                    }
+                    let room = (self.room - count.inserted as i64).max(0) as usize;
+                    if rows.len() > room {
+                        rows.truncate(room);
+                        crate::web::metrics::limit_hit("quota_candle_rows");
+                        let quota = self.state.settings.bounds.quotas.candle_rows;
+                        stopped = Some(format!(
+                            "Stopped at the quota: {}",
+                            candle_quota_sentence(quota, quota)
+                        ));
+                    }
+                    let candles: Candles = rows.into_iter().collect();
+                    let mut connection = self.state.pool.acquire().await?;
+                    let batch = insert_candles(
+                        &mut connection,
+                        CandleOwner::User(self.user_id),
+                        &self.series,
+                        &self.source,
+                        &candles,
+                        |_| {},
+                    )
+                    .await?;
+                    count.inserted += batch.inserted;
+                    count.skipped_as_duplicates += batch.skipped_as_duplicates;
+                    reports::progress(&self.state.pool, self.report, &count, bytes_read).await?;
+                }
+                Read::End(outcome) => end = Some(outcome),
+            }
+        }
+        let _ = reader.await;
+        let (rejections, refusal) = match end {
+            Some(Ok(rejections)) => (rejections, stopped),
+            Some(Err(refusal)) => (Rejections::default(), Some(refusal)),
+            None => (
+                Rejections::default(),
+                Some("The import stopped before the end of the file; import it again (rows already stored are skipped).".into()),
+            ),
+        };
+        reports::finish(
+            &self.state.pool,
+            self.report,
+            &count,
+            rejections.count,
+            &rejections.first,
+            refusal.as_deref(),
+        )
+        .await?;
+        tracing::info!(
+            import = %self.report,
+            inserted = count.inserted,
+            skipped = count.skipped_as_duplicates,
+            rejected = rejections.count,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "imported an upload"
+        );
+        Ok(())
     }
-    Ok((series, import))
+}
+
+/// The file's rows in batches, then how it ended; on a blocking thread.
+fn read_batches(file: &SpooledFile, batches: &tokio::sync::mpsc::Sender<Read>) {
+    let end = (|| {
+        let opened = std::fs::File::open(&file.path)
+            .map_err(|error| format!("The uploaded file could not be read again ({error})."))?;
+        let mut rows = CandleRows::new(std::io::BufReader::with_capacity(64 * 1024, opened))
+            .map_err(|error| format!("Not a candle file: {error}."))?;
+        let mut rejections = Rejections::default();
+        let mut batch = Vec::with_capacity(ROWS_PER_BATCH);
+        let mut data_rows = 0u64;
+        #[allow(clippy::while_let_on_iterator)] // `rows` is asked for its bytes inside the loop
+        while let Some(row) = rows.next() {
+            data_rows += 1;
+            match row.map_err(|error| format!("Not a candle file: {error}."))? {
+                RowRead::Candle(candle) => batch.push(candle),
+                RowRead::Rejected(rejected) => {
+                    rejections.count += 1;
+                    if rejections.first.len() < SHOWN_REJECTIONS {
+                        rejections.first.push(RejectedRow {
+                            line: rejected.line,
+                            reason: storable(&rejected.reason).into_owned(),
+                        });
+                    }
+                }
+            }
+            if batch.len() == ROWS_PER_BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(ROWS_PER_BATCH));
+                if batches
+                    .blocking_send(Read::Batch(full, rows.bytes_read()))
+                    .is_err()
+                {
+                    return Err("The import was stopped.".to_string());
+                }
+            }
+        }
+        if !batch.is_empty() {
+            let _ = batches.blocking_send(Read::Batch(batch, rows.bytes_read()));
+        }
+        if data_rows == 0 {
+            return Err("The file has a header but no data rows.".to_string());
+        }
+        Ok(rejections)
+    })();
+    let _ = batches.blocking_send(Read::End(end));
 }
 
 /// At most `limit` characters of `text`, for the report's labels.
@@ -178,28 +342,15 @@ mod tests {
 
     #[test]
     fn an_upload_without_a_valid_pair_timeframe_or_file_is_refused_with_the_reason() {
-        let file = b"date,open,high,low,close\n2024-01-01,1,2,1,1\n";
-        let refusal = |pair: &str, timeframe: &str, bytes: &[u8]| {
+        let refusal = |pair: &str, timeframe: &str, bytes: u64| {
             checked_upload(pair, timeframe, bytes).unwrap_err()
         };
-        assert!(refusal("btc/usd", "1d", file).contains("`BTC/USD`"));
-        assert!(refusal("BTC/USD", "1M", file).contains("unknown timeframe"));
-        assert!(refusal("BTC/USD", "1d", b"").contains("choose a CSV file"));
-        assert!(refusal("BTC/USD", "1d", b"\xff\xfe").contains("not text"));
-        assert!(refusal("BTC/USD", "1d", b"time,open\n").contains("no `high` column"));
-        assert!(refusal("BTC/USD", "1d", b"time,open,high,low,close\n").contains("no data rows"));
-    }
-
-    #[test]
-    fn a_good_upload_keeps_its_rows_and_its_rejections() {
-        let (series, import) = checked_upload(
-            " ETH/USD ",
-            "1h",
-            b"date,open,high,low,close\n2024-01-01,1,2,1,1\n2024-01-02,1,0.5,1,1\n",
-        )
-        .unwrap();
-        assert_eq!(series.pair, "ETH/USD");
-        assert_eq!(import.candles.len(), 1);
-        assert_eq!(import.rejected[0].line, 3);
+        assert!(refusal("btc/usd", "1d", 10).contains("`BTC/USD`"));
+        assert!(refusal("BTC/USD", "1M", 10).contains("unknown timeframe"));
+        assert!(refusal("BTC/USD", "1d", 0).contains("choose a CSV file"));
+        assert_eq!(
+            checked_upload(" ETH/USD ", "1h", 10).unwrap().pair,
+            "ETH/USD"
+        );
     }
 }

@@ -19,6 +19,19 @@ pub const PAGE_RULES: &[PageRule] = &[PageRule::new(MARKET_DATA_PATH, PageAccess
 /// Paths whose bodies may exceed the server's usual limit, with their own limit: the upload.
 pub const BODY_LIMITS: &[(&str, usize)] = &[(IMPORT_PATH, MAX_UPLOAD_BYTES)];
 
+/// Gives up, every minute, the imports whose server stopped mid-way.
+pub fn spawn_background(state: &AppState) {
+    let pool = state.pool.clone();
+    crate::background::every(
+        std::time::Duration::from_secs(60),
+        "gave up imports whose server stopped",
+        move || {
+            let pool = pool.clone();
+            async move { reports::give_up_stalled(&pool).await }
+        },
+    );
+}
+
 /// The upload's plain form post. The HTTP stack caps its body at `MAX_UPLOAD_BYTES`, so the
 /// multipart extractor's own (smaller) default limit is lifted here.
 pub fn routes() -> Router<AppState> {

@@ -10,18 +10,21 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{backtest_queue, repository};
+use super::{
+    backtest_queue::{self, TradePage},
+    document_text::validated,
+    repository,
+};
 use crate::{
     backtests::{
-        ssr::repository::{candles_for, stored_span, Series},
-        Metrics, Trade,
+        ssr::repository::{bars_between, stored_span, Series},
+        Trade,
     },
     error::AppError,
-    language::{self, model::Timeframe},
+    language,
     state::AppState,
     strategies::backtests::{
-        plain_number, trades_csv, BacktestPanel, EquityCurve, PriceSeries, RunForm, RunResults,
-        StoredRange,
+        plain_number, trades_csv, BacktestPanel, RunForm, RunResults, StoredRange, TRADES_PER_PAGE,
     },
 };
 
@@ -37,12 +40,19 @@ fn day_of(seconds: i64) -> NaiveDate {
 }
 
 /// The pair and timeframe a document names, when it is valid enough to say.
-fn series_of(content: &str, format: language::Format) -> Option<Series> {
-    let strategy = language::validate(content, format).into_valid().ok()?;
-    Some(Series {
-        pair: strategy.trading_pair,
-        timeframe: strategy.timeframe?,
-    })
+async fn series_of(
+    state: &AppState,
+    user_id: Uuid,
+    content: &str,
+    format: language::Format,
+) -> Result<Option<Series>, AppError> {
+    let validation = validated(state, user_id, content, format).await?;
+    Ok(validation.into_valid().ok().and_then(|strategy| {
+        Some(Series {
+            pair: strategy.trading_pair,
+            timeframe: strategy.timeframe?,
+        })
+    }))
 }
 
 /// The span of the series this trader's backtests read (their own upload, else the shared one).
@@ -70,7 +80,7 @@ pub async fn panel(
         .await?
         .document;
     drop(connection);
-    let series = series_of(&document.content, document.format);
+    let series = series_of(state, user_id, &document.content, document.format).await?;
     let stored = match &series {
         Some(series) => stored_range(state, user_id, series).await?,
         None => None,
@@ -105,13 +115,20 @@ pub async fn start(
     strategy_id: Uuid,
     form: RunForm,
 ) -> Result<Uuid, AppError> {
+    // A run costs the server minutes of CPU: only an account that confirmed its email starts
+    // one.
+    if !crate::accounts::ssr::repository::is_confirmed(&state.pool, user_id).await? {
+        return Err(AppError::Forbidden {
+            message: crate::accounts::confirm_email_first("run backtests"),
+        });
+    }
     let mut transaction = state.pool.begin().await?;
     // Holds the row, so the version queued is the version checked.
     repository::lock(&mut transaction, user_id, strategy_id).await?;
     let document = repository::find(&mut transaction, user_id, strategy_id)
         .await?
         .document;
-    let Some(series) = series_of(&document.content, document.format) else {
+    let Some(series) = series_of(state, user_id, &document.content, document.format).await? else {
         return Err(AppError::Conflict {
             message: format!(
                 "Version {} has errors; fix them before running a backtest.",
@@ -137,6 +154,21 @@ pub async fn start(
             ),
         ));
     }
+    let (from, to) = (
+        choice.from.and_time(NaiveTime::MIN).and_utc().timestamp(),
+        choice.to.and_time(NaiveTime::MIN).and_utc().timestamp() + 86_399,
+    );
+    let bars = bars_between(&state.pool, user_id, &series, Some(from), to).await?;
+    let max_bars = state.settings.bounds.backtest_max_bars as i64;
+    if bars > max_bars {
+        crate::web::metrics::limit_hit("backtest_bars");
+        return Err(AppError::field(
+            "from",
+            format!(
+                "These days hold {bars} {described} bars, more than the {max_bars} one backtest may read; choose a shorter range."
+            ),
+        ));
+    }
     let id = backtest_queue::enqueue(
         &mut transaction,
         user_id,
@@ -144,6 +176,7 @@ pub async fn start(
         document.version,
         (&series.pair, series.timeframe.name()),
         &choice,
+        state.settings.bounds.backtests_per_user,
     )
     .await?;
     transaction.commit().await?;
@@ -165,7 +198,14 @@ pub async fn cancel(
         return Ok(());
     }
     // Either not this user's (not found) or already over.
-    let run = backtest_queue::find(&state.pool, user_id, strategy_id, run_id).await?;
+    let run = backtest_queue::find(
+        &state.pool,
+        user_id,
+        strategy_id,
+        run_id,
+        TradePage { first: 0, count: 0 },
+    )
+    .await?;
     Err(AppError::Conflict {
         message: format!(
             "This backtest is already {}; only a waiting or running one can be cancelled.",
@@ -184,43 +224,49 @@ fn stored_json<T: serde::de::DeserializeOwned>(
         .map_err(AppError::internal)
 }
 
+/// A run's results with page `page` (1-based; past the last, the last) of its trades. The
+/// charts are what the run stored (thinned when it ended), so no candle is read here.
 pub async fn results(
     state: &AppState,
     user_id: Uuid,
     strategy_id: Uuid,
     run_id: Uuid,
+    page: u32,
 ) -> Result<RunResults, AppError> {
-    let stored = backtest_queue::find(&state.pool, user_id, strategy_id, run_id).await?;
+    let page_of = |page: u32| TradePage {
+        first: i64::from(page.max(1) - 1) * TRADES_PER_PAGE,
+        count: TRADES_PER_PAGE,
+    };
+    let mut stored =
+        backtest_queue::find(&state.pool, user_id, strategy_id, run_id, page_of(page)).await?;
+    let last_page =
+        u32::try_from((stored.trades_kept.max(1) - 1) / TRADES_PER_PAGE + 1).unwrap_or(u32::MAX);
+    if page > last_page {
+        stored = backtest_queue::find(
+            &state.pool,
+            user_id,
+            strategy_id,
+            run_id,
+            page_of(last_page),
+        )
+        .await?;
+    }
     let mut connection = state.pool.acquire().await?;
     let strategy = repository::find(&mut connection, user_id, strategy_id)
         .await?
         .document;
     drop(connection);
-    let metrics: Option<Metrics> = stored_json(stored.metrics)?;
-    let trades: Vec<Trade> = stored_json(stored.trades)?.unwrap_or_default();
-    let equity: EquityCurve = stored_json(stored.equity)?.unwrap_or_default();
-    let settings = &stored.summary.settings;
-    let prices = match (metrics.is_some(), Timeframe::from_name(&settings.timeframe)) {
-        (true, Some(timeframe)) => {
-            let series = Series {
-                pair: settings.pair.clone(),
-                timeframe,
-            };
-            let from = settings.from.and_time(NaiveTime::MIN).and_utc().timestamp();
-            let to = settings.to.and_time(NaiveTime::MIN).and_utc().timestamp() + 86_399;
-            let candles = candles_for(&state.pool, user_id, &series, Some(from), Some(to)).await?;
-            PriceSeries::thinned(&candles.time, &candles.close)
-        }
-        _ => PriceSeries::default(),
-    };
     Ok(RunResults {
         run: stored.summary,
         strategy_name: strategy.name,
         current_version: strategy.version,
-        metrics,
-        trades,
-        equity,
-        prices,
+        metrics: stored_json(stored.metrics)?,
+        trades: stored_json(stored.trades)?.unwrap_or_default(),
+        trades_first: page_of(page.min(last_page)).first,
+        trades_kept: stored.trades_kept,
+        equity: stored_json(stored.equity)?.unwrap_or_default(),
+        // Runs from before the series was kept with them show the equity alone.
+        prices: stored_json(stored.prices)?.unwrap_or_default(),
     })
 }
 
@@ -236,10 +282,11 @@ pub async fn trades_download(
         Ok(None) => return AppError::NotFound.into_response(),
         Err(error) => return error.into_response(),
     };
-    let stored = match backtest_queue::find(&state.pool, user, strategy_id, run_id).await {
-        Ok(stored) => stored,
-        Err(error) => return error.into_response(),
-    };
+    let stored =
+        match backtest_queue::find(&state.pool, user, strategy_id, run_id, TradePage::ALL).await {
+            Ok(stored) => stored,
+            Err(error) => return error.into_response(),
+        };
     let trades: Vec<Trade> = match stored_json(stored.trades) {
         Ok(trades) => trades.unwrap_or_default(),
         Err(error) => return error.into_response(),

@@ -2,7 +2,10 @@
 //! page reads filtered by the owner (`user_id`) in SQL. A run is claimed with
 //! `FOR UPDATE SKIP LOCKED` and a lease; the claim holds a transaction-scoped advisory lock
 //! while it counts the runs with a live lease, so two servers claiming at once cannot both
-//! take the last free place under `MAX_CONCURRENT_BACKTESTS`.
+//! take the last free place under `MAX_CONCURRENT_BACKTESTS`. Claims are fair between users:
+//! the next run is the oldest of the user with the fewest runs running now, so one user's many
+//! runs never make everyone else wait. A user has at most `BACKTESTS_PER_USER` waiting or
+//! running, and sees only their own place in line.
 
 use chrono::{DateTime, NaiveTime, Utc};
 use sqlx::{PgConnection, PgPool};
@@ -13,7 +16,7 @@ use crate::{
     error::AppError,
     realtime,
     strategies::backtests::{
-        EquityCurve, RunChange, RunChoice, RunSettings, RunStatus, RunSummary,
+        EquityCurve, PriceSeries, RunChange, RunChoice, RunSettings, RunStatus, RunSummary,
     },
 };
 
@@ -63,7 +66,13 @@ pub async fn announce(
     Ok(())
 }
 
-/// Queues a run of `version` of the strategy; the series comes from that version's document.
+/// The most trades a finished run keeps (its metrics count every one); a strategy that trades
+/// on every other bar of millions would otherwise store hundreds of megabytes.
+pub const MAX_STORED_TRADES: usize = 10_000;
+
+/// Queues a run of `version` of the strategy (the series comes from that version's document),
+/// unless the user already has `cap` runs waiting or running: then 429 with a sentence. The
+/// count and the insert hold the user's queue lock, so two starts at once cannot both pass.
 #[tracing::instrument(skip_all)]
 pub async fn enqueue(
     connection: &mut PgConnection,
@@ -72,7 +81,30 @@ pub async fn enqueue(
     version: i32,
     series: (&str, &str),
     choice: &RunChoice,
+    cap: i64,
 ) -> Result<Uuid, AppError> {
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtext('backtest_runs_user'), hashtext($1::uuid::text))",
+        user_id
+    )
+    .execute(&mut *connection)
+    .await?;
+    let live = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM backtest_runs
+           WHERE user_id = $1 AND status IN ('queued', 'running')"#,
+        user_id
+    )
+    .fetch_one(&mut *connection)
+    .await?;
+    if live >= cap {
+        crate::web::metrics::limit_hit("backtests_per_user");
+        return Err(AppError::LimitReached {
+            message: format!(
+                "You have {live} backtests waiting or running, the most one account may have at once; \
+                 wait for one to finish or cancel one."
+            ),
+        });
+    }
     let (from, to) = day_bounds(choice);
     let id = sqlx::query_scalar!(
         "INSERT INTO backtest_runs (user_id, strategy_id, version, pair, timeframe, range_from,
@@ -122,7 +154,10 @@ pub async fn claim_next(
                SELECT id FROM backtest_runs
                WHERE (status = 'queued' OR (status = 'running' AND lease_until < clock_timestamp()))
                  AND attempts < $4
-               ORDER BY queued_at, id
+               ORDER BY (SELECT count(*) FROM backtest_runs mine
+                         WHERE mine.user_id = backtest_runs.user_id AND mine.status = 'running'
+                           AND mine.lease_until >= clock_timestamp()),
+                        queued_at, id
                FOR UPDATE SKIP LOCKED
                LIMIT 1)
              AND (SELECT count(*) FROM backtest_runs
@@ -194,11 +229,13 @@ pub async fn extend_lease(
 
 /// How a run ended, as its worker stores it.
 pub enum RunEnd<'a> {
-    /// The figures, the trades and the thinned equity curve.
+    /// The figures, the trades (at most `MAX_STORED_TRADES`), the thinned equity curve and
+    /// price series.
     Finished {
         metrics: serde_json::Value,
         trades: serde_json::Value,
         equity: &'a EquityCurve,
+        prices: &'a PriceSeries,
     },
     /// A sentence for the trader.
     Failed(&'a str),
@@ -213,24 +250,26 @@ pub async fn conclude(
     worker_id: Uuid,
     end: RunEnd<'_>,
 ) -> Result<bool, AppError> {
-    let (status, metrics, trades, equity, error) = match end {
+    let (status, metrics, trades, equity, prices, error) = match end {
         RunEnd::Finished {
             metrics,
             trades,
             equity,
+            prices,
         } => (
             RunStatus::Finished,
             Some(metrics),
             Some(trades),
             Some(serde_json::to_value(equity).map_err(AppError::internal)?),
+            Some(serde_json::to_value(prices).map_err(AppError::internal)?),
             None,
         ),
-        RunEnd::Failed(reason) => (RunStatus::Failed, None, None, None, Some(reason)),
+        RunEnd::Failed(reason) => (RunStatus::Failed, None, None, None, None, Some(reason)),
     };
     let mut transaction = pool.begin().await?;
     let stored = sqlx::query!(
         "UPDATE backtest_runs SET status = $3, finished_at = clock_timestamp(), lease_until = NULL,
-                metrics = $4, trades = $5, equity = $6, error = $7
+                metrics = $4, trades = $5, equity = $6, prices = $7, error = $8
          WHERE id = $1 AND worker_id = $2 AND status = 'running'",
         run.id,
         worker_id,
@@ -238,6 +277,7 @@ pub async fn conclude(
         metrics,
         trades,
         equity,
+        prices,
         error
     )
     .execute(&mut *transaction)
@@ -410,7 +450,8 @@ async fn runs(
                   (r.metrics->>'trades')::int8 AS trades_count,
                   CASE WHEN r.status = 'queued' THEN
                     (SELECT count(*) FROM backtest_runs q
-                     WHERE q.status = 'queued' AND (q.queued_at, q.id) <= (r.queued_at, r.id))
+                     WHERE q.user_id = r.user_id AND q.status = 'queued'
+                       AND (q.queued_at, q.id) <= (r.queued_at, r.id))
                   END AS place_in_line
            FROM backtest_runs r
            WHERE r.strategy_id = $1 AND r.user_id = $2 AND ($3::uuid IS NULL OR r.id = $3)
@@ -436,12 +477,30 @@ pub async fn list(
     runs(pool, user_id, strategy_id, None).await
 }
 
-/// One run of this user's strategy with its stored results (JSON as stored).
+/// One run of this user's strategy with its stored results (JSON as stored): one page of its
+/// trades, and how many it kept.
 pub struct StoredRun {
     pub summary: RunSummary,
     pub metrics: Option<serde_json::Value>,
     pub trades: Option<serde_json::Value>,
+    pub trades_kept: i64,
     pub equity: Option<serde_json::Value>,
+    pub prices: Option<serde_json::Value>,
+}
+
+/// Which of a run's kept trades to read: `count` from the `first` (0-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TradePage {
+    pub first: i64,
+    pub count: i64,
+}
+
+impl TradePage {
+    /// Every kept trade (the CSV download).
+    pub const ALL: TradePage = TradePage {
+        first: 0,
+        count: MAX_STORED_TRADES as i64,
+    };
 }
 
 #[tracing::instrument(skip_all)]
@@ -450,15 +509,24 @@ pub async fn find(
     user_id: Uuid,
     strategy_id: Uuid,
     run_id: Uuid,
+    trades: TradePage,
 ) -> Result<StoredRun, AppError> {
     let summary = runs(pool, user_id, strategy_id, Some(run_id))
         .await?
         .pop()
         .ok_or(AppError::NotFound)?;
     let stored = sqlx::query!(
-        "SELECT metrics, trades, equity FROM backtest_runs WHERE id = $1 AND user_id = $2",
+        r#"SELECT metrics, equity, prices,
+                  CASE WHEN trades IS NULL THEN NULL
+                       ELSE jsonb_path_query_array(trades, '$[$first to $last]',
+                              jsonb_build_object('first', $3::int8, 'last', $3::int8 + $4::int8 - 1))
+                  END AS trades,
+                  coalesce(jsonb_array_length(trades), 0) AS "trades_kept!"
+           FROM backtest_runs WHERE id = $1 AND user_id = $2"#,
         run_id,
-        user_id
+        user_id,
+        trades.first,
+        trades.count
     )
     .fetch_optional(pool)
     .await?
@@ -467,7 +535,9 @@ pub async fn find(
         summary,
         metrics: stored.metrics,
         trades: stored.trades,
+        trades_kept: i64::from(stored.trades_kept),
         equity: stored.equity,
+        prices: stored.prices,
     })
 }
 

@@ -1,28 +1,43 @@
 //! One backtest worker per server process: it claims queued runs while the cap allows
-//! (`backtest_queue::claim_next`), runs each on a blocking thread with the engine over the
-//! stored candles, keeps the run's lease alive meanwhile, and stores the results. It wakes on
-//! every `BacktestChanged` (a run queued, or a place freed) and on a periodic poll, which also
-//! finds runs whose server died (their lease expired).
+//! (`backtest_queue::claim_next`) and this process has a thread free for one, runs each on a
+//! blocking thread with the engine over the stored candles, keeps the run's lease alive
+//! meanwhile, and stores the results. It wakes on every `BacktestChanged` (a run queued, or a
+//! place freed) and on a periodic poll, which also finds runs whose server died (their lease
+//! expired).
+//!
+//! A run is bounded: it reads at most `BACKTEST_MAX_BARS` bars (the traded days and the
+//! history its indicators warm up on, never the whole series), runs at most
+//! `BACKTEST_TIME_LIMIT_SECS`, and keeps at most `MAX_STORED_TRADES` trades. Cancelling it
+//! stops the engine itself within a block of bars (the engine asks a flag), and its thread is
+//! counted until it has stopped, so this process never runs more engines than the cap.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
 
 use chrono::NaiveTime;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 use super::{
-    backtest_queue::{self, ClaimedRun, RunEnd},
+    backtest_queue::{self, ClaimedRun, RunEnd, MAX_STORED_TRADES},
+    document_text::validated,
     events::BacktestChanged,
 };
 use crate::{
     backtests::{
-        backtest_document,
-        ssr::repository::{candles_for, Series},
+        run_backtest_until,
+        ssr::repository::{bars_between, candles_for, history_start, Series},
         BacktestError, BacktestSettings,
     },
     error::AppError,
-    language::{model::Timeframe, Format},
+    language::{model::Timeframe, syntax_test::history_needed, Format},
     state::AppState,
-    strategies::backtests::EquityCurve,
+    strategies::backtests::{EquityCurve, PriceSeries, RunStatus},
 };
 
 /// How long a claim holds a run without news from its worker; extended every third of it.
@@ -33,6 +48,9 @@ pub fn spawn(state: &AppState, poll: Duration) {
     let state = state.clone();
     let mut wake = state.realtime.subscribe::<BacktestChanged>();
     let worker_id = Uuid::new_v4();
+    let engines = Arc::new(Semaphore::new(
+        state.settings.max_concurrent_backtests as usize,
+    ));
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(poll);
         loop {
@@ -44,20 +62,24 @@ pub fn spawn(state: &AppState, poll: Duration) {
                 }
                 event = wake.recv() => if event.is_none() { break },
             }
-            claim_while_allowed(&state, worker_id).await;
+            claim_while_allowed(&state, worker_id, &engines).await;
         }
     });
 }
 
-/// Claims runs until the queue is empty or the cap is reached, each run on its own task.
-pub async fn claim_while_allowed(state: &AppState, worker_id: Uuid) {
+/// Claims runs until the queue is empty, the cap is reached or this process has no engine
+/// thread free, each run on its own task holding one of `engines` until its thread is done.
+pub async fn claim_while_allowed(state: &AppState, worker_id: Uuid, engines: &Arc<Semaphore>) {
     let cap = i64::from(state.settings.max_concurrent_backtests);
     loop {
+        let Ok(engine) = engines.clone().try_acquire_owned() else {
+            break;
+        };
         match backtest_queue::claim_next(&state.pool, worker_id, LEASE.as_secs_f64(), cap).await {
             Ok(Some(run)) => {
                 tracing::info!(run_id = %run.id, attempt = "claimed", "backtest started");
                 let state = state.clone();
-                tokio::spawn(async move { run_claimed(&state, worker_id, run).await });
+                tokio::spawn(async move { run_claimed(&state, worker_id, run, engine).await });
             }
             Ok(None) => break,
             Err(error) => {
@@ -69,51 +91,80 @@ pub async fn claim_while_allowed(state: &AppState, worker_id: Uuid) {
 }
 
 /// Runs a claimed backtest to its end: results stored, or the reason it failed; nothing when
-/// it was cancelled (or taken over) meanwhile.
-pub async fn run_claimed(state: &AppState, worker_id: Uuid, run: ClaimedRun) {
-    let keep_lease = async {
+/// it was cancelled (or taken over) meanwhile. `engine` is held until the engine's thread has
+/// returned.
+pub async fn run_claimed(
+    state: &AppState,
+    worker_id: Uuid,
+    run: ClaimedRun,
+    engine: OwnedSemaphorePermit,
+) {
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let mut changes = state.realtime.subscribe::<BacktestChanged>();
+    // Until the run ends: the lease is kept, and a cancel (from any server) or a lost lease
+    // raises the flag the engine asks.
+    let watch = async {
+        let mut extend = tokio::time::interval(LEASE / 3);
+        extend.tick().await;
         loop {
-            tokio::time::sleep(LEASE / 3).await;
-            match backtest_queue::extend_lease(&state.pool, run.id, worker_id, LEASE.as_secs_f64())
-                .await
-            {
-                Ok(true) => {}
-                Ok(false) => return,
-                Err(error) => tracing::warn!(%error, run_id = %run.id, "could not extend a lease"),
+            tokio::select! {
+                _ = extend.tick() => {
+                    match backtest_queue::extend_lease(&state.pool, run.id, worker_id, LEASE.as_secs_f64()).await {
+                        Ok(true) => {}
+                        Ok(false) => break,
+                        Err(error) => tracing::warn!(%error, run_id = %run.id, "could not extend a lease"),
+                    }
+                }
+                change = changes.recv() => match change {
+                    Some(BacktestChanged { change, .. })
+                        if change.run_id == run.id && change.status == RunStatus::Cancelled => break,
+                    Some(_) => {}
+                    None => break,
+                },
             }
         }
+        cancelled.store(true, Ordering::Relaxed);
+        std::future::pending::<()>().await
     };
     let outcome = tokio::select! {
-        outcome = compute(state, &run) => outcome,
-        () = keep_lease => {
-            tracing::info!(run_id = %run.id, "backtest cancelled; its results are discarded");
-            return;
-        }
+        outcome = compute(state, &run, cancelled.clone(), engine) => outcome,
+        () = watch => unreachable!("the watch never ends by itself"),
     };
-    let (equity, reason);
-    let end = match outcome {
-        Ok(report) => {
-            let (times, values): (Vec<i64>, Vec<f64>) = report
-                .equity_curve
-                .iter()
-                .map(|point| (point.time, point.equity))
-                .unzip();
-            equity = EquityCurve::thinned(&times, &values);
-            let metrics = serde_json::to_value(&report.metrics);
-            let trades = serde_json::to_value(&report.trades);
+    if cancelled.load(Ordering::Relaxed) {
+        tracing::info!(run_id = %run.id, "backtest cancelled; its engine stopped and its results are discarded");
+        return;
+    }
+    let reason;
+    let end = match &outcome {
+        Ok(computed) => {
+            let metrics = serde_json::to_value(&computed.report.metrics);
+            let kept =
+                &computed.report.trades[..computed.report.trades.len().min(MAX_STORED_TRADES)];
+            let trades = serde_json::to_value(kept);
             match (metrics, trades) {
                 (Ok(metrics), Ok(trades)) => RunEnd::Finished {
                     metrics,
                     trades,
-                    equity: &equity,
+                    equity: &computed.equity,
+                    prices: &computed.prices,
                 },
                 _ => RunEnd::Failed("The results could not be stored."),
             }
         }
-        Err(RunFailure::Backtest(error)) => {
-            reason = sentence(&error);
+        Err(RunFailure::Backtest(BacktestError::Stopped)) => {
+            crate::web::metrics::limit_hit("backtest_time");
+            reason = format!(
+                "The backtest ran for {} seconds, the longest one may run, so it was stopped; \
+                 choose a shorter range.",
+                state.settings.bounds.backtest_time_limit.as_secs()
+            );
             RunEnd::Failed(&reason)
         }
+        Err(RunFailure::Backtest(error)) => {
+            reason = sentence(error);
+            RunEnd::Failed(&reason)
+        }
+        Err(RunFailure::Refused(refusal)) => RunEnd::Failed(refusal),
         Err(RunFailure::Internal(error)) => {
             tracing::error!(%error, run_id = %run.id, "a backtest could not run");
             RunEnd::Failed(
@@ -134,12 +185,20 @@ pub async fn run_claimed(state: &AppState, worker_id: Uuid, run: ClaimedRun) {
 enum RunFailure {
     /// The engine refused: the trader can do something about it.
     Backtest(BacktestError),
+    /// A bound of the run, said as a sentence.
+    Refused(String),
     Internal(AppError),
 }
 
 impl From<AppError> for RunFailure {
     fn from(error: AppError) -> Self {
         RunFailure::Internal(error)
+    }
+}
+
+impl From<sqlx::Error> for RunFailure {
+    fn from(error: sqlx::Error) -> Self {
+        RunFailure::Internal(AppError::from(error))
     }
 }
 
@@ -153,13 +212,32 @@ fn sentence(error: &BacktestError) -> String {
     }
 }
 
-/// The candles up to the run's last day (earlier bars warm the indicators up) and the engine
-/// on a blocking thread.
+/// What a finished run stores besides its metrics and trades.
+struct Computed {
+    report: crate::backtests::BacktestReport,
+    equity: EquityCurve,
+    prices: PriceSeries,
+}
+
+/// Bars read before the first traded day for every bar of warm-up the conditions need:
+/// indicators that average over all their history (EMA, RSI) settle within a few times their
+/// period.
+const HISTORY_PER_WARM_UP_BAR: i64 = 5;
+
+/// The candles of the run's days and the history its indicators warm up on (never more than
+/// `BACKTEST_MAX_BARS`), and the engine on a blocking thread that stops when `cancelled` is
+/// raised or the time limit passes. `engine` is let go when that thread returns.
 async fn compute(
     state: &AppState,
     run: &ClaimedRun,
-) -> Result<crate::backtests::BacktestReport, RunFailure> {
-    let format = Format::from_name(&run.format).unwrap_or(Format::Yaml);
+    cancelled: Arc<AtomicBool>,
+    engine: OwnedSemaphorePermit,
+) -> Result<Computed, RunFailure> {
+    let bounds = state.settings.bounds;
+    // The time limit counts from the claim: reading the bars is part of the run.
+    let deadline = Instant::now() + bounds.backtest_time_limit;
+    let format = Format::from_name(&run.format)
+        .ok_or_else(|| AppError::internal(format!("unknown format {:?} stored", run.format)))?;
     let timeframe = Timeframe::from_name(&run.settings.timeframe).ok_or_else(|| {
         AppError::internal(format!("unknown timeframe {:?}", run.settings.timeframe))
     })?;
@@ -180,10 +258,23 @@ async fn compute(
         .and_utc()
         .timestamp()
         + 86_399;
+    let strategy = validated(state, run.user_id, &run.content, format)
+        .await?
+        .into_valid()
+        .map_err(|diagnostics| RunFailure::Backtest(BacktestError::InvalidStrategy(diagnostics)))?;
+    let history = (i64::from(history_needed(&strategy)) + 1) * HISTORY_PER_WARM_UP_BAR;
     // The trader's own upload of the series when there is one, as the start form showed.
-    let candles = candles_for(&state.pool, run.user_id, &series, None, Some(to))
-        .await
-        .map_err(AppError::from)?;
+    // None: fewer bars come before the first day than the warm-up asks; all of them then.
+    let first = history_start(&state.pool, run.user_id, &series, from, history).await?;
+    let bars = bars_between(&state.pool, run.user_id, &series, first, to).await?;
+    if bars > bounds.backtest_max_bars as i64 {
+        crate::web::metrics::limit_hit("backtest_bars");
+        return Err(RunFailure::Refused(format!(
+            "This backtest would read {bars} bars, more than the {} one run may read; choose a shorter range.",
+            bounds.backtest_max_bars
+        )));
+    }
+    let candles = candles_for(&state.pool, run.user_id, &series, first, Some(to)).await?;
     let settings = BacktestSettings {
         initial_cash: run.settings.initial_cash,
         commission: run.settings.commission,
@@ -191,11 +282,25 @@ async fn compute(
         from: Some(from),
         to: Some(to),
     };
-    let content = run.content.clone();
-    tokio::task::spawn_blocking(move || backtest_document(&content, format, &candles, &settings))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(RunFailure::Backtest)
+    let computed = tokio::task::spawn_blocking(move || {
+        let _engine = (engine, crate::web::metrics::EngineRunning::started());
+        let stop = || cancelled.load(Ordering::Relaxed) || Instant::now() >= deadline;
+        let report = run_backtest_until(&strategy, &candles, &settings, &stop)?;
+        let (times, values): (Vec<i64>, Vec<f64>) = report
+            .equity_curve
+            .iter()
+            .map(|point| (point.time, point.equity))
+            .unzip();
+        let traded = candles.bar_range(Some(from), Some(to));
+        Ok::<_, BacktestError>(Computed {
+            equity: EquityCurve::thinned(&times, &values),
+            prices: PriceSeries::thinned(&candles.time[traded.clone()], &candles.close[traded]),
+            report,
+        })
+    })
+    .await
+    .map_err(AppError::internal)?;
+    computed.map_err(RunFailure::Backtest)
 }
 
 #[cfg(test)]

@@ -6,25 +6,29 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use super::{
-    backtest_queue, drafts,
+    backtest_queue,
+    document_text::{syntax_tested, validated, DocumentText},
+    drafts,
     events::StrategyChanged,
+    quotas,
     repository::{self, MirroredFields},
 };
 use crate::{
     backtests::signals::{signal_bars, SHOWN_BARS},
     error::AppError,
-    language::{self, describe_changes, syntax_test::syntax_test_of, Edit, EditValue, Format},
+    language::{self, describe_changes, Edit, EditValue, Format, Validation},
     realtime,
     state::AppState,
     stored_text::storable,
     strategies::{
-        merge::diff_rows, AutosaveAck, ChangeKind, CheckReply, FormConflict, ListQuery,
+        merge::diff_rows_until, AutosaveAck, ChangeKind, CheckReply, FormConflict, ListQuery,
         PreviewedSignals, Saved, StrategyChange, StrategyDocument, StrategyList, StrategyOverview,
         StrategyStatus, Transition, VersionComparison, VersionText, WorkingCopy,
     },
 };
 
-/// The longest name the `strategies.name` column takes (the language allows 100).
+/// The longest name, pair or timeframe the `strategies` columns take (the language allows
+/// names of 100 characters and far shorter pairs; a draft may hold what the language refuses).
 const NAME_COLUMN_LIMIT: usize = 255;
 
 /// Tells every server (and so every open page of this user) about a change, on commit.
@@ -78,7 +82,7 @@ pub async fn check(
     known: Option<(String, bool)>,
 ) -> Result<CheckReply, AppError> {
     crate::web::metrics::validation_run();
-    let validation = language::validate(&storable(&content), format);
+    let validation = validated(state, user_id, &content, format).await?;
     let name = validation
         .strategy
         .as_ref()
@@ -104,7 +108,10 @@ pub async fn preview_signals(
     content: &str,
     format: Format,
 ) -> Result<Option<PreviewedSignals>, AppError> {
-    let Ok(strategy) = language::validate(&storable(content), format).into_valid() else {
+    let Ok(strategy) = validated(state, user_id, content, format)
+        .await?
+        .into_valid()
+    else {
         return Ok(None);
     };
     let Some(timeframe) = strategy.timeframe else {
@@ -145,8 +152,10 @@ pub struct SaveRequest {
 }
 
 /// The columns a document fills, or why it cannot be stored at all.
-fn mirrored_fields(request: &SaveRequest) -> Result<MirroredFields, AppError> {
-    let validation = language::validate(&request.content, request.format);
+fn mirrored_fields(
+    request: &SaveRequest,
+    validation: Validation,
+) -> Result<MirroredFields, AppError> {
     if !request.draft && validation.has_errors() {
         let count = validation.errors().count();
         return Err(AppError::Validation {
@@ -172,6 +181,18 @@ fn mirrored_fields(request: &SaveRequest) -> Result<MirroredFields, AppError> {
             format!("A name can be at most {NAME_COLUMN_LIMIT} characters long."),
         ));
     }
+    // A draft may keep an invalid pair, but never one its column cannot hold (a timeframe is
+    // mirrored only when it is one the language knows).
+    let pair_length = strategy.trading_pair.chars().count();
+    if pair_length > NAME_COLUMN_LIMIT {
+        crate::web::metrics::limit_hit("field_length");
+        return Err(AppError::field(
+            "trading_pair",
+            format!(
+                "`trading_pair` is {pair_length} characters long; at most {NAME_COLUMN_LIMIT} can be stored, even in a draft."
+            ),
+        ));
+    }
     Ok(MirroredFields {
         name,
         description: strategy.description,
@@ -192,9 +213,22 @@ pub async fn save(
     user_id: Uuid,
     mut request: SaveRequest,
 ) -> Result<Saved, AppError> {
-    request.content = storable(&request.content).into_owned();
-    let fields = mirrored_fields(&request)?;
+    request.content = DocumentText::parse(&request.content)?.into_string();
+    let validation = validated(state, user_id, &request.content, request.format).await?;
+    let fields = mirrored_fields(&request, validation)?;
     let mut transaction = state.pool.begin().await?;
+    let quotas = &state.settings.bounds.quotas;
+    if request.id.is_none() {
+        quotas::room_for_a_strategy(&mut transaction, user_id, quotas).await?;
+    }
+    quotas::room_for_text(
+        &mut transaction,
+        user_id,
+        fields.content.len(),
+        None,
+        quotas,
+    )
+    .await?;
     let (id, version, lock_version, status, saved_at) = match request.id {
         None => {
             let id = repository::insert(&mut transaction, user_id, &fields).await?;
@@ -280,8 +314,13 @@ pub async fn overview(
     let mut connection = state.pool.acquire().await?;
     let stored = repository::find(&mut connection, user_id, id).await?;
     drop(connection);
-    let validation = language::validate(&stored.document.content, stored.document.format);
-    let report = syntax_test_of(&stored.document.content, &validation);
+    let report = syntax_tested(
+        state,
+        user_id,
+        &stored.document.content,
+        stored.document.format,
+    )
+    .await?;
     let versions = repository::versions(&state.pool, user_id, id).await?;
     Ok(StrategyOverview {
         transitions: Transition::offered_from(stored.document.status),
@@ -314,7 +353,7 @@ pub async fn change_status(
         return Err(refuse(refusal.to_string()));
     }
     if transition == Transition::Activate {
-        let validation = language::validate(&document.content, document.format);
+        let validation = validated(state, user_id, &document.content, document.format).await?;
         if validation.has_errors() {
             return Err(refuse(format!(
                 "Version {} has errors; fix them and run a backtest before activating.",
@@ -373,15 +412,25 @@ pub async fn duplicate(state: &AppState, user_id: Uuid, id: Uuid) -> Result<Save
     drop(connection);
     let taken = repository::names_starting_with(&state.pool, user_id, &original.name).await?;
     let name = copy_name(&original.name, &taken);
-    let content = language::apply_edit(
-        &original.content,
+    let (content, format, new_name) = (
+        DocumentText::parse(&original.content)?.into_string(),
         original.format,
-        &Edit::SetField {
-            path: "name".into(),
-            value: EditValue::Text(name.clone()),
-        },
-    )
-    .map_err(|error| {
+        name.clone(),
+    );
+    let renamed = state
+        .work
+        .run(Some(user_id), "copying the document", move |_| {
+            language::apply_edit(
+                &content,
+                format,
+                &Edit::SetField {
+                    path: "name".into(),
+                    value: EditValue::Text(new_name),
+                },
+            )
+        })
+        .await?;
+    let content = renamed.map_err(|error| {
         AppError::field(
             "name",
             format!("The copy could not be renamed to \u{201c}{name}\u{201d}: {error}."),
@@ -449,19 +498,25 @@ pub async fn compare(
 ) -> Result<VersionComparison, AppError> {
     let (from_info, before) = repository::version(&state.pool, user_id, id, from).await?;
     let (to_info, after) = repository::version(&state.pool, user_id, id, to).await?;
-    let rows = diff_rows(&before, &after);
-    let strategy = |text: &str, format| language::validate(text, format).into_valid().ok();
-    let changes = match (
-        strategy(&before, from_info.format),
-        strategy(&after, to_info.format),
-    ) {
-        (Some(before), Some(after)) => Some(describe_changes(&before, &after)),
-        _ => None,
-    };
+    let formats = (from_info.format, to_info.format);
+    let (rows, changes) = state
+        .work
+        .run(Some(user_id), "comparing the versions", move |deadline| {
+            // The diff stops early enough for the rest of the comparison to be answered.
+            let rows = diff_rows_until(&before, &after, deadline.after_share(0.7));
+            let strategy = |text: &str, format| language::validate(text, format).into_valid().ok();
+            let changes = match (strategy(&before, formats.0), strategy(&after, formats.1)) {
+                (Some(before), Some(after)) => Some(describe_changes(&before, &after)),
+                _ => None,
+            };
+            (rows, changes)
+        })
+        .await?;
     Ok(VersionComparison {
         from: from_info,
         to: to_info,
-        rows,
+        too_different: rows.is_none(),
+        rows: rows.unwrap_or_default(),
         changes,
     })
 }
@@ -518,12 +573,25 @@ pub async fn autosave(
         format,
         base_lock_version,
     } = request;
+    let content = DocumentText::parse(&content)?;
     if let Some(id) = strategy_id {
         // Another user's strategy is not found, exactly like a missing one.
         document(state, user_id, id).await?;
     }
     let sequence = i64::try_from(sequence)
         .map_err(|_| AppError::field("sequence", "The autosave's number is out of range."))?;
+    {
+        let mut connection = state.pool.acquire().await?;
+        let quotas = &state.settings.bounds.quotas;
+        quotas::room_for_text(
+            &mut connection,
+            user_id,
+            content.as_str().len(),
+            Some(tab_id),
+            quotas,
+        )
+        .await?;
+    }
     let stored = drafts::store(
         &state.pool,
         user_id,
@@ -531,7 +599,7 @@ pub async fn autosave(
         strategy_id,
         sequence,
         format,
-        &storable(&content),
+        content.as_str(),
         base_lock_version,
     )
     .await?;
@@ -554,7 +622,7 @@ pub async fn working_copy(
     let Some(mut copy) = drafts::newest(&state.pool, user_id, strategy_id, base).await? else {
         return Ok(None);
     };
-    copy.changes = diff_rows(base, &copy.content);
+    copy.changes = line_diff(state, user_id, base, &copy.content).await?;
     Ok(Some(copy))
 }
 
@@ -569,7 +637,7 @@ pub async fn form_conflict(
 ) -> Result<FormConflict, AppError> {
     let current = document(state, user_id, id).await?;
     Ok(FormConflict {
-        changes: diff_rows(&current.content, mine),
+        changes: line_diff(state, user_id, &current.content, mine).await?,
         change: StrategyChange {
             strategy_id: id,
             kind: ChangeKind::Saved,
@@ -581,6 +649,24 @@ pub async fn form_conflict(
         },
         draft,
     })
+}
+
+/// `after` against `before` line by line, on the work pool; two texts too different to compare
+/// within its deadline show as one removed and one added whole.
+async fn line_diff(
+    state: &AppState,
+    user_id: Uuid,
+    before: &str,
+    after: &str,
+) -> Result<Vec<crate::strategies::DiffRow>, AppError> {
+    let (before, after) = (before.to_string(), after.to_string());
+    state
+        .work
+        .run(Some(user_id), "comparing the texts", move |deadline| {
+            diff_rows_until(&before, &after, deadline.after_share(0.7))
+                .unwrap_or_else(|| crate::strategies::merge::whole_replacement(&before, &after))
+        })
+        .await
 }
 
 pub async fn discard_working_copy(

@@ -18,7 +18,10 @@ use serde::Deserialize;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::flows::{self, SaveRequest};
+use super::{
+    document_text::DocumentText,
+    flows::{self, SaveRequest},
+};
 use crate::{
     error::AppError,
     language::Format,
@@ -153,6 +156,10 @@ async fn save(state: AppState, session: Session, id: Option<Uuid>, form: Strateg
         Some(id) => format!("/strategies/{id}/edit"),
         None => "/strategies/new".to_string(),
     };
+    // Nothing over the limit is tested, kept in the session or saved.
+    if let Err(error) = DocumentText::parse(&form.content) {
+        return error.into_response();
+    }
     match form.action.as_deref() {
         Some("test") => {
             // Test syntax without JavaScript: nothing is saved; the editor shows the report.

@@ -1,14 +1,20 @@
 //! `GET /strategies/live`: the websocket that tells a signed-in user's open pages about
 //! changes to their own strategies and their backtests, committed through any copy of the
 //! server, and how many editors have the strategy a page shows open. The upgrade checks the
-//! session and the Origin; each event is filtered to its owner; a sign-out everywhere
-//! (password change or reset) closes the socket.
+//! session and the Origin; each event is filtered to its owner.
+//!
+//! Every socket is bounded: a user holds at most `LIVE_SOCKETS_PER_USER` across every server
+//! (the next upgrade is refused with 429 and a sentence); a message over 64 KiB, or more
+//! messages than `LIVE_MESSAGES_PER_SECOND` allows, closes it (1009, 1008, with the reason);
+//! a peer that answered no ping for two intervals is dropped; and the socket closes as soon as
+//! its session ends for any reason (log-out, revoked, a password change, expiry): on the
+//! database's `SessionEnded` notice, on every server, and at the session's own expiry.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::{
     extract::{
-        ws::{Message, WebSocket},
+        ws::{close_code, CloseFrame, Message, WebSocket},
         State, WebSocketUpgrade,
     },
     http::{header::ORIGIN, HeaderMap},
@@ -19,18 +25,21 @@ use uuid::Uuid;
 
 use super::{
     events::{BacktestChanged, PresenceChanged, StrategyChanged},
-    presence,
+    live_connections, presence,
 };
 use crate::{
-    accounts::ssr::{events::SignedOutEverywhere, sessions},
+    accounts::ssr::{
+        events::{SessionEnded, SignedOutEverywhere},
+        sessions::{self, HeldSession},
+    },
     error::AppError,
     realtime::{self, Subscription},
     state::AppState,
     strategies::{LiveMessage, WatchRequest},
 };
 
-/// How often an idle socket is pinged, so that a dead peer is noticed and dropped.
-const PING_EVERY: Duration = Duration::from_secs(30);
+/// The largest message a page may send (it sends only which strategy it shows).
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 
 /// `scheme://host[:port]` of a URL, for comparing origins.
 fn origin_of(url: &str) -> Option<String> {
@@ -60,14 +69,62 @@ pub async fn upgrade(
         Ok(None) => return AppError::Unauthenticated.into_response(),
         Err(error) => return error.into_response(),
     };
+    let Some(held) = sessions::held(&session).await else {
+        return AppError::Unauthenticated.into_response();
+    };
+    let bounds = state.settings.bounds;
+    let connection = Uuid::new_v4();
+    match live_connections::open(
+        &state.pool,
+        connection,
+        user_id,
+        bounds.live_sockets_per_user,
+    )
+    .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            crate::web::metrics::limit_hit("sockets_per_user");
+            return AppError::LimitReached {
+                message: format!(
+                    "{} pages of yours already get live updates, the most one account may \
+                     have; close some of them to get live updates here.",
+                    bounds.live_sockets_per_user
+                ),
+            }
+            .into_response();
+        }
+        Err(error) => return error.into_response(),
+    }
     // Subscribed before the upgrade answers, so nothing committed afterwards is missed.
     let subscriptions = Subscriptions {
         changes: state.realtime.subscribe(),
         presence: state.realtime.subscribe(),
         backtests: state.realtime.subscribe(),
         sign_outs: state.realtime.subscribe(),
+        sessions_ended: state.realtime.subscribe(),
     };
-    socket.on_upgrade(move |socket| relay(socket, state, user_id, subscriptions))
+    let open = Open {
+        connection,
+        user_id,
+        session: held,
+    };
+    socket
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| async move {
+            relay(socket, &state, &open, subscriptions).await;
+            if let Err(error) = live_connections::close(&state.pool, open.connection).await {
+                tracing::warn!(%error, "could not forget a closed live connection");
+            }
+        })
+}
+
+/// Who a socket serves.
+struct Open {
+    connection: Uuid,
+    user_id: Uuid,
+    session: HeldSession,
 }
 
 struct Subscriptions {
@@ -75,6 +132,7 @@ struct Subscriptions {
     presence: Subscription<PresenceChanged>,
     backtests: Subscription<BacktestChanged>,
     sign_outs: Subscription<SignedOutEverywhere>,
+    sessions_ended: Subscription<SessionEnded>,
 }
 
 async fn send(socket: &mut WebSocket, message: &LiveMessage) -> bool {
@@ -101,35 +159,128 @@ async fn watch(state: &AppState, connection: Uuid, user_id: Uuid, strategy: Opti
     }
 }
 
-async fn relay(
-    mut socket: WebSocket,
-    state: AppState,
-    user_id: Uuid,
-    subscriptions: Subscriptions,
-) {
+/// Messages a page may send: `rate` a second on average, in bursts of up to four times that.
+struct MessageBudget {
+    tokens: f64,
+    rate: f64,
+    last: Instant,
+}
+
+impl MessageBudget {
+    fn new(rate: u32) -> Self {
+        let rate = f64::from(rate);
+        MessageBudget {
+            tokens: 4.0 * rate,
+            rate,
+            last: Instant::now(),
+        }
+    }
+
+    /// Takes one message from the budget; false when it is spent.
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.last).as_secs_f64() * self.rate;
+        self.tokens = (self.tokens + refill).min(4.0 * self.rate);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Closes the socket with a code and a reason the page can read.
+async fn close_with(socket: &mut WebSocket, code: u16, reason: &str) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}
+
+/// Until when the socket's session lives, or `None` once it has ended (or cannot be asked).
+async fn session_deadline(state: &AppState, open: &Open) -> Option<tokio::time::Instant> {
+    match sessions::alive_until(&state.pool, &open.session).await {
+        Ok(Some(until)) => {
+            let left = (until - chrono::Utc::now()).to_std().unwrap_or_default();
+            Some(tokio::time::Instant::now() + left)
+        }
+        Ok(None) => None,
+        Err(error) => {
+            tracing::warn!(%error, "could not ask whether a live connection's session lives");
+            // Asked again at the next ping rather than dropped for a database hiccup.
+            Some(tokio::time::Instant::now() + Duration::from_secs(5))
+        }
+    }
+}
+
+async fn relay(mut socket: WebSocket, state: &AppState, open: &Open, subscriptions: Subscriptions) {
     let Subscriptions {
         mut changes,
         mut presence,
         mut backtests,
         mut sign_outs,
+        mut sessions_ended,
     } = subscriptions;
+    let user_id = open.user_id;
+    let bounds = state.settings.bounds;
     let _open = crate::web::metrics::OpenWebsocket::opened();
-    let connection = Uuid::new_v4();
+    let connection = open.connection;
     let mut watching: Option<Uuid> = None;
-    let mut pings = tokio::time::interval(PING_EVERY);
+    let mut budget = MessageBudget::new(bounds.live_messages_per_second);
+    let mut pings = tokio::time::interval(bounds.live_ping_every);
     pings.tick().await;
+    let mut last_heard = Instant::now();
+    let Some(mut session_ends) = session_deadline(state, open).await else {
+        close_with(
+            &mut socket,
+            close_code::POLICY,
+            "Your session has ended; log in again.",
+        )
+        .await;
+        return;
+    };
     loop {
         tokio::select! {
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
-                // The page says which strategy its editor shows.
-                Some(Ok(Message::Text(text))) => {
-                    if let Ok(WatchRequest { watch: wanted }) = serde_json::from_str(&text) {
-                        watching = wanted;
-                        watch(&state, connection, user_id, wanted).await;
+            incoming = socket.recv() => {
+                last_heard = Instant::now();
+                match incoming {
+                    Some(Ok(Message::Close(_))) | None => break,
+                    Some(Err(error)) => {
+                        // The one error a page can cause on purpose: a message over the limit.
+                        if error.to_string().contains("too long") || error.to_string().contains("Space limit") {
+                            crate::web::metrics::limit_hit("socket_frame");
+                        }
+                        tracing::info!(%error, "a live connection failed");
+                        break;
                     }
+                    Some(Ok(message)) if !budget.take() => {
+                        drop(message);
+                        crate::web::metrics::limit_hit("socket_rate");
+                        close_with(
+                            &mut socket,
+                            close_code::POLICY,
+                            &format!(
+                                "Too many messages: at most {} a second.",
+                                bounds.live_messages_per_second
+                            ),
+                        )
+                        .await;
+                        break;
+                    }
+                    // The page says which strategy its editor shows.
+                    Some(Ok(Message::Text(text))) => {
+                        if let Ok(WatchRequest { watch: wanted }) = serde_json::from_str(&text) {
+                            if wanted != watching {
+                                watching = wanted;
+                                watch(state, connection, user_id, wanted).await;
+                            }
+                        }
+                    }
+                    Some(Ok(_)) => {}
                 }
-                Some(Ok(_)) => {}
             },
             change = changes.recv() => match change {
                 Some(StrategyChanged { user_id: owner, change }) if owner == user_id => {
@@ -171,17 +322,50 @@ async fn relay(
                 Some(_) => {}
                 None => break,
             },
+            ended = sessions_ended.recv() => match ended {
+                Some(SessionEnded { user_id: owner }) if owner == user_id => {
+                    match session_deadline(state, open).await {
+                        Some(until) => session_ends = until,
+                        None => {
+                            close_with(&mut socket, close_code::POLICY, "Your session has ended; log in again.").await;
+                            break;
+                        }
+                    }
+                }
+                Some(_) => {}
+                None => break,
+            },
+            () = tokio::time::sleep_until(session_ends) => {
+                // Its expiry may have moved on since (another page of the session was used).
+                match session_deadline(state, open).await {
+                    Some(until) if until > tokio::time::Instant::now() => session_ends = until,
+                    _ => {
+                        close_with(&mut socket, close_code::POLICY, "Your session has ended; log in again.").await;
+                        break;
+                    }
+                }
+            },
             _ = pings.tick() => {
+                if last_heard.elapsed() > 2 * bounds.live_ping_every {
+                    crate::web::metrics::limit_hit("socket_silent");
+                    tracing::info!("a live connection answered no ping; dropped");
+                    break;
+                }
                 if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
                     break;
                 }
-                if let Err(error) = presence::still_here(&state.pool, connection).await {
-                    tracing::warn!(%error, "could not refresh presence");
+                for refreshed in [
+                    presence::still_here(&state.pool, connection).await,
+                    live_connections::still_open(&state.pool, connection).await,
+                ] {
+                    if let Err(error) = refreshed {
+                        tracing::warn!(%error, "could not refresh a live connection");
+                    }
                 }
             }
         }
     }
     if watching.is_some() {
-        watch(&state, connection, user_id, None).await;
+        watch(state, connection, user_id, None).await;
     }
 }

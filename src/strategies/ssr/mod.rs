@@ -5,12 +5,15 @@
 pub mod backtest_flows;
 pub mod backtest_queue;
 pub mod backtest_worker;
+pub mod document_text;
 pub mod drafts;
 pub mod events;
 pub mod flows;
 pub mod form_posts;
 pub mod live;
+pub mod live_connections;
 pub mod presence;
+pub mod quotas;
 pub mod repository;
 
 use axum::{
@@ -76,6 +79,15 @@ pub fn spawn_background(state: &AppState, intervals: Intervals) {
         move || {
             let pool = pool.clone();
             async move { drafts::delete_expired(&pool).await }
+        },
+    );
+    let pool = state.pool.clone();
+    crate::background::every(
+        std::time::Duration::from_secs(60 * 60),
+        "forgot live connections of servers that stopped",
+        move || {
+            let pool = pool.clone();
+            async move { live_connections::delete_abandoned(&pool).await }
         },
     );
 }

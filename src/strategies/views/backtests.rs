@@ -19,7 +19,9 @@ use crate::{
     backtests::{Metrics, Trade},
     error::AppError,
     strategies::{
-        backtests::{plain_number, BacktestPanel, RunResults, RunStatus, RunSummary},
+        backtests::{
+            plain_number, BacktestPanel, RunResults, RunStatus, RunSummary, TRADES_PER_PAGE,
+        },
         load_backtest_results, CancelBacktest, StartBacktest,
     },
     web::forms::{form_action, FormAction, FormAlert},
@@ -171,18 +173,27 @@ fn RunList(runs: Vec<RunSummary>, current_version: i32) -> impl IntoView {
 pub fn BacktestPage() -> impl IntoView {
     let id = strategy_id_param();
     let run_id = route_param::<Uuid>("run");
-    view! { <BacktestFollowed id run_id /> }
+    let trades_page = leptos_router::hooks::use_query_map()
+        .get_untracked()
+        .get("trades")
+        .and_then(|page| page.parse::<u32>().ok())
+        .filter(|page| *page >= 1);
+    view! { <BacktestFollowed id run_id trades_page /> }
 }
 
 /// The run's state and results, followed live until it finishes.
 #[island(lazy)]
-fn BacktestFollowed(id: Option<Uuid>, run_id: Option<Uuid>) -> impl IntoView {
+fn BacktestFollowed(
+    id: Option<Uuid>,
+    run_id: Option<Uuid>,
+    trades_page: Option<u32>,
+) -> impl IntoView {
     enter_island();
     let results_resource = Resource::new(
         move || (id, run_id),
-        |(id, run)| async move {
+        move |(id, run)| async move {
             match (id, run) {
-                (Some(id), Some(run)) => load_backtest_results(id, run).await,
+                (Some(id), Some(run)) => load_backtest_results(id, run, trades_page).await,
                 _ => Err(AppError::NotFound),
             }
         },
@@ -300,7 +311,7 @@ fn Results(
             {results.metrics.clone().map(|metrics| view! {
                 <section aria-labelledby="metrics-heading">
                     <h2 id="metrics-heading">"Results"</h2>
-                    <MetricsTable metrics />
+                    <MetricsTable metrics=metrics.clone() />
                 </section>
                 <section aria-labelledby="equity-heading">
                     <h2 id="equity-heading">"Equity and drawdown"</h2>
@@ -311,8 +322,10 @@ fn Results(
                     <PriceChart prices=results.prices.clone() trades=results.trades.clone() pair=settings.pair.clone() />
                 </section>
                 <section aria-labelledby="trades-heading">
-                    <h2 id="trades-heading">{format!("Trades ({})", results.trades.len())}</h2>
-                    <TradesTable trades=results.trades.clone() />
+                    <h2 id="trades-heading">{format!("Trades ({})", metrics.trades)}</h2>
+                    {trades_note(&results)}
+                    <TradesTable trades=results.trades.clone() first=results.trades_first />
+                    <TradePages results=results.clone() />
                 </section>
             })}
         </section>
@@ -426,8 +439,51 @@ fn sorted_trades(trades: &[Trade], column: TradeColumn, ascending: bool) -> Vec<
     rows
 }
 
+/// Which trades this page shows, when the run has more than one page of them or kept fewer
+/// than it made.
+fn trades_note(results: &RunResults) -> Option<impl IntoView> {
+    let made = results
+        .metrics
+        .as_ref()
+        .map_or(0, |metrics| metrics.trades as i64);
+    let shown = results.trades.len() as i64;
+    if shown == 0 || (shown == made && results.trades_first == 0) {
+        return None;
+    }
+    let first = results.trades_first + 1;
+    let last = results.trades_first + shown;
+    let kept = if results.trades_kept < made {
+        format!(
+            " The run kept its first {} of {made} trades; the figures count them all.",
+            results.trades_kept
+        )
+    } else {
+        String::new()
+    };
+    Some(view! {
+        <p class="hint">{format!("Trades {first} to {last} of {}; the chart marks these.{kept}", results.trades_kept)}</p>
+    })
+}
+
+/// Links to the other pages of a run's trades (plain links: they work without JavaScript).
 #[component]
-fn TradesTable(trades: Vec<Trade>) -> impl IntoView {
+fn TradePages(results: RunResults) -> impl IntoView {
+    let pages = (results.trades_kept.max(1) - 1) / TRADES_PER_PAGE + 1;
+    let current = results.trades_first / TRADES_PER_PAGE + 1;
+    (pages > 1).then(|| {
+        let link = move |page: i64| format!("?trades={page}");
+        view! {
+            <nav class="pager" aria-label="Pages of trades">
+                {(current > 1).then(|| view! { <a href=link(current - 1) rel="prev">"Previous trades"</a> })}
+                <span>{format!("Page {current} of {pages}")}</span>
+                {(current < pages).then(|| view! { <a href=link(current + 1) rel="next">"Next trades"</a> })}
+            </nav>
+        }
+    })
+}
+
+#[component]
+fn TradesTable(trades: Vec<Trade>, first: i64) -> impl IntoView {
     if trades.is_empty() {
         return view! { <p class="hint">"The strategy made no trade in this range."</p> }
             .into_any();
@@ -440,7 +496,7 @@ fn TradesTable(trades: Vec<Trade>) -> impl IntoView {
             .map(|(number, trade)| {
                 view! {
                     <tr>
-                        <td class="number">{number + 1}</td>
+                        <td class="number">{first + number as i64 + 1}</td>
                         <td>{day(trade.entry_time)}</td>
                         <td>{day(trade.exit_time)}</td>
                         <td class="number">{price(trade.entry_price)}</td>

@@ -222,17 +222,23 @@ mod bridge {
                 for fix in &diagnostic.fixes {
                     let entry = Object::new();
                     set(&entry, "label", &JsValue::from_str(&fix.label));
-                    set(
-                        &entry,
-                        "from",
-                        &JsValue::from(utf16_offset(text, fix.span.start)),
-                    );
-                    set(
-                        &entry,
-                        "to",
-                        &JsValue::from(utf16_offset(text, fix.span.end)),
-                    );
-                    set(&entry, "insert", &JsValue::from_str(&fix.replacement));
+                    let changes = Array::new();
+                    for edit in &fix.edits {
+                        let change = Object::new();
+                        set(
+                            &change,
+                            "from",
+                            &JsValue::from(utf16_offset(text, edit.span.start)),
+                        );
+                        set(
+                            &change,
+                            "to",
+                            &JsValue::from(utf16_offset(text, edit.span.end)),
+                        );
+                        set(&change, "insert", &JsValue::from_str(&edit.insert));
+                        changes.push(&change);
+                    }
+                    set(&entry, "changes", &changes);
                     fixes.push(&entry);
                 }
                 set(&item, "fixes", &fixes);

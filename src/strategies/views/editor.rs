@@ -1171,9 +1171,11 @@ mod hydrate_only {
                             signals.status_line.set(format!("Saved {}.", clock()));
                         }
                     }
-                    Err(AppError::Transport { .. }) => {
+                    Err(error) => {
                         // Kept in the browser's storage (offered again should the tab close
-                        // before the server answers), and sent again when it does.
+                        // before the server takes it): the server was not reached, or refused
+                        // the text (too large, the account's quota), and either way nothing
+                        // typed may be lost.
                         let kept = WorkingCopy {
                             tab_id,
                             format,
@@ -1186,12 +1188,18 @@ mod hydrate_only {
                         if let (Some(storage), Ok(kept)) = (storage, serde_json::to_string(&kept)) {
                             let _ = storage.set_item(&local_key(id), &kept);
                         }
-                        signals
-                            .status_line
-                            .set("Offline: changes kept in this tab.".into());
-                        self.schedule_autosave(RETRY);
+                        if let AppError::Transport { .. } = error {
+                            signals
+                                .status_line
+                                .set("Offline: changes kept in this tab.".into());
+                            // Sent again when the server answers.
+                            self.schedule_autosave(RETRY);
+                        } else {
+                            signals
+                                .status_line
+                                .set(format!("Not saved: {error} Your text is kept in this tab."));
+                        }
                     }
-                    Err(error) => signals.status_line.set(format!("Not saved: {error}")),
                 }
             });
         }

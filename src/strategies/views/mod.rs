@@ -11,12 +11,14 @@ mod list;
 mod live;
 mod merge_view;
 mod signal_preview;
+mod usage;
 mod versions;
 
 pub use backtests::BacktestPage;
 pub use details::StrategyPage;
 pub use editor::{EditStrategyPage, NewStrategyPage};
 pub use list::StrategiesPage;
+pub use usage::StorageUsagePanel;
 pub use versions::{VersionPage, VersionsPage};
 
 use chrono::{DateTime, Utc};

@@ -139,6 +139,11 @@ fn Comparison(comparison: VersionComparison) -> impl IntoView {
                 }.into_any(),
                 None => view! { <p class="hint">"One of the versions has errors, so only the text is compared."</p> }.into_any(),
             }}
+            {comparison.too_different.then(|| view! {
+                <p class="hint" role="status">
+                    {format!("Versions {from} and {to} are too different to compare line by line; open each to read it whole.")}
+                </p>
+            })}
             <table class="diff" aria-label=format!("Text of version {from} beside version {to}")>
                 <colgroup>
                     <col class="line-number-column" />

@@ -32,7 +32,7 @@ pub struct Trader {
 impl Trader {
     pub async fn new(app: &TestApp) -> Self {
         Trader {
-            browser: app.signed_up(&unique_email()).await,
+            browser: app.trader(&unique_email()).await,
         }
     }
 
@@ -57,6 +57,36 @@ impl Trader {
             fields.push(("lock_version", lock));
         }
         self.browser.call("/api/strategies/save", &fields).await
+    }
+
+    /// `start_backtest` as the strategy page's form calls it (the form's default costs).
+    pub async fn start_backtest(&self, id: &str, from: &str, to: &str) -> reqwest::Response {
+        self.browser
+            .call(
+                "/api/strategies/start-backtest",
+                &[
+                    ("id", id),
+                    ("from", from),
+                    ("to", to),
+                    ("cash", "10000"),
+                    ("commission", "0.1"),
+                    ("slippage", "0"),
+                ],
+            )
+            .await
+    }
+
+    /// Starts a backtest of `from..=to` and answers the run's id.
+    pub async fn run_started(&self, id: &str, from: &str, to: &str) -> String {
+        let response = self.start_backtest(id, from, to).await;
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+        let navigation: Value = response.json().await.unwrap();
+        let to = navigation["to"].as_str().unwrap();
+        to.split("/backtests/")
+            .nth(1)
+            .and_then(|rest| rest.split('?').next())
+            .unwrap()
+            .to_string()
     }
 
     /// Creates a valid strategy and returns its id.

@@ -54,6 +54,32 @@ pub async fn find_user_by_session_token(
     .await?)
 }
 
+/// Until when the session row `session_id` holding the session token `digest` lives: the
+/// earlier of the row's expiry and the token's age reaching `lifetime`; `None` when either
+/// is gone or past.
+#[tracing::instrument(skip_all)]
+pub async fn session_alive_until(
+    pool: &PgPool,
+    session_id: &str,
+    digest: &[u8],
+    lifetime: Duration,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT least(s.expiry_date,
+                        (t.inserted_at AT TIME ZONE 'utc') + make_interval(secs => $4)) AS "until!: chrono::DateTime<chrono::Utc>"
+           FROM sessions s JOIN users_tokens t ON t.id = s.token_id
+           WHERE s.id = $1 AND t.token = $2 AND t.context = $3
+             AND s.expiry_date > now()
+             AND t.inserted_at > (now() AT TIME ZONE 'utc') - make_interval(secs => $4)"#,
+        session_id,
+        digest,
+        SESSION_CONTEXT,
+        seconds(lifetime)
+    )
+    .fetch_optional(pool)
+    .await?)
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn delete_session_token(pool: &PgPool, digest: &[u8]) -> Result<(), AppError> {
     sqlx::query!(

@@ -69,6 +69,17 @@ pub async fn email_is_taken(pool: &PgPool, email: &Email) -> Result<bool, AppErr
 }
 
 #[tracing::instrument(skip_all)]
+/// Whether the account `user_id` confirmed its email (false for no such account).
+#[tracing::instrument(skip_all)]
+pub async fn is_confirmed(pool: &PgPool, user_id: Uuid) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND confirmed_at IS NOT NULL) AS "confirmed!""#,
+        user_id
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
 pub async fn find_user_by_email(
     pool: &PgPool,
     email: &Email,
