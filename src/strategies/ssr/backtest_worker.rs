@@ -68,26 +68,38 @@ pub fn spawn(state: &AppState, poll: Duration) {
 }
 
 /// Claims runs until the queue is empty, the cap is reached or this process has no engine
-/// thread free, each run on its own task holding one of `engines` until its thread is done.
-pub async fn claim_while_allowed(state: &AppState, worker_id: Uuid, engines: &Arc<Semaphore>) {
-    let cap = i64::from(state.settings.max_concurrent_backtests);
-    loop {
-        let Ok(engine) = engines.clone().try_acquire_owned() else {
-            break;
-        };
-        match backtest_queue::claim_next(&state.pool, worker_id, LEASE.as_secs_f64(), cap).await {
-            Ok(Some(run)) => {
-                tracing::info!(run_id = %run.id, attempt = "claimed", "backtest started");
-                let state = state.clone();
-                tokio::spawn(async move { run_claimed(&state, worker_id, run, engine).await });
-            }
-            Ok(None) => break,
-            Err(error) => {
-                tracing::warn!(%error, "could not claim a backtest");
+/// thread free, each run on its own task holding one of `engines` until its thread is done;
+/// when a run's thread is done (finished, failed or stopped), its place is offered again at
+/// once.
+pub fn claim_while_allowed<'a>(
+    state: &'a AppState,
+    worker_id: Uuid,
+    engines: &'a Arc<Semaphore>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
+    Box::pin(async move {
+        let cap = i64::from(state.settings.max_concurrent_backtests);
+        loop {
+            let Ok(engine) = engines.clone().try_acquire_owned() else {
                 break;
+            };
+            match backtest_queue::claim_next(&state.pool, worker_id, LEASE.as_secs_f64(), cap).await
+            {
+                Ok(Some(run)) => {
+                    tracing::info!(run_id = %run.id, attempt = "claimed", "backtest started");
+                    let (state, engines) = (state.clone(), engines.clone());
+                    tokio::spawn(async move {
+                        run_claimed(&state, worker_id, run, engine).await;
+                        claim_while_allowed(&state, worker_id, &engines).await;
+                    });
+                }
+                Ok(None) => break,
+                Err(error) => {
+                    tracing::warn!(%error, "could not claim a backtest");
+                    break;
+                }
             }
         }
-    }
+    })
 }
 
 /// Runs a claimed backtest to its end: results stored, or the reason it failed; nothing when
@@ -153,10 +165,11 @@ pub async fn run_claimed(
         }
         Err(RunFailure::Backtest(BacktestError::Stopped)) => {
             crate::web::metrics::limit_hit("backtest_time");
+            let seconds = state.settings.bounds.backtest_time_limit.as_secs();
             reason = format!(
-                "The backtest ran for {} seconds, the longest one may run, so it was stopped; \
-                 choose a shorter range.",
-                state.settings.bounds.backtest_time_limit.as_secs()
+                "The backtest ran for {seconds} second{}, the longest one may run, so it was \
+                 stopped; choose a shorter range.",
+                if seconds == 1 { "" } else { "s" }
             );
             RunEnd::Failed(&reason)
         }
