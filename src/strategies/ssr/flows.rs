@@ -503,7 +503,7 @@ pub async fn compare(
         .work
         .run(Some(user_id), "comparing the versions", move |deadline| {
             // The diff stops early enough for the rest of the comparison to be answered.
-            let rows = diff_rows_until(&before, &after, deadline.after_share(0.7));
+            let rows = diff_rows_until(&before, &after, diff_deadline(deadline));
             let strategy = |text: &str, format| language::validate(text, format).into_valid().ok();
             let changes = match (strategy(&before, formats.0), strategy(&after, formats.1)) {
                 (Some(before), Some(after)) => Some(describe_changes(&before, &after)),
@@ -651,6 +651,15 @@ pub async fn form_conflict(
     })
 }
 
+/// How long a line diff may run: two texts not compared within two seconds are too different
+/// for a trader to read line by line anyway, and the rest of the job must still be answered
+/// before the pool's deadline.
+fn diff_deadline(deadline: crate::work_pool::Deadline) -> std::time::Instant {
+    deadline
+        .after_share(0.7)
+        .min(std::time::Instant::now() + std::time::Duration::from_secs(2))
+}
+
 /// `after` against `before` line by line, on the work pool; two texts too different to compare
 /// within its deadline show as one removed and one added whole.
 async fn line_diff(
@@ -663,7 +672,7 @@ async fn line_diff(
     state
         .work
         .run(Some(user_id), "comparing the texts", move |deadline| {
-            diff_rows_until(&before, &after, deadline.after_share(0.7))
+            diff_rows_until(&before, &after, diff_deadline(deadline))
                 .unwrap_or_else(|| crate::strategies::merge::whole_replacement(&before, &after))
         })
         .await

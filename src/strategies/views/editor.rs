@@ -598,11 +598,15 @@ fn Editor(start: EditorStart, template_text: String, format: Format) -> impl Int
                             <ul class="section-checks">
                                 {SECTIONS.iter().map(|(label, hint, _)| {
                                     let count = move || problems_in(&diagnostics(), label);
+                                    // A document that was not read at all (too large, not a
+                                    // table of fields) has no section to call valid.
+                                    let unread = move || count() == 0 && diagnostics().iter().any(|d| matches!(d.code.as_str(), "E002" | "E005"));
                                     view! {
-                                        <li class=move || if count() == 0 { "section valid" } else { "section invalid" }>
-                                            <span class="section-mark" aria-hidden="true">{move || if count() == 0 { "✓" } else { "!" }}</span>
+                                        <li class=move || if unread() { "section unread" } else if count() == 0 { "section valid" } else { "section invalid" }>
+                                            <span class="section-mark" aria-hidden="true">{move || if unread() { "–" } else if count() == 0 { "✓" } else { "!" }}</span>
                                             <span class="section-name" title=*hint>{*label}</span>
                                             <span class="section-state">{move || match count() {
+                                                _ if unread() => "not checked".to_string(),
                                                 0 => "valid".to_string(),
                                                 1 => "1 problem".to_string(),
                                                 n => format!("{n} problems"),

@@ -30,8 +30,20 @@ pub fn StorageUsagePanel() -> impl IntoView {
     }
 }
 
+/// 5000000 as "5,000,000".
 fn count(value: i64) -> String {
-    value.to_string()
+    let digits = value.unsigned_abs().to_string();
+    let mut grouped = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    if value < 0 {
+        grouped.insert(0, '-');
+    }
+    grouped
 }
 
 fn megabytes(bytes: i64) -> String {
@@ -42,10 +54,25 @@ fn megabytes(bytes: i64) -> String {
 fn UsageRow(label: &'static str, measure: Measure, shown: fn(i64) -> String) -> impl IntoView {
     let text = format!("{} of {}", shown(measure.used), shown(measure.quota));
     view! {
-        <dt>{label}</dt>
-        <dd>
-            <meter min="0" max=measure.quota.to_string() value=measure.used.to_string() aria-label=label>{text.clone()}</meter>
-            " "{text}
-        </dd>
+        <div class="usage-row">
+            <dt>{label}</dt>
+            <dd>
+                <span class="usage-figures">{text.clone()}</span>
+                <meter min="0" max=measure.quota.to_string() value=measure.used.to_string()
+                    high=(measure.quota * 9 / 10).to_string() aria-label=format!("{label}: {text}")>{text.clone()}</meter>
+            </dd>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(count(5_000_000), "5,000,000");
+        assert_eq!(count(500), "500");
+        assert_eq!(count(1_000), "1,000");
     }
 }
