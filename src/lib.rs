@@ -1,9 +1,11 @@
 //! Trading Strategy Platform: the Leptos app, shared by the server (`ssr`) and the browser
 //! (`hydrate`). The layers, bottom to top (each imports only those below it; see
 //! docs/ARCHITECTURE.md): the kernel (`error`, `config`, `secrets`, `state`, `stored_text`,
-//! `request_id`, `background`, `realtime`, `web`, `work_pool`), the pure strategy `language`, the pure `backtests` engine, the features
-//! (`accounts`, `strategies`, `market_data`), `site`, `app` (the routes), and `server` (start-up, HTTP stack,
-//! command line).
+//! `request_id`, `background`, `realtime`, `web`, `work_pool`), the features (`accounts`,
+//! `strategies`, `market_data`), `site`, `app` (the routes), and `server` (start-up, HTTP stack,
+//! command line). Beneath them all, two crates of the workspace: the strategy language
+//! (`crates/strategy_language`, here `language`) and the backtest engine
+//! (`crates/backtest_engine`, here `backtests`).
 // A build without `--cfg erase_components` (cargo-leptos sets it for every build here; a plain
 // `cargo build` does not) keeps every view's full type, and the editor's view overflowed the
 // default limit of 128.
@@ -11,14 +13,15 @@
 
 pub mod accounts;
 pub mod app;
-pub mod backtests;
 pub mod error;
-pub mod language;
 pub mod market_data;
 pub mod realtime;
 pub mod site;
 pub mod strategies;
 pub mod web;
+
+pub use backtest_engine as backtests;
+pub use strategy_language as language;
 
 #[cfg(feature = "ssr")]
 pub mod background;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use trading_strategy::{
-    backtests::ssr::{import, sample_data},
+    market_data::ssr::sample_data,
     config::{self, Settings},
     server::{
         cli::{Cli, Command},
@@ -39,7 +39,7 @@ async fn main() -> ExitCode {
             explain,
             files,
         } => {
-            let status = trading_strategy::language::check_command::run_check(
+            let status = trading_strategy::server::commands::check::run_check(
                 &files,
                 json,
                 explain,
@@ -48,7 +48,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(status).unwrap_or(1));
         }
         Command::Backtest(args) => {
-            let status = trading_strategy::backtests::ssr::command::run_backtest_command(
+            let status = trading_strategy::server::commands::backtest::run_backtest_command(
                 &args,
                 &mut std::io::stdout().lock(),
                 &mut std::io::stderr().lock(),
@@ -56,7 +56,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(status).unwrap_or(1));
         }
         Command::Indicators(args) => {
-            let status = trading_strategy::backtests::ssr::command::run_indicators_command(
+            let status = trading_strategy::server::commands::backtest::run_indicators_command(
                 &args,
                 &mut std::io::stdout().lock(),
                 &mut std::io::stderr().lock(),
@@ -115,7 +115,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::ImportCandles(args) => {
             let pool = database::connect_url(settings.database_url.expose(), 2).await?;
-            import::run_import_candles(&pool, &args, &mut std::io::stdout().lock()).await
+            trading_strategy::server::commands::import_candles::run_import_candles(&pool, &args, &mut std::io::stdout().lock()).await
         }
         Command::Rollback { count } => {
             let pool = database::connect_url(settings.database_url.expose(), 2).await?;

@@ -1,5 +1,7 @@
 //! The layers of docs/ARCHITECTURE.md, checked: each part of `src/` imports only the parts
 //! below it. A `use crate::...` (or a path through `crate::`) that points upwards fails here.
+//! Beneath them all, the workspace's two pure crates (the strategy language and the backtest
+//! engine): they import nothing of the app and depend on no web, database or I/O crate.
 
 use std::{fs, path::Path};
 
@@ -9,8 +11,6 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("the routes", &["app.rs"]),
     ("the site", &["site"]),
     ("the features", &["strategies", "accounts", "market_data"]),
-    ("the backtest engine", &["backtests"]),
-    ("the strategy language", &["language"]),
     (
         "the kernel",
         &[
@@ -119,21 +119,107 @@ fn every_layer_imports_only_the_layers_below_it() {
     assert!(violations.is_empty(), "{}", violations.join("\n"));
 }
 
+/// The workspace's pure crates, bottom first: each may depend on those before it.
+const PURE_CRATES: &[&str] = &["strategy_language", "backtest_engine"];
+
+/// Crates that would bring the web, a database, a runtime or I/O into a pure crate.
+const IMPURE_DEPENDENCIES: &[&str] = &[
+    "leptos",
+    "leptos_axum",
+    "leptos_router",
+    "leptos_meta",
+    "axum",
+    "hyper",
+    "tower",
+    "tower-http",
+    "tokio",
+    "sqlx",
+    "reqwest",
+    "lettre",
+    "tracing",
+    "web-sys",
+    "js-sys",
+    "wasm-bindgen",
+    "trading_strategy",
+];
+
+fn crate_manifest(name: &str) -> toml::Table {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("crates")
+        .join(name)
+        .join("Cargo.toml");
+    fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+        .parse()
+        .unwrap()
+}
+
 #[test]
-fn the_strategy_language_imports_nothing_else_of_the_app() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src.join("language"), &mut files);
+fn the_pure_crates_depend_on_no_web_database_or_runtime_crate_nor_on_the_app() {
     let mut violations = Vec::new();
-    for file in files {
-        let text = fs::read_to_string(&file).unwrap();
-        for name in crate_paths(&text) {
-            if name != "language" {
-                violations.push(format!("{} uses crate::{name}", file.display()));
+    for (index, name) in PURE_CRATES.iter().enumerate() {
+        let manifest = crate_manifest(name);
+        for table in ["dependencies", "dev-dependencies", "build-dependencies"] {
+            let Some(dependencies) = manifest.get(table).and_then(|t| t.as_table()) else {
+                continue;
+            };
+            for dependency in dependencies.keys() {
+                let above = PURE_CRATES[index..].contains(&dependency.as_str());
+                if IMPURE_DEPENDENCIES.contains(&dependency.as_str()) || above {
+                    violations.push(format!("crates/{name} [{table}] has `{dependency}`"));
+                }
             }
         }
     }
     assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+#[test]
+fn the_pure_crates_import_nothing_of_the_app() {
+    let mut violations = Vec::new();
+    for name in PURE_CRATES {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("crates")
+            .join(name)
+            .join("src");
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        assert!(!files.is_empty(), "{} has no Rust files", src.display());
+        for file in files {
+            let text = fs::read_to_string(&file).unwrap();
+            if text.contains("trading_strategy::") {
+                violations.push(format!("{} names trading_strategy", file.display()));
+            }
+        }
+    }
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+#[test]
+fn cargo_metadata_lists_the_app_and_the_two_pure_crates_as_the_workspace() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let output = std::process::Command::new(cargo)
+        .args(["metadata", "--no-deps", "--format-version", "1", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut names: Vec<&str> = metadata["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|package| package["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["backtest_engine", "strategy_language", "trading_strategy"]
+    );
 }
 
 #[test]

@@ -603,7 +603,7 @@ fn edits_report_typed_errors() {
 // ----- the check command (server side only) -----
 
 #[cfg(feature = "ssr")]
-use trading_strategy::language::check_command::run_check;
+use trading_strategy::server::commands::check::run_check;
 
 #[cfg(feature = "ssr")]
 fn write_file(name: &str, text: &str) -> std::path::PathBuf {

@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use trading_strategy::language::model::Format;
-use trading_strategy::language::{
+use strategy_language::model::Format;
+use strategy_language::{
     apply_edit, syntax_test, validate, ConditionField, Connective, Edit, EditValue,
 };
 

@@ -3,10 +3,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use trading_strategy::language::expression::parse_condition;
-use trading_strategy::language::model::Format;
-use trading_strategy::language::syntax_test::syntax_test_of;
-use trading_strategy::language::validate;
+use strategy_language::expression::parse_condition;
+use strategy_language::model::Format;
+use strategy_language::syntax_test::syntax_test_of;
+use strategy_language::validate;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

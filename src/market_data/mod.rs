@@ -2,7 +2,7 @@
 //! uploads the trader's own CSV (preview of the first rows, then a report of rows imported,
 //! skipped as duplicates and rejected), and the server function the editor's signal preview
 //! reads its candles through. Uploaded bars belong to the trader who uploaded them; the shared
-//! sample data belongs to no one (see `backtests::ssr::repository`). Behind `ssr`: the upload
+//! sample data belongs to no one (see `market_data::ssr::candle_store`). Behind `ssr`: the upload
 //! route (a plain multipart form post, so it works without JavaScript), its flows and the
 //! import reports' table.
 

@@ -46,10 +46,10 @@ pub enum Command {
     },
     /// Backtest a strategy document on candles from a CSV file and print the metrics and the
     /// trades (exit status 1 when the document has errors).
-    Backtest(crate::backtests::ssr::command::BacktestArgs),
+    Backtest(crate::server::commands::backtest::BacktestArgs),
     /// Print every indicator output of a strategy per bar, as CSV.
-    Indicators(crate::backtests::ssr::command::IndicatorsArgs),
+    Indicators(crate::server::commands::backtest::IndicatorsArgs),
     /// Import candles from a CSV file into the database (needs DATABASE_URL) and report the
     /// rows imported, skipped as duplicates and rejected.
-    ImportCandles(crate::backtests::ssr::import::ImportCandlesArgs),
+    ImportCandles(crate::server::commands::import_candles::ImportCandlesArgs),
 }

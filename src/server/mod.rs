@@ -3,6 +3,7 @@
 //! line, logging and the database connection. Nothing below imports it.
 
 pub mod cli;
+pub mod commands;
 pub mod connections;
 pub mod database;
 pub mod http;

@@ -1,25 +1,20 @@
 //! Market data's server-side behaviour: the page's overview, the signal preview's candles and
 //! an upload turned into the trader's own bars and a stored report.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use uuid::Uuid;
 
 use super::{
+    candle_store::{
+        insert_candles, latest_candles, series_owner_for, stored_series, CandleOwner, Series,
+        StoredCount,
+    },
     reports::{self, NewReport},
-    upload::SpooledFile,
 };
 use crate::{
-    backtests::{
-        ssr::{
-            import::{parse_pair, parse_timeframe},
-            repository::{
-                insert_candles, latest_candles, series_owner_for, stored_series, CandleOwner,
-                Series, StoredCount,
-            },
-        },
-        Candle, CandleRows, Candles, RejectedRow, RowRead,
-    },
+    backtests::{Candle, CandleRows, Candles, RejectedRow, RowRead},
     error::AppError,
     market_data::{MarketDataOverview, PreviewCandles, RECENT_BARS, SHOWN_REJECTIONS},
     state::AppState,
@@ -46,11 +41,8 @@ pub async fn recent_candles(
     pair: &str,
     timeframe: &str,
 ) -> Result<PreviewCandles, AppError> {
-    let series = Series {
-        pair: parse_pair(pair).map_err(|message| AppError::field("pair", message))?,
-        timeframe: parse_timeframe(timeframe)
-            .map_err(|message| AppError::field("timeframe", message))?,
-    };
+    let series = Series::parse(pair, timeframe)
+        .map_err(|error| AppError::field(error.field(), error.reason()))?;
     let owner = series_owner_for(&state.pool, user_id, &series).await?;
     let candles = latest_candles(&state.pool, owner, &series, RECENT_BARS as i64).await?;
     Ok(PreviewCandles {
@@ -59,6 +51,20 @@ pub async fn recent_candles(
         candles,
         own: owner != CandleOwner::Shared,
     })
+}
+
+/// An uploaded file on disk, removed when dropped (once its import is over, or when the
+/// upload failed).
+#[derive(Debug)]
+pub struct SpooledFile {
+    pub path: PathBuf,
+    pub bytes: u64,
+}
+
+impl Drop for SpooledFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// An upload as the form sent it: its labels, and its file written to disk.
@@ -152,7 +158,7 @@ pub async fn start_import(
 
 /// Candles of the user's own uploads.
 async fn own_candle_rows(state: &AppState, user_id: Uuid) -> Result<i64, AppError> {
-    Ok(crate::backtests::ssr::repository::owned_rows(&state.pool, user_id).await?)
+    Ok(candle_store::owned_rows(&state.pool, user_id).await?)
 }
 
 /// Candles the user uploaded and import reports kept: the settings page's figures.
@@ -171,11 +177,8 @@ fn candle_quota_sentence(stored: i64, quota: i64) -> String {
 
 /// The series an upload names, or why it cannot be imported at all.
 fn checked_upload(pair: &str, timeframe: &str, bytes: u64) -> Result<Series, String> {
-    let series = Series {
-        pair: parse_pair(pair.trim()).map_err(|reason| format!("The pair: {reason}."))?,
-        timeframe: parse_timeframe(timeframe.trim())
-            .map_err(|reason| format!("The timeframe: {reason}."))?,
-    };
+    let series = Series::parse(pair.trim(), timeframe.trim())
+        .map_err(|error| format!("The {}: {}.", error.field(), error.reason()))?;
     if bytes == 0 {
         return Err("No file arrived: choose a CSV file to import.".to_string());
     }
@@ -183,7 +186,7 @@ fn checked_upload(pair: &str, timeframe: &str, bytes: u64) -> Result<Series, Str
 }
 
 /// Rows a batch holds before it is stored.
-const ROWS_PER_BATCH: usize = crate::backtests::ssr::repository::BATCH_SIZE;
+const ROWS_PER_BATCH: usize = candle_store::BATCH_SIZE;
 
 /// One upload's import, run beside the requests.
 struct ImportJob {

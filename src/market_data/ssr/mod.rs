@@ -1,8 +1,11 @@
 //! The server side of market data, and what the composition root needs from it: the upload
-//! route, its body limit and the page rule.
+//! route, its body limit and the page rule; the `candles` table (`candle_store`) every
+//! backtest and preview reads, and the sample data a fresh install starts with.
 
+pub mod candle_store;
 pub mod flows;
 pub mod reports;
+pub mod sample_data;
 pub mod upload;
 
 use axum::{extract::DefaultBodyLimit, routing::post, Router};

@@ -6,8 +6,6 @@
 //! asks for JSON: it gets where to go (`Navigation`) instead of the redirect, and an error as
 //! the error.
 
-use std::path::PathBuf;
-
 use axum::{
     extract::{multipart::MultipartRejection, Multipart, State},
     http::{HeaderMap, StatusCode},
@@ -17,7 +15,7 @@ use axum::{
 use tokio::io::AsyncWriteExt;
 use tower_sessions::Session;
 
-use super::flows::{self, Upload};
+use super::flows::{self, SpooledFile, Upload};
 use crate::{
     error::AppError,
     market_data::{too_large_sentence, MARKET_DATA_PATH},
@@ -63,20 +61,6 @@ pub async fn import(
             }
         }
         Err(error) => error.into_response(),
-    }
-}
-
-/// An uploaded file on disk, removed when dropped (once its import is over, or when the
-/// upload failed).
-#[derive(Debug)]
-pub struct SpooledFile {
-    pub path: PathBuf,
-    pub bytes: u64,
-}
-
-impl Drop for SpooledFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
     }
 }
 

@@ -205,7 +205,7 @@ async fn a_long_run_keeps_ten_thousand_trades_by_pages_and_thinned_charts_and_it
 async fn one_account_has_at_most_five_runs_waiting_or_running_and_sees_its_own_place_in_line() {
     // The app's worker claims nothing: its one place is held by a run elsewhere.
     let app = spawn_app_with(&[("MAX_CONCURRENT_BACKTESTS", "1")]).await;
-    trading_strategy::backtests::ssr::sample_data::load_sample_data_if_empty(&app.pool)
+    trading_strategy::market_data::ssr::sample_data::load_sample_data_if_empty(&app.pool)
         .await
         .unwrap();
     let (first, second, holder) = (
@@ -250,7 +250,7 @@ async fn one_account_has_at_most_five_runs_waiting_or_running_and_sees_its_own_p
 #[tokio::test]
 async fn claims_go_to_the_account_with_the_fewest_runs_running_before_the_oldest() {
     let app = spawn_app_with(&[("MAX_CONCURRENT_BACKTESTS", "1")]).await;
-    trading_strategy::backtests::ssr::sample_data::load_sample_data_if_empty(&app.pool)
+    trading_strategy::market_data::ssr::sample_data::load_sample_data_if_empty(&app.pool)
         .await
         .unwrap();
     let (busy, patient, holder) = (
@@ -298,7 +298,7 @@ async fn claims_go_to_the_account_with_the_fewest_runs_running_before_the_oldest
 #[tokio::test]
 async fn a_range_of_more_bars_than_a_run_may_read_is_a_field_error() {
     let app = spawn_app_with(&[("BACKTEST_MAX_BARS", "1000")]).await;
-    trading_strategy::backtests::ssr::sample_data::load_sample_data_if_empty(&app.pool)
+    trading_strategy::market_data::ssr::sample_data::load_sample_data_if_empty(&app.pool)
         .await
         .unwrap();
     let trader = Trader::new(&app).await;

@@ -60,7 +60,7 @@ async fn styles_need_this_response_s_nonce_and_nothing_inline_is_allowed() {
 #[tokio::test]
 async fn a_backtest_from_the_year_minus_5000_is_a_field_error_not_a_server_error() {
     let app = spawn_app().await;
-    trading_strategy::backtests::ssr::sample_data::load_sample_data_if_empty(&app.pool)
+    trading_strategy::market_data::ssr::sample_data::load_sample_data_if_empty(&app.pool)
         .await
         .unwrap();
     let trader = Trader::new(&app).await;
@@ -80,7 +80,7 @@ async fn a_backtest_from_the_year_minus_5000_is_a_field_error_not_a_server_error
 #[tokio::test]
 async fn an_unconfirmed_account_is_told_to_confirm_before_uploading_or_backtesting() {
     let app = spawn_app().await;
-    trading_strategy::backtests::ssr::sample_data::load_sample_data_if_empty(&app.pool)
+    trading_strategy::market_data::ssr::sample_data::load_sample_data_if_empty(&app.pool)
         .await
         .unwrap();
     let browser = app.signed_up(&unique_email()).await;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use sqlx::PgPool;
 use trading_strategy::{
-    backtests::ssr::sample_data::load_sample_data_if_empty, server, strategies::ssr::backtest_queue,
+    market_data::ssr::sample_data::load_sample_data_if_empty, server, strategies::ssr::backtest_queue,
 };
 use uuid::Uuid;
 
