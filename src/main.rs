@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use trading_strategy::{
-    market_data::ssr::sample_data,
     config::{self, Settings},
+    market_data::ssr::sample_data,
     server::{
         cli::{Cli, Command},
         database, http, telemetry,
@@ -115,7 +115,12 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::ImportCandles(args) => {
             let pool = database::connect_url(settings.database_url.expose(), 2).await?;
-            trading_strategy::server::commands::import_candles::run_import_candles(&pool, &args, &mut std::io::stdout().lock()).await
+            trading_strategy::server::commands::import_candles::run_import_candles(
+                &pool,
+                &args,
+                &mut std::io::stdout().lock(),
+            )
+            .await
         }
         Command::Rollback { count } => {
             let pool = database::connect_url(settings.database_url.expose(), 2).await?;

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use sqlx::PgPool;
-use trading_strategy::market_data::ssr::candle_store::{read_candles, Series};
 use trading_strategy::language::model::Timeframe;
+use trading_strategy::market_data::ssr::candle_store::{read_candles, Series};
 
 use crate::harness::TestDatabase;
 

@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use trading_strategy::language::model::Timeframe;
 use trading_strategy::market_data::ssr::candle_store::{candles_for, read_candles, Series};
 use trading_strategy::market_data::ssr::sample_data::load_sample_data_if_empty;
-use trading_strategy::language::model::Timeframe;
 
 use crate::harness::{spawn_app, unique_email, Browser, TestApp};
 

@@ -1,10 +1,10 @@
-"""Reference trades for tests/backtest_engine.rs, from backtesting.py.
+"""Reference trades for tests/backtests/engine.rs, from backtesting.py.
 
 Usage: backtesting_py_trades.py CANDLES.csv STRATEGY COMMISSION SPREAD SIZE
 STRATEGY is `sma_cross` or `rsi`. Prints JSON: closed trades (bar indexes and prices), trades
 still open at the end, and the final equity (open trades marked at the last close).
 
-The strategies mean what the engine's documents in tests/backtest_engine.rs mean: signals at
+The strategies mean what the engine's documents in tests/backtests/engine.rs mean: signals at
 the close, market orders at the next open (backtesting.py's default), exit before entry on the
 same open, whole-position exits. FractionalBacktest trades in units of 1e-8, so its whole-unit
 sizing rounds away far less than the comparison's tolerance.

@@ -1,4 +1,4 @@
-"""Reference indicator values for tests/backtest_engine.rs.
+"""Reference indicator values for tests/backtests/engine.rs.
 
 Reads a candle CSV (pandas layout: dates in the first, unnamed column) and prints JSON
 {column name: [value or null per bar]} computed by the TA-Lib Python package, and by the

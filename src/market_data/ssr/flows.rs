@@ -158,7 +158,7 @@ pub async fn start_import(
 
 /// Candles of the user's own uploads.
 async fn own_candle_rows(state: &AppState, user_id: Uuid) -> Result<i64, AppError> {
-    Ok(candle_store::owned_rows(&state.pool, user_id).await?)
+    Ok(super::candle_store::owned_rows(&state.pool, user_id).await?)
 }
 
 /// Candles the user uploaded and import reports kept: the settings page's figures.
@@ -186,7 +186,7 @@ fn checked_upload(pair: &str, timeframe: &str, bytes: u64) -> Result<Series, Str
 }
 
 /// Rows a batch holds before it is stored.
-const ROWS_PER_BATCH: usize = candle_store::BATCH_SIZE;
+const ROWS_PER_BATCH: usize = super::candle_store::BATCH_SIZE;
 
 /// One upload's import, run beside the requests.
 struct ImportJob {

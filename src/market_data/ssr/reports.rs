@@ -8,11 +8,9 @@ use sqlx::{types::Json, PgPool};
 use uuid::Uuid;
 
 use crate::{
-    backtests::{
-        ssr::repository::{Series, StoredCount},
-        RejectedRow,
-    },
+    backtests::RejectedRow,
     error::AppError,
+    market_data::ssr::candle_store::{Series, StoredCount},
     market_data::ImportReport,
 };
 

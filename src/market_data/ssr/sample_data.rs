@@ -4,8 +4,8 @@
 
 use sqlx::PgPool;
 
-use crate::backtests::candles::{read_candles_csv, Candle, Candles};
 use super::candle_store::{insert_candles, no_candles_stored, CandleOwner, Series};
+use crate::backtests::candles::{read_candles_csv, Candle, Candles};
 use crate::language::model::Timeframe;
 
 /// What the `source` column says of generated bars.

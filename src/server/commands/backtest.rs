@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use thiserror::Error;
 
+use super::check::{render_diagnostic, EXIT_INVALID, EXIT_UNREADABLE};
 use crate::backtests::candles::{
     format_time, parse_time, read_candles_csv, CandleFileError, Candles, RejectedRow,
 };
 use crate::backtests::indicators::compute_indicators;
 use crate::backtests::simulation::{run_backtest, BacktestReport, BacktestSettings};
 use crate::backtests::BacktestError;
-use super::check::{render_diagnostic, EXIT_INVALID, EXIT_UNREADABLE};
 use crate::language::model::{Format, Strategy};
 use crate::language::validate;
 

@@ -16,12 +16,10 @@ use super::{
     repository,
 };
 use crate::{
-    backtests::{
-        ssr::repository::{bars_between, stored_span, Series},
-        Trade,
-    },
+    backtests::Trade,
     error::AppError,
     language,
+    market_data::ssr::candle_store::{bars_between, stored_span, Series},
     state::AppState,
     strategies::backtests::{
         plain_number, trades_csv, BacktestPanel, RunForm, RunResults, StoredRange, TRADES_PER_PAGE,

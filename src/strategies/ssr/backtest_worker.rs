@@ -29,13 +29,10 @@ use super::{
     events::BacktestChanged,
 };
 use crate::{
-    backtests::{
-        run_backtest_until,
-        ssr::repository::{bars_between, candles_for, history_start, Series},
-        BacktestError, BacktestSettings,
-    },
+    backtests::{run_backtest_until, BacktestError, BacktestSettings},
     error::AppError,
     language::{model::Timeframe, syntax_test::history_needed, Format},
+    market_data::ssr::candle_store::{bars_between, candles_for, history_start, Series},
     state::AppState,
     strategies::backtests::{EquityCurve, PriceSeries, RunStatus},
 };

@@ -16,7 +16,10 @@ use super::{
 use crate::{
     backtests::signals::{signal_bars, SHOWN_BARS},
     error::AppError,
-    language::{self, describe_changes, Edit, EditValue, Format, Validation},
+    language::{
+        self, describe_changes, span::Positions, Diagnostic, Edit, EditValue, Format, Severity,
+        Validation,
+    },
     realtime,
     state::AppState,
     stored_text::storable,
@@ -92,11 +95,40 @@ pub async fn check(
         Some((known, taken)) if known.trim() == name => taken,
         _ => !name.is_empty() && repository::name_is_taken(&state.pool, user_id, name, id).await?,
     };
+    let mut diagnostics = validation.diagnostics;
+    if name_taken {
+        diagnostics.insert(0, name_clash(&content, name));
+    }
     Ok(CheckReply {
         sequence,
-        diagnostics: validation.diagnostics,
+        diagnostics,
         name_taken,
     })
+}
+
+/// E050: the document's name is another strategy's of this trader, underlined on the line
+/// where the top-level `name` field is written (unindented, unlike an indicator's name; the
+/// first line when none is found).
+fn name_clash(text: &str, name: &str) -> Diagnostic {
+    let mut line_start = 0;
+    let mut found = (0, 0);
+    for line in text.split_inclusive('\n') {
+        if ["name:", "name =", "name="]
+            .iter()
+            .any(|field| line.starts_with(field))
+        {
+            found = (line_start, line_start + line.trim_end().len());
+            break;
+        }
+        line_start += line.len();
+    }
+    Diagnostic::new(
+        "E050",
+        Severity::Error,
+        repository::name_taken_message(name),
+        "name".to_string(),
+        Positions::new(text).span(found.0, found.1),
+    )
 }
 
 /// The signal preview of `content`: the last bars of its pair and timeframe (the trader's own

@@ -42,15 +42,18 @@ fn utc(time: NaiveDateTime) -> DateTime<Utc> {
     time.and_utc()
 }
 
+/// What a trader is told when another of their strategies has the name: on saving (a field
+/// error) and on every keystroke (diagnostic E050).
+pub fn name_taken_message(name: &str) -> String {
+    format!("You already have a strategy named \u{201c}{name}\u{201d}; choose another name.")
+}
+
 /// A name clash becomes a field error on `name` (by the constraint's name, not its message).
 pub fn name_taken_or(error: sqlx::Error, name: &str) -> AppError {
     match &error {
-        sqlx::Error::Database(db) if db.constraint() == Some(UNIQUE_NAME_INDEX) => AppError::field(
-            "name",
-            format!(
-                "You already have a strategy named \u{201c}{name}\u{201d}; choose another name."
-            ),
-        ),
+        sqlx::Error::Database(db) if db.constraint() == Some(UNIQUE_NAME_INDEX) => {
+            AppError::field("name", name_taken_message(name))
+        }
         _ => AppError::from(error),
     }
 }

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use sqlx::PgPool;
 use trading_strategy::{
-    market_data::ssr::sample_data::load_sample_data_if_empty, server, strategies::ssr::backtest_queue,
+    market_data::ssr::sample_data::load_sample_data_if_empty, server,
+    strategies::ssr::backtest_queue,
 };
 use uuid::Uuid;
 

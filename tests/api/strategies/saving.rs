@@ -99,6 +99,19 @@ async fn a_name_already_used_in_any_case_is_a_field_error_on_name() {
     let reply: Value = check.json().await.unwrap();
     assert_eq!(reply["sequence"], 7);
     assert_eq!(reply["name_taken"], true);
+    // As diagnostic E050, first, underlined on the line that writes the name.
+    let clash = &reply["diagnostics"][0];
+    assert_eq!(clash["code"], "E050", "{reply}");
+    assert!(clash["message"]
+        .as_str()
+        .unwrap()
+        .contains("already have a strategy named"));
+    let name_line = document("momentum")
+        .lines()
+        .position(|line| line.starts_with("name:"))
+        .unwrap()
+        + 1;
+    assert_eq!(clash["span"]["line"], name_line as u64, "{clash}");
     // Typing on under the same name, the editor's last answer stands; a new name is asked.
     for (checked, expected) in [("momentum", true), ("Other", true)] {
         let check = trader

@@ -5,9 +5,7 @@ use super::parameters::PendingSource;
 use super::{Validator, MAX_INDICATORS};
 use crate::document::{Entry, Node};
 use crate::expression::NameTable;
-use crate::indicators::{
-    indicator_spec, indicator_spec_by_alias, IndicatorSpec, INDICATORS,
-};
+use crate::indicators::{indicator_spec, indicator_spec_by_alias, IndicatorSpec, INDICATORS};
 use crate::model::Indicator;
 use crate::names::{identifier_from, is_identifier, is_reserved};
 use crate::span::Span;

@@ -1,6 +1,6 @@
 //! Runs every document of `tests/language/corpus` through validation and the syntax test and
 //! compares the diagnostics (and the summary) with the golden file beside it
-//! (`name.yaml.expected`). `UPDATE_GOLDEN=1 cargo test --test language_corpus` rewrites the
+//! (`name.yaml.expected`). `UPDATE_GOLDEN=1 cargo test --test language corpus` rewrites the
 //! golden files; review each change by eye before committing it.
 //!
 //! A diagnostic's fixes follow it, one line each: `  fix line:col-line:col label: "replacement"`.
@@ -17,13 +17,7 @@ use trading_strategy::language::syntax_test;
 use trading_strategy::language::syntax_test::SyntaxReport;
 
 fn corpus_directory() -> PathBuf {
-    // `file!()` is relative to the manifest, so this finds the corpus from any crate that
-    // includes this test.
-    let test_file = Path::new(env!("CARGO_MANIFEST_DIR")).join(file!());
-    test_file
-        .parent()
-        .expect("the test file has a folder")
-        .join("language/corpus")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/language/corpus")
 }
 
 fn documents(kind: &str) -> Vec<(PathBuf, Format)> {

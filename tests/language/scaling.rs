@@ -7,7 +7,7 @@
 //! the test: no absolute figure is asserted. A quadratic step gives a ratio near 16; the bound is
 //! 8, twice the linear ratio.
 
-#[path = "hostile/documents.rs"]
+#[path = "../hostile/documents.rs"]
 mod documents;
 
 use documents::SHAPES;
