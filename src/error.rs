@@ -198,9 +198,6 @@ mod server_side {
     }
 }
 
-/// What a server function returns.
-pub type AppResult<T> = Result<T, AppError>;
-
 #[cfg(test)]
 mod tests {
     use super::*;

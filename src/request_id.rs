@@ -1,20 +1,8 @@
-//! A request id on every request: taken from `x-request-id` only when the peer is one of the
-//! `TRUSTED_PROXIES` and the id is short and printable, otherwise generated (a client cannot
-//! choose the id its log lines carry); echoed in the response, carried by the request's tracing span
-//! (so every log line of the request has it) and readable by the code that handles it. The
-//! same middleware counts and times each request under its route pattern for `/metrics`.
+//! The id of the request being handled, readable by the code that handles it (an error's log
+//! line, a 500 page's "quote this id") without passing it down. The HTTP stack sets it for each
+//! request (`server::request_tracking`).
 
-use std::time::Instant;
-
-use std::net::SocketAddr;
-
-use axum::{
-    extract::{ConnectInfo, MatchedPath, Request, State},
-    http::HeaderValue,
-    middleware::Next,
-    response::Response,
-};
-use tracing::Instrument;
+use std::future::Future;
 
 pub const HEADER: &str = "x-request-id";
 
@@ -29,62 +17,7 @@ pub fn current() -> String {
         .unwrap_or_else(|_| "none".to_string())
 }
 
-fn acceptable(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-/// How much of a method a log line shows: every real method is shorter.
-const LOGGED_METHOD_LENGTH: usize = 16;
-
-pub async fn track(
-    State(trusted): State<std::sync::Arc<[crate::config::IpRange]>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let from_trusted_proxy = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .is_some_and(|ConnectInfo(peer)| trusted.iter().any(|range| range.contains(peer.ip())));
-    let id = request
-        .headers()
-        .get(HEADER)
-        .filter(|_| from_trusted_proxy)
-        .and_then(|v| v.to_str().ok())
-        .filter(|id| acceptable(id))
-        .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        request.headers_mut().insert(HEADER, value);
-    }
-    // The route pattern, never the raw path: paths can carry tokens (`/users/confirm/:token`).
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
-    let method = request.method().clone();
-    let logged_method: String = method.as_str().chars().take(LOGGED_METHOD_LENGTH).collect();
-    let span = tracing::info_span!("request", request_id = %id, method = %logged_method, %route);
-    let started = Instant::now();
-    let mut response = CURRENT
-        .scope(id.clone(), next.run(request).instrument(span.clone()))
-        .await;
-    let status = response.status().as_u16();
-    let elapsed = started.elapsed();
-    crate::web::metrics::request_answered(&route, method.as_str(), status, elapsed);
-    let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
-    span.in_scope(|| {
-        if status >= 500 {
-            tracing::error!(status, elapsed_ms, "request failed");
-        } else {
-            tracing::info!(status, elapsed_ms, "request finished");
-        }
-    });
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(HEADER, value);
-    }
-    response
+/// Runs `work` as request `id`: inside it, `current()` answers `id`.
+pub async fn within<F: Future>(id: String, work: F) -> F::Output {
+    CURRENT.scope(id, work).await
 }

@@ -11,9 +11,7 @@ use crate::{backtests::Candles, error::AppError};
 #[cfg(feature = "ssr")]
 use super::ssr::flows;
 #[cfg(feature = "ssr")]
-use crate::{
-    accounts::ssr::sessions::signed_in_user_id, state::AppState, web::server_context::respond,
-};
+use crate::accounts::ssr::sessions::signed_in;
 
 /// What the market data page shows.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -37,39 +35,27 @@ pub struct PreviewCandles {
 
 #[server(prefix = "/api/market-data", endpoint = "overview")]
 pub async fn market_data(import: Option<Uuid>) -> Result<MarketDataOverview, AppError> {
-    respond(
-        async {
-            let state = AppState::from_context()?;
-            let user = signed_in_user_id(&state.pool).await?;
-            flows::overview(&state, user, import).await
-        }
-        .await,
-    )
+    signed_in(|state, user| async move {
+        flows::overview(&state, user, import).await
+    })
+    .await
 }
 
 /// One import's report, as its page follows it while it runs.
 #[server(prefix = "/api/market-data", endpoint = "import-report")]
 pub async fn follow_import(id: Uuid) -> Result<ImportReport, AppError> {
-    respond(
-        async {
-            let state = AppState::from_context()?;
-            let user = signed_in_user_id(&state.pool).await?;
-            super::ssr::reports::find(&state.pool, user, id)
-                .await?
-                .ok_or(AppError::NotFound)
-        }
-        .await,
-    )
+    signed_in(|state, user| async move {
+        super::ssr::reports::find(&state.pool, user, id)
+            .await?
+            .ok_or(AppError::NotFound)
+    })
+    .await
 }
 
 #[server(prefix = "/api/market-data", endpoint = "recent")]
 pub async fn recent_candles(pair: String, timeframe: String) -> Result<PreviewCandles, AppError> {
-    respond(
-        async {
-            let state = AppState::from_context()?;
-            let user = signed_in_user_id(&state.pool).await?;
-            flows::recent_candles(&state, user, &pair, &timeframe).await
-        }
-        .await,
-    )
+    signed_in(|state, user| async move {
+        flows::recent_candles(&state, user, &pair, &timeframe).await
+    })
+    .await
 }

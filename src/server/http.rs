@@ -19,12 +19,12 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::{database, request_security, static_files};
+use super::{database, request_security, request_tracking, static_files};
 use crate::{
     accounts,
     app::{shell, App},
     config::Settings,
-    market_data, request_id,
+    market_data,
     state::AppState,
     strategies,
 };
@@ -87,7 +87,7 @@ pub fn router(state: AppState) -> Router {
             std::sync::Arc::<[crate::config::IpRange]>::from(
                 state.settings.trusted_proxies.clone(),
             ),
-            request_id::track,
+            request_tracking::track,
         ))
         .with_state(state)
 }

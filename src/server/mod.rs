@@ -9,6 +9,7 @@ pub mod database;
 pub mod http;
 pub mod metrics;
 pub mod request_security;
+pub mod request_tracking;
 pub mod static_files;
 pub mod telemetry;
 

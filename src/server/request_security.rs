@@ -3,7 +3,10 @@
 //! Policy whose nonce the hydration scripts carry, nosniff, no framing, Referrer-Policy, HSTS
 //! over TLS).
 
-use crate::{accounts, error::AppError, secrets::random_url_safe, state::AppState};
+use crate::{
+    accounts, error::AppError, secrets::random_url_safe, state::AppState,
+    web::server_context::origin_of,
+};
 use axum::{
     extract::{Request, State},
     http::{header, HeaderMap, HeaderValue, Method},
@@ -13,15 +16,6 @@ use axum::{
 
 fn changes_state(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
-}
-
-/// `scheme://host[:port]` of a URL, lower-cased, for comparing origins.
-fn origin_of(url: &str) -> Option<String> {
-    let parsed = url::Url::parse(url).ok()?;
-    match parsed.origin() {
-        url::Origin::Tuple(..) => Some(parsed.origin().ascii_serialization()),
-        url::Origin::Opaque(_) => None,
-    }
 }
 
 /// Whether a state-changing request comes from a page of ours. Browsers send `Sec-Fetch-Site`

@@ -18,40 +18,23 @@ use crate::{
 #[cfg(feature = "ssr")]
 use super::ssr::{backtest_flows, document_text::syntax_tested, flows};
 #[cfg(feature = "ssr")]
-use crate::{
-    state::AppState,
-    web::server_context::{navigate, respond},
-};
-
-/// The state and the signed-in user of the current request.
-#[cfg(feature = "ssr")]
-async fn user() -> Result<(AppState, Uuid), AppError> {
-    let state = AppState::from_context()?;
-    let user_id = flows::signed_in_user(&state).await?;
-    Ok((state, user_id))
-}
+use crate::{accounts::ssr::sessions::signed_in, web::server_context::navigate};
 
 /// What the account stores against its quotas (the settings page's "Storage").
 #[server(prefix = "/api/strategies", endpoint = "storage-usage")]
 pub async fn storage_usage() -> Result<super::usage::StorageUsage, AppError> {
-    respond(
-        async {
-            let (s, u) = user().await?;
-            super::ssr::quotas::usage(&s, u).await
-        }
-        .await,
-    )
+    signed_in(|s, u| async move {
+        super::ssr::quotas::usage(&s, u).await
+    })
+    .await
 }
 
 #[server(prefix = "/api/strategies", endpoint = "list")]
 pub async fn list_strategies(query: ListQuery) -> Result<StrategyList, AppError> {
-    respond(
-        async {
-            let (s, u) = user().await?;
-            flows::list(&s, u, query).await
-        }
-        .await,
-    )
+    signed_in(|s, u| async move {
+        flows::list(&s, u, query).await
+    })
+    .await
 }
 
 /// What the editor opens with: the stored document (none for a new strategy) and, after a
@@ -72,38 +55,35 @@ pub struct EditorStart {
 
 #[server(prefix = "/api/strategies", endpoint = "open")]
 pub async fn open_editor(id: Option<Uuid>) -> Result<EditorStart, AppError> {
-    respond(
-        async {
-            let (s, u) = user().await?;
-            let document = match id {
-                Some(id) => Some(flows::document(&s, u, id).await?),
-                None => None,
-            };
-            let session = crate::web::server_context::session().await?;
-            let returned = session
-                .remove::<ReturnedDraft>(super::RETURNED_DRAFT_KEY)
-                .await
-                .map_err(AppError::internal)?;
-            let working_copy = flows::working_copy(&s, u, document.as_ref()).await?;
-            let syntax_report = match returned
-                .as_ref()
-                .filter(|returned| returned.message.is_empty())
-            {
-                Some(returned) => {
-                    Some(syntax_tested(&s, u, &returned.content, returned.notation()).await?)
-                }
-                None => None,
-            };
-            Ok(EditorStart {
-                document,
-                returned,
-                working_copy,
-                autosave_interval_ms: s.settings.autosave_interval_ms,
-                syntax_report,
-            })
-        }
-        .await,
-    )
+    signed_in(|s, u| async move {
+        let document = match id {
+            Some(id) => Some(flows::document(&s, u, id).await?),
+            None => None,
+        };
+        let session = crate::web::server_context::session().await?;
+        let returned = session
+            .remove::<ReturnedDraft>(super::RETURNED_DRAFT_KEY)
+            .await
+            .map_err(AppError::internal)?;
+        let working_copy = flows::working_copy(&s, u, document.as_ref()).await?;
+        let syntax_report = match returned
+            .as_ref()
+            .filter(|returned| returned.message.is_empty())
+        {
+            Some(returned) => {
+                Some(syntax_tested(&s, u, &returned.content, returned.notation()).await?)
+            }
+            None => None,
+        };
+        Ok(EditorStart {
+            document,
+            returned,
+            working_copy,
+            autosave_interval_ms: s.settings.autosave_interval_ms,
+            syntax_report,
+        })
+    })
+    .await
 }
 
 /// The keystroke check. `checked_name` and `checked_name_taken` are the name and its answer
@@ -117,13 +97,10 @@ pub async fn preview_signals(
     content: String,
     format: Format,
 ) -> Result<Option<PreviewedSignals>, AppError> {
-    respond(
-        async {
-            let (s, u) = user().await?;
-            flows::preview_signals(&s, u, &content, format).await
-        }
-        .await,
-    )
+    signed_in(|s, u| async move {
+        flows::preview_signals(&s, u, &content, format).await
+    })
+    .await
 }
 
 #[server(prefix = "/api/strategies", endpoint = "check")]
@@ -135,14 +112,11 @@ pub async fn check_strategy(
     checked_name: Option<String>,
     #[server(default)] checked_name_taken: bool,
 ) -> Result<CheckReply, AppError> {
-    respond(
-        async {
-            let (s, u) = user().await?;
-            let known = checked_name.map(|name| (name, checked_name_taken));
-            flows::check(&s, u, sequence, id, content, format, known).await
-        }
-        .await,
-    )
+    signed_in(|s, u| async move {
+        let known = checked_name.map(|name| (name, checked_name_taken));
+        flows::check(&s, u, sequence, id, content, format, known).await
+    })
+    .await
 }
 
 #[server(prefix = "/api/strategies", endpoint = "save")]
@@ -154,97 +128,76 @@ pub async fn save_strategy(
     draft: bool,
     tab_id: Option<Uuid>,
 ) -> Result<Saved, AppError> {
-    respond(
-        async {
-            let (s, u) = user().await?;
-            let request = flows::SaveRequest {
-                id,
-                tab_id,
-                content,
-                format,
-                lock_version,
-                draft,
-            };
-            flows::save(&s, u, request).await
-        }
-        .await,
-    )
+    signed_in(|s, u| async move {
+        let request = flows::SaveRequest {
+            id,
+            tab_id,
+            content,
+            format,
+            lock_version,
+            draft,
+        };
+        flows::save(&s, u, request).await
+    })
+    .await
 }
 
 #[server(prefix = "/api/strategies", endpoint = "overview")]
 pub async fn load_overview(id: Uuid) -> Result<StrategyOverview, AppError> {
-    respond(
-        async {
-            let (s, u) = user().await?;
-            flows::overview(&s, u, id).await
-        }
-        .await,
-    )
+    signed_in(|s, u| async move {
+        flows::overview(&s, u, id).await
+    })
+    .await
 }
 
 /// A lifecycle button; without JavaScript a plain form post that lands back on the page.
 #[server(prefix = "/api/strategies", endpoint = "status")]
 pub async fn change_status(id: Uuid, transition: Transition) -> Result<Navigation, AppError> {
-    respond(
-        async {
-            let (s, u) = user().await?;
-            let status = flows::change_status(&s, u, id, transition).await?;
-            Ok(navigate(format!(
-                "/strategies/{id}?notice={}",
-                status.as_str()
-            )))
-        }
-        .await,
-    )
+    signed_in(|s, u| async move {
+        let status = flows::change_status(&s, u, id, transition).await?;
+        Ok(navigate(format!(
+            "/strategies/{id}?notice={}",
+            status.as_str()
+        )))
+    })
+    .await
 }
 
 #[server(prefix = "/api/strategies", endpoint = "duplicate")]
 pub async fn duplicate_strategy(id: Uuid) -> Result<Navigation, AppError> {
-    respond(
-        async {
-            let (s, u) = user().await?;
-            let copy = flows::duplicate(&s, u, id).await?;
-            Ok(navigate(format!(
-                "/strategies/{}?notice=duplicated",
-                copy.id
-            )))
-        }
-        .await,
-    )
+    signed_in(|s, u| async move {
+        let copy = flows::duplicate(&s, u, id).await?;
+        Ok(navigate(format!(
+            "/strategies/{}?notice=duplicated",
+            copy.id
+        )))
+    })
+    .await
 }
 
 #[server(prefix = "/api/strategies", endpoint = "delete")]
 pub async fn delete_strategy(id: Uuid) -> Result<Navigation, AppError> {
-    respond(
-        async {
-            let (s, u) = user().await?;
-            flows::delete(&s, u, id).await?;
-            Ok(navigate("/strategies?notice=deleted"))
-        }
-        .await,
-    )
+    signed_in(|s, u| async move {
+        flows::delete(&s, u, id).await?;
+        Ok(navigate("/strategies?notice=deleted"))
+    })
+    .await
 }
 
 #[server(prefix = "/api/strategies", endpoint = "version")]
 pub async fn strategy_version(id: Uuid, number: i32) -> Result<VersionText, AppError> {
-    respond(
-        async {
-            let (s, u) = user().await?;
-            flows::version_text(&s, u, id, number).await
-        }
-        .await,
-    )
+    signed_in(|s, u| async move {
+        flows::version_text(&s, u, id, number).await
+    })
+    .await
 }
 
 #[server(prefix = "/api/strategies", endpoint = "compare")]
 pub async fn compare_versions(id: Uuid, from: i32, to: i32) -> Result<VersionComparison, AppError> {
-    respond(
-        async {
-            let (s, u) = user().await?;
-            flows::compare(&s, u, id, from, to).await
-        }
-        .await,
-    )
+    signed_in(|s, u| async move {
+        flows::compare(&s, u, id, from, to).await
+    })
+    .await
 }
 
 #[server(prefix = "/api/strategies", endpoint = "restore")]
@@ -253,17 +206,14 @@ pub async fn restore_version(
     number: i32,
     lock_version: i32,
 ) -> Result<Navigation, AppError> {
-    respond(
-        async {
-            let (s, u) = user().await?;
-            let saved = flows::restore_version(&s, u, id, number, lock_version).await?;
-            Ok(navigate(format!(
-                "/strategies/{id}/versions?notice=restored&version={}",
-                saved.version
-            )))
-        }
-        .await,
-    )
+    signed_in(|s, u| async move {
+        let saved = flows::restore_version(&s, u, id, number, lock_version).await?;
+        Ok(navigate(format!(
+            "/strategies/{id}/versions?notice=restored&version={}",
+            saved.version
+        )))
+    })
+    .await
 }
 
 /// Keeps an editor tab's working copy on the server (valid or not).
@@ -276,44 +226,35 @@ pub async fn autosave_strategy(
     format: Format,
     base_lock_version: Option<i32>,
 ) -> Result<AutosaveAck, AppError> {
-    respond(
-        async {
-            let (s, u) = user().await?;
-            let request = flows::AutosaveRequest {
-                tab_id,
-                sequence,
-                strategy_id,
-                content,
-                format,
-                base_lock_version,
-            };
-            flows::autosave(&s, u, request).await
-        }
-        .await,
-    )
+    signed_in(|s, u| async move {
+        let request = flows::AutosaveRequest {
+            tab_id,
+            sequence,
+            strategy_id,
+            content,
+            format,
+            base_lock_version,
+        };
+        flows::autosave(&s, u, request).await
+    })
+    .await
 }
 
 #[server(prefix = "/api/strategies", endpoint = "discard-working-copy")]
 pub async fn discard_working_copy(tab_id: Uuid) -> Result<(), AppError> {
-    respond(
-        async {
-            let (s, u) = user().await?;
-            flows::discard_working_copy(&s, u, tab_id).await
-        }
-        .await,
-    )
+    signed_in(|s, u| async move {
+        flows::discard_working_copy(&s, u, tab_id).await
+    })
+    .await
 }
 
 /// The strategy page's backtest panel: the start form's defaults and the runs so far.
 #[server(prefix = "/api/strategies", endpoint = "backtests")]
 pub async fn load_backtests(id: Uuid) -> Result<BacktestPanel, AppError> {
-    respond(
-        async {
-            let (s, u) = user().await?;
-            backtest_flows::panel(&s, u, id).await
-        }
-        .await,
-    )
+    signed_in(|s, u| async move {
+        backtest_flows::panel(&s, u, id).await
+    })
+    .await
 }
 
 /// Queues a backtest of the current version; without JavaScript a plain form post that
@@ -327,37 +268,31 @@ pub async fn start_backtest(
     commission: String,
     slippage: String,
 ) -> Result<Navigation, AppError> {
-    respond(
-        async {
-            let (s, u) = user().await?;
-            let form = super::backtests::RunForm {
-                from,
-                to,
-                cash,
-                commission,
-                slippage,
-            };
-            let run = backtest_flows::start(&s, u, id, form).await?;
-            Ok(navigate(format!(
-                "/strategies/{id}/backtests/{run}?notice=backtest_queued"
-            )))
-        }
-        .await,
-    )
+    signed_in(|s, u| async move {
+        let form = super::backtests::RunForm {
+            from,
+            to,
+            cash,
+            commission,
+            slippage,
+        };
+        let run = backtest_flows::start(&s, u, id, form).await?;
+        Ok(navigate(format!(
+            "/strategies/{id}/backtests/{run}?notice=backtest_queued"
+        )))
+    })
+    .await
 }
 
 #[server(prefix = "/api/strategies", endpoint = "cancel-backtest")]
 pub async fn cancel_backtest(id: Uuid, run: Uuid) -> Result<Navigation, AppError> {
-    respond(
-        async {
-            let (s, u) = user().await?;
-            backtest_flows::cancel(&s, u, id, run).await?;
-            Ok(navigate(format!(
-                "/strategies/{id}/backtests/{run}?notice=backtest_cancelled"
-            )))
-        }
-        .await,
-    )
+    signed_in(|s, u| async move {
+        backtest_flows::cancel(&s, u, id, run).await?;
+        Ok(navigate(format!(
+            "/strategies/{id}/backtests/{run}?notice=backtest_cancelled"
+        )))
+    })
+    .await
 }
 
 /// A run's results with page `trades_page` (1-based, the first when none) of its trades.
@@ -367,11 +302,8 @@ pub async fn load_backtest_results(
     run: Uuid,
     #[server(default)] trades_page: Option<u32>,
 ) -> Result<RunResults, AppError> {
-    respond(
-        async {
-            let (s, u) = user().await?;
-            backtest_flows::results(&s, u, id, run, trades_page.unwrap_or(1)).await
-        }
-        .await,
-    )
+    signed_in(|s, u| async move {
+        backtest_flows::results(&s, u, id, run, trades_page.unwrap_or(1)).await
+    })
+    .await
 }

@@ -196,3 +196,13 @@ mod tests {
         );
     }
 }
+
+/// `scheme://host[:port]` of a URL, lower-cased, for comparing a request's origin with ours
+/// (the same-origin check of every state-changing request, the live socket's handshake).
+pub fn origin_of(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    match parsed.origin() {
+        origin @ url::Origin::Tuple(..) => Some(origin.ascii_serialization()),
+        url::Origin::Opaque(_) => None,
+    }
+}

@@ -177,8 +177,26 @@ pub async fn current_user(
     Ok(user)
 }
 
-/// The signed-in user of the current server function, or 401: what every feature's server
-/// functions start from.
+/// The one entry point of a signed-in server function: the app state and the signed-in user
+/// (401 without one), then `flow`, whose answer goes out through `respond` (an error keeps its
+/// status). Every strategies and market data server function is this over its flow.
+pub async fn signed_in<T, Flow>(
+    flow: impl FnOnce(crate::state::AppState, Uuid) -> Flow,
+) -> Result<T, AppError>
+where
+    Flow: std::future::Future<Output = Result<T, AppError>>,
+{
+    server_context::respond(
+        async {
+            let state = crate::state::AppState::from_context()?;
+            let user = signed_in_user_id(&state.pool).await?;
+            flow(state, user).await
+        }
+        .await,
+    )
+}
+
+/// The signed-in user of the current server function, or 401.
 pub async fn signed_in_user_id(pool: &PgPool) -> Result<uuid::Uuid, AppError> {
     let session = crate::web::server_context::session().await?;
     current_user(&session, pool)

@@ -44,11 +44,6 @@ async fn announce(
     Ok(())
 }
 
-/// The signed-in user of the current server function, or 401.
-pub async fn signed_in_user(state: &AppState) -> Result<Uuid, AppError> {
-    crate::accounts::ssr::sessions::signed_in_user_id(&state.pool).await
-}
-
 pub async fn list(
     state: &AppState,
     user_id: Uuid,

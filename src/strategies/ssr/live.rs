@@ -36,19 +36,11 @@ use crate::{
     realtime::{self, Subscription},
     state::AppState,
     strategies::{LiveMessage, WatchRequest},
+    web::server_context::origin_of,
 };
 
 /// The largest message a page may send (it sends only which strategy it shows).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
-
-/// `scheme://host[:port]` of a URL, for comparing origins.
-fn origin_of(url: &str) -> Option<String> {
-    let parsed = url::Url::parse(url).ok()?;
-    match parsed.origin() {
-        origin @ url::Origin::Tuple(..) => Some(origin.ascii_serialization()),
-        url::Origin::Opaque(_) => None,
-    }
-}
 
 pub async fn upgrade(
     State(state): State<AppState>,
