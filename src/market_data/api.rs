@@ -35,10 +35,7 @@ pub struct PreviewCandles {
 
 #[server(prefix = "/api/market-data", endpoint = "overview")]
 pub async fn market_data(import: Option<Uuid>) -> Result<MarketDataOverview, AppError> {
-    signed_in(|state, user| async move {
-        flows::overview(&state, user, import).await
-    })
-    .await
+    signed_in(|state, user| async move { flows::overview(&state, user, import).await }).await
 }
 
 /// One import's report, as its page follows it while it runs.
@@ -54,8 +51,8 @@ pub async fn follow_import(id: Uuid) -> Result<ImportReport, AppError> {
 
 #[server(prefix = "/api/market-data", endpoint = "recent")]
 pub async fn recent_candles(pair: String, timeframe: String) -> Result<PreviewCandles, AppError> {
-    signed_in(|state, user| async move {
-        flows::recent_candles(&state, user, &pair, &timeframe).await
-    })
+    signed_in(
+        |state, user| async move { flows::recent_candles(&state, user, &pair, &timeframe).await },
+    )
     .await
 }

@@ -23,18 +23,12 @@ use crate::{accounts::ssr::sessions::signed_in, web::server_context::navigate};
 /// What the account stores against its quotas (the settings page's "Storage").
 #[server(prefix = "/api/strategies", endpoint = "storage-usage")]
 pub async fn storage_usage() -> Result<super::usage::StorageUsage, AppError> {
-    signed_in(|s, u| async move {
-        super::ssr::quotas::usage(&s, u).await
-    })
-    .await
+    signed_in(|s, u| async move { super::ssr::quotas::usage(&s, u).await }).await
 }
 
 #[server(prefix = "/api/strategies", endpoint = "list")]
 pub async fn list_strategies(query: ListQuery) -> Result<StrategyList, AppError> {
-    signed_in(|s, u| async move {
-        flows::list(&s, u, query).await
-    })
-    .await
+    signed_in(|s, u| async move { flows::list(&s, u, query).await }).await
 }
 
 /// What the editor opens with: the stored document (none for a new strategy) and, after a
@@ -97,10 +91,7 @@ pub async fn preview_signals(
     content: String,
     format: Format,
 ) -> Result<Option<PreviewedSignals>, AppError> {
-    signed_in(|s, u| async move {
-        flows::preview_signals(&s, u, &content, format).await
-    })
-    .await
+    signed_in(|s, u| async move { flows::preview_signals(&s, u, &content, format).await }).await
 }
 
 #[server(prefix = "/api/strategies", endpoint = "check")]
@@ -144,10 +135,7 @@ pub async fn save_strategy(
 
 #[server(prefix = "/api/strategies", endpoint = "overview")]
 pub async fn load_overview(id: Uuid) -> Result<StrategyOverview, AppError> {
-    signed_in(|s, u| async move {
-        flows::overview(&s, u, id).await
-    })
-    .await
+    signed_in(|s, u| async move { flows::overview(&s, u, id).await }).await
 }
 
 /// A lifecycle button; without JavaScript a plain form post that lands back on the page.
@@ -186,18 +174,12 @@ pub async fn delete_strategy(id: Uuid) -> Result<Navigation, AppError> {
 
 #[server(prefix = "/api/strategies", endpoint = "version")]
 pub async fn strategy_version(id: Uuid, number: i32) -> Result<VersionText, AppError> {
-    signed_in(|s, u| async move {
-        flows::version_text(&s, u, id, number).await
-    })
-    .await
+    signed_in(|s, u| async move { flows::version_text(&s, u, id, number).await }).await
 }
 
 #[server(prefix = "/api/strategies", endpoint = "compare")]
 pub async fn compare_versions(id: Uuid, from: i32, to: i32) -> Result<VersionComparison, AppError> {
-    signed_in(|s, u| async move {
-        flows::compare(&s, u, id, from, to).await
-    })
-    .await
+    signed_in(|s, u| async move { flows::compare(&s, u, id, from, to).await }).await
 }
 
 #[server(prefix = "/api/strategies", endpoint = "restore")]
@@ -242,19 +224,13 @@ pub async fn autosave_strategy(
 
 #[server(prefix = "/api/strategies", endpoint = "discard-working-copy")]
 pub async fn discard_working_copy(tab_id: Uuid) -> Result<(), AppError> {
-    signed_in(|s, u| async move {
-        flows::discard_working_copy(&s, u, tab_id).await
-    })
-    .await
+    signed_in(|s, u| async move { flows::discard_working_copy(&s, u, tab_id).await }).await
 }
 
 /// The strategy page's backtest panel: the start form's defaults and the runs so far.
 #[server(prefix = "/api/strategies", endpoint = "backtests")]
 pub async fn load_backtests(id: Uuid) -> Result<BacktestPanel, AppError> {
-    signed_in(|s, u| async move {
-        backtest_flows::panel(&s, u, id).await
-    })
-    .await
+    signed_in(|s, u| async move { backtest_flows::panel(&s, u, id).await }).await
 }
 
 /// Queues a backtest of the current version; without JavaScript a plain form post that

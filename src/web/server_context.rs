@@ -155,6 +155,16 @@ pub fn display_ip(ip: Option<IpAddr>) -> String {
     ip.map_or_else(|| "unknown".to_string(), |ip| ip.to_string())
 }
 
+/// `scheme://host[:port]` of a URL, lower-cased, for comparing a request's origin with ours
+/// (the same-origin check of every state-changing request, the live socket's handshake).
+pub fn origin_of(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    match parsed.origin() {
+        origin @ url::Origin::Tuple(..) => Some(origin.ascii_serialization()),
+        url::Origin::Opaque(_) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::client_address;
@@ -194,15 +204,5 @@ mod tests {
             client_address(ip("10.0.0.5"), Some("203.0.113.9"), &trusted),
             ip("10.0.0.5")
         );
-    }
-}
-
-/// `scheme://host[:port]` of a URL, lower-cased, for comparing a request's origin with ours
-/// (the same-origin check of every state-changing request, the live socket's handshake).
-pub fn origin_of(url: &str) -> Option<String> {
-    let parsed = url::Url::parse(url).ok()?;
-    match parsed.origin() {
-        origin @ url::Origin::Tuple(..) => Some(origin.ascii_serialization()),
-        url::Origin::Opaque(_) => None,
     }
 }
