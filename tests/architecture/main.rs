@@ -9,6 +9,9 @@ mod file_length;
 // Every path the docs name exists.
 mod docs_paths;
 
+// The vendored renderer is the one the build resolves.
+mod vendored;
+
 use std::{fs, path::Path};
 
 /// Top to bottom; each layer may use itself and those after it, never those before it.

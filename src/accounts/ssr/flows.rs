@@ -8,6 +8,7 @@ use super::{
     password_hashing::{self, Verification},
     rate_limits::{self, Account as Counted, LimitedAction},
     repository::{self, UserRecord},
+    request::AccountRequest,
     sessions,
     tokens::{EncodedToken, IssuedToken, TokenPurpose},
 };
@@ -18,7 +19,7 @@ use crate::{
     error::{AppError, FieldError},
     state::AppState,
     web::{
-        server_context::{self as cx, display_ip, navigate},
+        server_context::{display_ip, navigate},
         Navigation,
     },
 };
@@ -49,13 +50,6 @@ fn new_password(user: &UserForm) -> Result<Password, AppError> {
         Some(password) if errors.is_empty() => Ok(password),
         _ => Err(AppError::validation(errors)),
     }
-}
-
-async fn signed_in_user(state: &AppState) -> Result<UserRecord, AppError> {
-    let session = cx::session().await?;
-    sessions::current_user(&session, &state.pool)
-        .await?
-        .ok_or(AppError::Unauthenticated)
 }
 
 async fn send_confirmation(state: &AppState, user_id: Uuid, email: &str) -> Result<(), AppError> {
@@ -98,17 +92,16 @@ fn after_the_answer(
 /// Registration answers the same, after the same work (one argon2 hash), whether or not the
 /// email is registered: a new address gets its account and a confirmation link, a registered
 /// one a note to its owner. Neither signs in; the link does.
-pub async fn register(user: UserForm) -> Result<Navigation, AppError> {
-    let state = AppState::from_context()?;
-    let ip = cx::client_ip().await;
+pub async fn register(request: AccountRequest, user: UserForm) -> Result<Navigation, AppError> {
+    // Owned: the work after the answer outlives the request.
+    let state = request.state.clone();
     let email = Email::parse(&user.email);
-    rate_limits::count_attempt(
-        &state.pool,
-        LimitedAction::Register,
-        ip,
-        email.as_ref().ok().map(Counted::Email),
-    )
-    .await?;
+    request
+        .count_attempt(
+            LimitedAction::Register,
+            email.as_ref().ok().map(Counted::Email),
+        )
+        .await?;
     let mut errors = Vec::new();
     let password = match Password::parse(&user.password) {
         Ok(password) => Some(password),
@@ -130,13 +123,13 @@ pub async fn register(user: UserForm) -> Result<Navigation, AppError> {
     let hashed = password_hashing::hash_password(&state.work, password).await?;
     match repository::insert_user_unless_taken(&state.pool, &email, &hashed).await? {
         Some(user_id) => {
-            tracing::info!(%user_id, ip = %display_ip(ip), "account registered");
+            tracing::info!(%user_id, ip = %display_ip(request.ip), "account registered");
             after_the_answer("confirmation mail", async move {
                 send_confirmation(&state, user_id, email.as_str()).await
             });
         }
         None => {
-            tracing::info!(email = %email.masked(), ip = %display_ip(ip), "registration with a registered email");
+            tracing::info!(email = %email.masked(), ip = %display_ip(request.ip), "registration with a registered email");
             after_the_answer("registration notice", async move {
                 notify_owner_of_registration_attempt(&state, &email).await
             });
@@ -167,17 +160,16 @@ async fn notify_owner_of_registration_attempt(
     .await
 }
 
-pub async fn log_in(user: UserForm, return_to: Option<String>) -> Result<Navigation, AppError> {
-    let state = AppState::from_context()?;
-    let ip = cx::client_ip().await;
+pub async fn log_in(
+    request: AccountRequest,
+    user: UserForm,
+    return_to: Option<String>,
+) -> Result<Navigation, AppError> {
+    let state = &request.state;
     let email = Email::parse(&user.email).ok();
-    rate_limits::count_attempt(
-        &state.pool,
-        LimitedAction::LogIn,
-        ip,
-        email.as_ref().map(Counted::Email),
-    )
-    .await?;
+    request
+        .count_attempt(LimitedAction::LogIn, email.as_ref().map(Counted::Email))
+        .await?;
     let record = match &email {
         Some(email) => repository::find_user_by_email(&state.pool, email).await?,
         None => None,
@@ -192,7 +184,7 @@ pub async fn log_in(user: UserForm, return_to: Option<String>) -> Result<Navigat
     let (Some(record), Verification::Valid { needs_rehash }) = (record, verification) else {
         tracing::warn!(
             email = %email.as_ref().map(Email::masked).unwrap_or_default(),
-            ip = %display_ip(ip),
+            ip = %display_ip(request.ip),
             "failed sign-in"
         );
         return Err(form_error(INVALID_LOGIN));
@@ -206,26 +198,25 @@ pub async fn log_in(user: UserForm, return_to: Option<String>) -> Result<Navigat
         .remember_me
         .as_deref()
         .is_some_and(|v| v == "true" || v == "on");
-    let session = cx::session().await?;
+    let session = request.session.clone();
     sessions::sign_in(&session, &state.pool, record.id, remember).await?;
-    tracing::info!(user_id = %record.id, ip = %display_ip(ip), remember, "signed in");
+    tracing::info!(user_id = %record.id, ip = %display_ip(request.ip), remember, "signed in");
     Ok(navigate(safe_return_to(return_to.as_deref())))
 }
 
-pub async fn log_out() -> Result<Navigation, AppError> {
-    let state = AppState::from_context()?;
-    let session = cx::session().await?;
-    let ip = cx::client_ip().await;
+pub async fn log_out(request: AccountRequest) -> Result<Navigation, AppError> {
+    let state = &request.state;
+    let session = request.session.clone();
     if let Some(user) = sessions::current_user(&session, &state.pool).await? {
-        tracing::info!(user_id = %user.id, ip = %display_ip(ip), "signed out");
+        tracing::info!(user_id = %user.id, ip = %display_ip(request.ip), "signed out");
     }
     sessions::sign_out(&session, &state.pool).await?;
     Ok(navigate("/?notice=logged-out"))
 }
 
-pub async fn current_account() -> Result<Option<Account>, AppError> {
-    let state = AppState::from_context()?;
-    let session = cx::session().await?;
+pub async fn current_account(request: AccountRequest) -> Result<Option<Account>, AppError> {
+    let state = &request.state;
+    let session = request.session.clone();
     Ok(sessions::current_user(&session, &state.pool)
         .await?
         .map(|user| Account {
@@ -236,12 +227,11 @@ pub async fn current_account() -> Result<Option<Account>, AppError> {
 
 /// Where to go after following an emailed link: signed-in users stay in the app.
 async fn after_link(
-    state: &AppState,
+    request: &AccountRequest,
     signed_in_to: &str,
     notice: &str,
 ) -> Result<Navigation, AppError> {
-    let session = cx::session().await?;
-    let signed_in = sessions::current_user(&session, &state.pool)
+    let signed_in = sessions::current_user(&request.session, &request.state.pool)
         .await?
         .is_some();
     Ok(navigate(if signed_in {
@@ -255,8 +245,7 @@ async fn after_link(
 /// (so the token is spent exactly when the effect happens). Counts towards the
 /// confirmation rate limit.
 async fn take_emailed_token(
-    state: &AppState,
-    ip: Option<std::net::IpAddr>,
+    request: &AccountRequest,
     token: String,
     purpose: &TokenPurpose,
     invalid_message: &str,
@@ -267,10 +256,12 @@ async fn take_emailed_token(
     ),
     AppError,
 > {
-    rate_limits::count_attempt(&state.pool, LimitedAction::Confirmation, ip, None).await?;
+    request
+        .count_attempt(LimitedAction::Confirmation, None)
+        .await?;
     let invalid = || form_error(invalid_message);
     let digest = EncodedToken::new(token).digest().ok_or_else(invalid)?;
-    let mut transaction = state.pool.begin().await?;
+    let mut transaction = request.state.pool.begin().await?;
     let found = repository::find_emailed_token(&mut transaction, &digest, purpose)
         .await?
         .ok_or_else(invalid)?;
@@ -278,12 +269,13 @@ async fn take_emailed_token(
     Ok((transaction, found))
 }
 
-pub async fn confirm_account(token: String) -> Result<Navigation, AppError> {
-    let state = AppState::from_context()?;
-    let ip = cx::client_ip().await;
+pub async fn confirm_account(
+    request: AccountRequest,
+    token: String,
+) -> Result<Navigation, AppError> {
+    let state = &request.state;
     let (mut transaction, found) = take_emailed_token(
-        &state,
-        ip,
+        &request,
         token,
         &TokenPurpose::ConfirmEmail,
         "The confirmation link is invalid or it has expired.",
@@ -296,40 +288,38 @@ pub async fn confirm_account(token: String) -> Result<Navigation, AppError> {
         repository::end_every_token_and_session(&mut transaction, user_id, None).await?;
     }
     transaction.commit().await?;
-    tracing::info!(%user_id, ip = %display_ip(ip), "email confirmed");
-    let session = cx::session().await?;
+    tracing::info!(%user_id, ip = %display_ip(request.ip), "email confirmed");
+    let session = request.session.clone();
     sessions::sign_in(&session, &state.pool, user_id, false).await?;
-    tracing::info!(%user_id, ip = %display_ip(ip), "signed in by the confirmation link");
+    tracing::info!(%user_id, ip = %display_ip(request.ip), "signed in by the confirmation link");
     Ok(navigate(format!("{HOME_OF_SIGNED_IN}?notice=confirmed")))
 }
 
-pub async fn resend_confirmation(user: Option<UserForm>) -> Result<Navigation, AppError> {
-    let state = AppState::from_context()?;
-    let ip = cx::client_ip().await;
-    let session = cx::session().await?;
+pub async fn resend_confirmation(
+    request: AccountRequest,
+    user: Option<UserForm>,
+) -> Result<Navigation, AppError> {
+    // Owned: the work after the answer outlives the request.
+    let state = request.state.clone();
+    let session = request.session.clone();
     let signed_in = sessions::current_user(&session, &state.pool).await?;
     let (record, back_to) = match signed_in {
         Some(record) => {
             let email = Email::parse(&record.email).ok();
-            rate_limits::count_attempt(
-                &state.pool,
-                LimitedAction::Confirmation,
-                ip,
-                email.as_ref().map(Counted::Email),
-            )
-            .await?;
+            request
+                .count_attempt(
+                    LimitedAction::Confirmation,
+                    email.as_ref().map(Counted::Email),
+                )
+                .await?;
             (Some(record), HOME_OF_SIGNED_IN)
         }
         None => {
             let email = Email::parse(&user.unwrap_or_default().email)
                 .map_err(|m| AppError::field("email", m))?;
-            rate_limits::count_attempt(
-                &state.pool,
-                LimitedAction::Confirmation,
-                ip,
-                Some(Counted::Email(&email)),
-            )
-            .await?;
+            request
+                .count_attempt(LimitedAction::Confirmation, Some(Counted::Email(&email)))
+                .await?;
             (
                 repository::find_user_by_email(&state.pool, &email).await?,
                 "/users/log-in",
@@ -347,19 +337,18 @@ pub async fn resend_confirmation(user: Option<UserForm>) -> Result<Navigation, A
     Ok(navigate(format!("{back_to}?notice=confirmation-sent")))
 }
 
-pub async fn request_password_reset(user: UserForm) -> Result<Navigation, AppError> {
-    let state = AppState::from_context()?;
-    let ip = cx::client_ip().await;
+pub async fn request_password_reset(
+    request: AccountRequest,
+    user: UserForm,
+) -> Result<Navigation, AppError> {
+    // Owned: the work after the answer outlives the request.
+    let state = request.state.clone();
     let email = Email::parse(&user.email).map_err(|message| AppError::field("email", message))?;
-    rate_limits::count_attempt(
-        &state.pool,
-        LimitedAction::ResetPassword,
-        ip,
-        Some(Counted::Email(&email)),
-    )
-    .await?;
+    request
+        .count_attempt(LimitedAction::ResetPassword, Some(Counted::Email(&email)))
+        .await?;
     if let Some(record) = repository::find_user_by_email(&state.pool, &email).await? {
-        tracing::info!(user_id = %record.id, ip = %display_ip(ip), "password reset requested");
+        tracing::info!(user_id = %record.id, ip = %display_ip(request.ip), "password reset requested");
         after_the_answer("password reset mail", async move {
             if !rate_limits::mail_allowed(&state.pool, "reset_password", &record.email).await? {
                 return Ok(());
@@ -384,8 +373,11 @@ pub async fn request_password_reset(user: UserForm) -> Result<Navigation, AppErr
     Ok(navigate("/users/log-in?notice=reset-sent"))
 }
 
-pub async fn reset_token_is_valid(token: String) -> Result<bool, AppError> {
-    let state = AppState::from_context()?;
+pub async fn reset_token_is_valid(
+    request: AccountRequest,
+    token: String,
+) -> Result<bool, AppError> {
+    let state = &request.state;
     let Some(digest) = EncodedToken::new(token).digest() else {
         return Ok(false);
     };
@@ -397,10 +389,15 @@ pub async fn reset_token_is_valid(token: String) -> Result<bool, AppError> {
     Ok(found.is_some())
 }
 
-pub async fn reset_password(token: String, user: UserForm) -> Result<Navigation, AppError> {
-    let state = AppState::from_context()?;
-    let ip = cx::client_ip().await;
-    rate_limits::count_attempt(&state.pool, LimitedAction::ResetPassword, ip, None).await?;
+pub async fn reset_password(
+    request: AccountRequest,
+    token: String,
+    user: UserForm,
+) -> Result<Navigation, AppError> {
+    let state = &request.state;
+    request
+        .count_attempt(LimitedAction::ResetPassword, None)
+        .await?;
     let invalid = || form_error("The reset password link is invalid or it has expired.");
     let digest = EncodedToken::new(token).digest().ok_or_else(invalid)?;
     // The token first: a made-up one costs a lookup, never an argon2 hash.
@@ -413,24 +410,22 @@ pub async fn reset_password(token: String, user: UserForm) -> Result<Navigation,
     let hashed = password_hashing::hash_password(&state.work, password).await?;
     repository::replace_password(&mut transaction, found.user.id, &hashed, None).await?;
     transaction.commit().await?;
-    tracing::info!(user_id = %found.user.id, ip = %display_ip(ip), "password reset; every session ended");
+    tracing::info!(user_id = %found.user.id, ip = %display_ip(request.ip), "password reset; every session ended");
     Ok(navigate("/users/log-in?notice=password-reset"))
 }
 
 /// Counts a settings form that asks for the current password, per client and per account,
 /// before the password is checked: a stolen session cannot guess it without limit.
 async fn count_reauthentication(
-    state: &AppState,
-    ip: Option<std::net::IpAddr>,
+    request: &AccountRequest,
     record: &UserRecord,
 ) -> Result<(), AppError> {
-    rate_limits::count_attempt(
-        &state.pool,
-        LimitedAction::Reauthenticate,
-        ip,
-        Some(Counted::User(record.id)),
-    )
-    .await
+    request
+        .count_attempt(
+            LimitedAction::Reauthenticate,
+            Some(Counted::User(record.id)),
+        )
+        .await
 }
 
 async fn check_current_password(
@@ -454,18 +449,18 @@ async fn check_current_password(
 }
 
 pub async fn change_email(
+    request: AccountRequest,
     user: UserForm,
     current_password: String,
 ) -> Result<Navigation, AppError> {
-    let state = AppState::from_context()?;
-    let ip = cx::client_ip().await;
-    let record = signed_in_user(&state).await?;
-    count_reauthentication(&state, ip, &record).await?;
+    let state = &request.state;
+    let record = request.signed_in_user().await?;
+    count_reauthentication(&request, &record).await?;
     let email = Email::parse(&user.email).map_err(|message| AppError::field("email", message))?;
     if email.canonical() == record.email.to_lowercase() {
         return Err(AppError::field("email", "That is already your email"));
     }
-    check_current_password(&state, &record, current_password).await?;
+    check_current_password(state, &record, current_password).await?;
     if repository::email_is_taken(&state.pool, &email).await? {
         return Err(AppError::field("email", "Email has already been taken"));
     }
@@ -487,50 +482,52 @@ pub async fn change_email(
         state.settings.public_url,
         token.encoded.expose()
     );
-    mail::queue(&state, mail::change_email_mail(email.as_str(), &url)).await?;
+    mail::queue(state, mail::change_email_mail(email.as_str(), &url)).await?;
     mail::queue(
-        &state,
+        state,
         mail::email_change_notice(&record.email, email.as_str()),
     )
     .await?;
-    tracing::info!(user_id = %record.id, ip = %display_ip(ip), "email change requested");
+    tracing::info!(user_id = %record.id, ip = %display_ip(request.ip), "email change requested");
     Ok(navigate("/users/settings?notice=email-change-sent"))
 }
 
-pub async fn confirm_email_change(token: String) -> Result<Navigation, AppError> {
-    let state = AppState::from_context()?;
-    let ip = cx::client_ip().await;
+pub async fn confirm_email_change(
+    request: AccountRequest,
+    token: String,
+) -> Result<Navigation, AppError> {
+    let state = &request.state;
     let message = "The email change link is invalid or it has expired.";
     let purpose = TokenPurpose::ChangeEmail {
         current_email: String::new(),
     };
-    let (mut transaction, found) = take_emailed_token(&state, ip, token, &purpose, message).await?;
+    let (mut transaction, found) = take_emailed_token(&request, token, &purpose, message).await?;
     let new_email = found.sent_to.clone().ok_or_else(|| form_error(message))?;
     repository::change_email(&mut transaction, found.user.id, &new_email).await?;
     // Every other session ends; this browser's stays if it is signed in to this account.
-    let session = cx::session().await?;
+    let session = request.session.clone();
     let keep = match sessions::current_user(&session, &state.pool).await? {
         Some(user) if user.id == found.user.id => sessions::session_id(&session),
         _ => None,
     };
     repository::end_other_sessions(&mut transaction, found.user.id, keep.as_deref()).await?;
     transaction.commit().await?;
-    tracing::info!(user_id = %found.user.id, ip = %display_ip(ip), "email changed; other sessions ended");
-    after_link(&state, "/users/settings", "email-changed").await
+    tracing::info!(user_id = %found.user.id, ip = %display_ip(request.ip), "email changed; other sessions ended");
+    after_link(&request, "/users/settings", "email-changed").await
 }
 
 pub async fn change_password(
+    request: AccountRequest,
     user: UserForm,
     current_password: String,
 ) -> Result<Navigation, AppError> {
-    let state = AppState::from_context()?;
-    let ip = cx::client_ip().await;
-    let record = signed_in_user(&state).await?;
-    count_reauthentication(&state, ip, &record).await?;
+    let state = &request.state;
+    let record = request.signed_in_user().await?;
+    count_reauthentication(&request, &record).await?;
     let password = new_password(&user)?;
-    check_current_password(&state, &record, current_password).await?;
+    check_current_password(state, &record, current_password).await?;
     let hashed = password_hashing::hash_password(&state.work, password).await?;
-    let session = cx::session().await?;
+    let session = request.session.clone();
     let this_session = sessions::session_id(&session);
     let mut transaction = state.pool.begin().await?;
     repository::replace_password(
@@ -544,14 +541,14 @@ pub async fn change_password(
     // Every token went, this session's too: it carries on under a new id and token.
     let remember = sessions::is_remembered(&session).await;
     sessions::sign_in(&session, &state.pool, record.id, remember).await?;
-    tracing::info!(user_id = %record.id, ip = %display_ip(ip), "password changed; other sessions ended");
+    tracing::info!(user_id = %record.id, ip = %display_ip(request.ip), "password changed; other sessions ended");
     Ok(navigate("/users/settings?notice=password-changed"))
 }
 
-pub async fn active_sessions() -> Result<Vec<ActiveSession>, AppError> {
-    let state = AppState::from_context()?;
-    let record = signed_in_user(&state).await?;
-    let this = sessions::session_id(&cx::session().await?);
+pub async fn active_sessions(request: AccountRequest) -> Result<Vec<ActiveSession>, AppError> {
+    let state = &request.state;
+    let record = request.signed_in_user().await?;
+    let this = sessions::session_id(&request.session.clone());
     let rows = repository::list_sessions(&state.pool, record.id).await?;
     Ok(rows
         .into_iter()
@@ -570,29 +567,27 @@ pub async fn active_sessions() -> Result<Vec<ActiveSession>, AppError> {
 
 /// Ends one other session of the signed-in account. Anything else (this session, another
 /// account's, a made-up id) answers 404.
-pub async fn revoke_session(id: String) -> Result<Navigation, AppError> {
-    let state = AppState::from_context()?;
-    let ip = cx::client_ip().await;
-    let record = signed_in_user(&state).await?;
+pub async fn revoke_session(request: AccountRequest, id: String) -> Result<Navigation, AppError> {
+    let state = &request.state;
+    let record = request.signed_in_user().await?;
     let token_id = Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)?;
-    let this = sessions::session_id(&cx::session().await?);
+    let this = sessions::session_id(&request.session.clone());
     let mut transaction = state.pool.begin().await?;
     if !repository::revoke_session(&mut transaction, record.id, token_id, this.as_deref()).await? {
         return Err(AppError::NotFound);
     }
     transaction.commit().await?;
-    tracing::info!(user_id = %record.id, ip = %display_ip(ip), "one session revoked");
+    tracing::info!(user_id = %record.id, ip = %display_ip(request.ip), "one session revoked");
     Ok(navigate("/users/settings?notice=session-revoked"))
 }
 
-pub async fn log_out_everywhere_else() -> Result<Navigation, AppError> {
-    let state = AppState::from_context()?;
-    let ip = cx::client_ip().await;
-    let record = signed_in_user(&state).await?;
-    let this = sessions::session_id(&cx::session().await?);
+pub async fn log_out_everywhere_else(request: AccountRequest) -> Result<Navigation, AppError> {
+    let state = &request.state;
+    let record = request.signed_in_user().await?;
+    let this = sessions::session_id(&request.session.clone());
     let mut transaction = state.pool.begin().await?;
     repository::end_other_sessions(&mut transaction, record.id, this.as_deref()).await?;
     transaction.commit().await?;
-    tracing::info!(user_id = %record.id, ip = %display_ip(ip), "logged out everywhere else");
+    tracing::info!(user_id = %record.id, ip = %display_ip(request.ip), "logged out everywhere else");
     Ok(navigate("/users/settings?notice=logged-out-elsewhere"))
 }

@@ -12,6 +12,7 @@ pub mod page_access;
 pub mod password_hashing;
 pub mod rate_limits;
 pub mod repository;
+pub mod request;
 pub mod sessions;
 pub mod tokens;
 
