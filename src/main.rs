@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use trading_strategy::{
     config::{self, Settings},
-    market_data::ssr::sample_data,
+    market_data::ssr::load_sample_data_if_empty,
     server::{
         cli::{Cli, Command},
         database, http, telemetry,
@@ -102,7 +102,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             for migration in database::migration_statuses(&pool).await? {
                 println!("up    {} {}", migration.version, migration.description);
             }
-            for sample in sample_data::load_sample_data_if_empty(&pool).await? {
+            for sample in load_sample_data_if_empty(&pool).await? {
                 println!(
                     "sample data: {} {} bars of {} ({})",
                     sample.bars,

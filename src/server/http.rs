@@ -58,11 +58,11 @@ pub fn router(state: AppState) -> Router {
         // layer loads; the origin check refuses before any session is touched; every answer,
         // refusals included, gets the security headers.
         .layer(middleware::from_fn_with_state(
-            accounts::ssr::page_access::PageGuard {
+            accounts::ssr::PageGuard {
                 state: state.clone(),
                 rules: super::page_rules().into(),
             },
-            accounts::ssr::page_access::guard_pages,
+            accounts::ssr::guard_pages,
         ))
         .layer(accounts::ssr::session_layer(
             state.pool.clone(),

@@ -171,7 +171,7 @@ async fn sample(state: &AppState) {
     metrics::gauge!(names::POOL_CONNECTIONS).set(f64::from(open));
     metrics::gauge!(names::POOL_CONNECTIONS_IN_USE).set(f64::from(open.saturating_sub(idle)));
     metrics::gauge!(names::POOL_MAX_CONNECTIONS).set(f64::from(state.settings.pool_size));
-    match crate::strategies::ssr::backtest_queue::queue_depth(&state.pool).await {
+    match crate::strategies::ssr::queue_depth(&state.pool).await {
         Ok((queued, running)) => crate::web::metrics::backtest_queue(queued, running),
         Err(error) => tracing::warn!(%error, "could not count the backtest queue"),
     }

@@ -59,7 +59,7 @@ pub async fn require_same_origin(
         && !is_same_origin(
             request.headers(),
             &state.settings.public_url,
-            accounts::ssr::sessions::cookie_name(&state.settings),
+            accounts::ssr::session_cookie_name(&state.settings),
         )
     {
         tracing::warn!(method = %request.method(), "refused a cross-origin request");

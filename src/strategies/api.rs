@@ -64,9 +64,7 @@ pub async fn open_editor(id: Option<Uuid>) -> Result<EditorStart, AppError> {
             .as_ref()
             .filter(|returned| returned.message.is_empty())
         {
-            Some(returned) => {
-                Some(syntax_tested(&s, u, &returned.content, returned.notation()).await?)
-            }
+            Some(returned) => Some(syntax_tested(&s, u, &returned.content, returned.format).await?),
             None => None,
         };
         Ok(EditorStart {
@@ -80,9 +78,6 @@ pub async fn open_editor(id: Option<Uuid>) -> Result<EditorStart, AppError> {
     .await
 }
 
-/// The keystroke check. `checked_name` and `checked_name_taken` are the name and its answer
-/// from this editor's previous check: while the name stays the same, the answer does too and
-/// the database is not asked again (saving still enforces the rule).
 /// The editor's signal preview of a document, run by the engine here so that the browser does
 /// not carry it; `None` when the document is not valid (the editor asked before its own check
 /// of the newest text came back).
@@ -94,6 +89,9 @@ pub async fn preview_signals(
     signed_in(|s, u| async move { flows::preview_signals(&s, u, &content, format).await }).await
 }
 
+/// The keystroke check. `checked_name` and `checked_name_taken` are the name and its answer
+/// from this editor's previous check: while the name stays the same, the answer does too and
+/// the database is not asked again (saving still enforces the rule).
 #[server(prefix = "/api/strategies", endpoint = "check")]
 pub async fn check_strategy(
     sequence: u64,

@@ -472,19 +472,12 @@ pub const RETURNED_DRAFT_KEY: &str = "strategy_returned_draft";
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct ReturnedDraft {
     pub content: String,
-    pub format: String,
+    pub format: Format,
     pub lock_version: Option<i32>,
     pub message: String,
     /// Refused because another window saved first: the choice the page offers.
     #[serde(default)]
     pub conflict: Option<FormConflict>,
-}
-
-impl ReturnedDraft {
-    /// The notation the returned text is written in (the form's `toml` or `yaml`).
-    pub fn notation(&self) -> Format {
-        Format::from_name(&self.format).unwrap_or(Format::Yaml)
-    }
 }
 
 /// A plain form post's save that lost the race: the version saved elsewhere and how the

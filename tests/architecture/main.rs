@@ -9,6 +9,9 @@ mod file_length;
 // Every path the docs name exists.
 mod docs_paths;
 
+// The server reaches each feature only through its ssr/mod.rs.
+mod surface;
+
 // The vendored renderer is the one the build resolves.
 mod vendored;
 

@@ -20,8 +20,8 @@ use crate::realtime::RealtimeEvent;
 
 pub use background::{spawn_background, Intervals};
 pub use mailbox::routes;
-pub use page_access::PAGE_RULES;
-pub use sessions::layer as session_layer;
+pub use page_access::{guard_pages, PageGuard, PAGE_RULES};
+pub use sessions::{cookie_name as session_cookie_name, layer as session_layer};
 
 /// The `NOTIFY` channels accounts publishes on and listens to.
 pub const REALTIME_CHANNELS: &[&str] = &[

@@ -8,6 +8,9 @@ pub mod reports;
 pub mod sample_data;
 pub mod upload;
 
+pub use candle_store::{insert_candles, CandleOwner, Series};
+pub use sample_data::load_sample_data_if_empty;
+
 use axum::{extract::DefaultBodyLimit, routing::post, Router};
 
 use super::{IMPORT_PATH, MARKET_DATA_PATH, MAX_UPLOAD_BYTES};

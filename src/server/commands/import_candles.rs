@@ -10,7 +10,7 @@ use anyhow::Context;
 use sqlx::PgPool;
 
 use crate::backtests::candles::read_candles_csv;
-use crate::market_data::ssr::candle_store::{insert_candles, CandleOwner, Series};
+use crate::market_data::ssr::{insert_candles, CandleOwner, Series};
 
 #[derive(Debug, clap::Args)]
 pub struct ImportCandlesArgs {

@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::repository::parse_format;
 use crate::{error::AppError, language::Format, strategies::WorkingCopy};
 
 /// Stores a tab's working copy unless the stored one has a newer sequence number (a late,
@@ -65,19 +66,18 @@ pub async fn newest(
     )
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|row| WorkingCopy {
-        tab_id: row.tab_id,
-        format: if row.format == "toml" {
-            Format::Toml
-        } else {
-            Format::Yaml
-        },
-        content: row.content,
-        base_lock_version: row.base_lock_version,
-        saved_at: row.updated_at.and_utc(),
-        changes: Vec::new(),
-        in_this_browser: false,
-    }))
+    row.map(|row| {
+        Ok(WorkingCopy {
+            tab_id: row.tab_id,
+            format: parse_format(&row.format)?,
+            content: row.content,
+            base_lock_version: row.base_lock_version,
+            saved_at: row.updated_at.and_utc(),
+            changes: Vec::new(),
+            in_this_browser: false,
+        })
+    })
+    .transpose()
 }
 
 /// Forgets a tab's working copy (its save committed, or the user discarded it).

@@ -60,9 +60,14 @@ fn read_lock_version(value: Option<&str>) -> Result<Option<i32>, AppError> {
 }
 
 impl StrategyForm {
+    /// The notation the form names: YAML when it names none, a field error for another.
+    fn notation(&self) -> Result<Format, AppError> {
+        Format::from_name(self.format.as_deref().unwrap_or("yaml"))
+            .ok_or_else(|| AppError::field("format", "The format is YAML or TOML."))
+    }
+
     fn request(&self, id: Option<Uuid>) -> Result<SaveRequest, AppError> {
-        let format = Format::from_name(self.format.as_deref().unwrap_or("yaml"))
-            .ok_or_else(|| AppError::field("format", "The format is YAML or TOML."))?;
+        let format = self.notation()?;
         // Keep mine overwrites: the save goes on top of the version saved elsewhere.
         let keep_mine = self.action.as_deref() == Some("keep_mine");
         let lock_version = if keep_mine {
@@ -163,9 +168,13 @@ async fn save(state: AppState, session: Session, id: Option<Uuid>, form: Strateg
     match form.action.as_deref() {
         Some("test") => {
             // Test syntax without JavaScript: nothing is saved; the editor shows the report.
+            let format = match form.notation() {
+                Ok(format) => format,
+                Err(error) => return error.into_response(),
+            };
             let tested = ReturnedDraft {
                 content: form.content,
-                format: form.format.unwrap_or_else(|| "yaml".into()),
+                format,
                 lock_version: form.lock_version.and_then(|v| v.parse().ok()),
                 message: String::new(),
                 conflict: None,
@@ -254,7 +263,8 @@ async fn refused(
 ) -> Response {
     let returned = ReturnedDraft {
         content: form.content.clone(),
-        format: form.format.clone().unwrap_or_else(|| "yaml".into()),
+        // An unreadable notation is itself the error going back, which says so.
+        format: form.notation().unwrap_or(Format::Yaml),
         lock_version: lock_version.or_else(|| form.lock_version.as_ref()?.parse().ok()),
         message: error.to_string(),
         conflict,
@@ -279,7 +289,7 @@ async fn restore_working_copy(
     };
     Ok(Some(ReturnedDraft {
         content: copy.content,
-        format: copy.format.name().into(),
+        format: copy.format,
         lock_version: copy
             .base_lock_version
             .or(document.map(|document| document.lock_version)),

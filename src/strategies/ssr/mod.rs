@@ -16,6 +16,8 @@ pub mod presence;
 pub mod quotas;
 pub mod repository;
 
+pub use backtest_queue::queue_depth;
+
 use axum::{
     routing::{get, post},
     Router,

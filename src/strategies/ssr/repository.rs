@@ -28,7 +28,7 @@ pub struct MirroredFields {
     pub content: String,
 }
 
-fn parse_format(text: &str) -> Result<Format, AppError> {
+pub(super) fn parse_format(text: &str) -> Result<Format, AppError> {
     Format::from_name(text)
         .ok_or_else(|| AppError::internal(format!("unknown format {text:?} stored")))
 }

@@ -12,7 +12,7 @@ use crate::{
             live::listen_with_presence,
             merge_view::{MergeOffer, MergeView},
         },
-        ChangeKind, EditorStart, ReturnedDraft, StrategyChange, StrategyStatus,
+        ChangeKind, EditorStart, StrategyChange, StrategyStatus,
     },
     web::islands::{enter_island, page_title},
 };
@@ -39,7 +39,7 @@ pub(super) fn Editor(start: EditorStart, template_text: String, format: Format) 
     } = start;
     // Text an earlier autosave kept and nobody saved: offered to restore or discard.
     let offered = RwSignal::new(working_copy);
-    let returned_format = returned.as_ref().map(ReturnedDraft::notation);
+    let returned_format = returned.as_ref().map(|returned| returned.format);
     let initial_format = returned_format.unwrap_or(format);
     let saved_text = document
         .as_ref()
@@ -209,8 +209,9 @@ pub(super) fn Editor(start: EditorStart, template_text: String, format: Format) 
                     <label class="format-field">
                         "Notation "
                         <select name="strategy[format]" on:change=move |event| {
-                            let wanted = if event_target_value(&event) == "toml" { Format::Toml } else { Format::Yaml };
-                            browser.switch_format(wanted);
+                            if let Some(wanted) = Format::from_name(&event_target_value(&event)) {
+                                browser.switch_format(wanted);
+                            }
                         }>
                             <option value="yaml" selected=move || format.get() == Format::Yaml>"YAML"</option>
                             <option value="toml" selected=move || format.get() == Format::Toml>"TOML"</option>
