@@ -4,6 +4,8 @@
 
 use std::{fs, path::Path};
 
+use super::rust_files;
+
 const FEATURES: &[&str] = &["accounts", "strategies", "market_data"];
 
 /// The names `ssr/mod.rs` exports at its top: `pub fn`/`const`/`struct`/`enum`/`static`/`type`
@@ -72,16 +74,6 @@ fn reached(text: &str, feature: &str) -> Vec<(String, bool)> {
         }
     }
     found
-}
-
-fn rust_files(path: &Path, found: &mut Vec<std::path::PathBuf>) {
-    if path.is_dir() {
-        for entry in fs::read_dir(path).unwrap() {
-            rust_files(&entry.unwrap().path(), found);
-        }
-    } else if path.extension().is_some_and(|e| e == "rs") {
-        found.push(path.to_path_buf());
-    }
 }
 
 #[test]
