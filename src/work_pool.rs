@@ -129,7 +129,7 @@ impl WorkPool {
             None => None,
         };
         let place = self.places.clone().try_acquire_owned().map_err(|_| {
-            crate::web::metrics::work_refused("full");
+            crate::web::instruments::work_refused("full");
             tracing::warn!(what, "the work pool is full");
             AppError::Unavailable {
                 message: format!(
@@ -154,8 +154,8 @@ impl WorkPool {
                 "{what} failed on the work pool"
             ))),
             Err(_) => {
-                crate::web::metrics::work_refused("deadline");
-                crate::web::metrics::limit_hit("work_deadline");
+                crate::web::instruments::work_refused("deadline");
+                crate::web::instruments::limit_hit("work_deadline");
                 tracing::warn!(
                     what,
                     deadline_ms = self.deadline.as_millis() as u64,
@@ -196,7 +196,7 @@ impl WorkPool {
             .ok()
             .and_then(Result::ok)
             .ok_or_else(|| {
-                crate::web::metrics::work_refused("share");
+                crate::web::instruments::work_refused("share");
                 AppError::Unavailable {
                     message: format!(
                         "Your earlier requests are still {what}; try again when they are done."

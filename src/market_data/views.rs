@@ -18,7 +18,7 @@ use super::{
     MAX_UPLOAD_BYTES, SHOWN_REJECTIONS,
 };
 use crate::{
-    backtests::{candles::format_time, CandleImport},
+    backtests::{candles::format_unix_time, CandleImport},
     error::AppError,
     language::model::Timeframe,
 };
@@ -188,8 +188,8 @@ fn SeriesTable(series: Vec<StoredSeries>) -> impl IntoView {
                         <th scope="row">{row.pair}</th>
                         <td>{row.timeframe}</td>
                         <td>{if row.own { view! { <span class="status-badge status-active">"Yours"</span> }.into_any() } else { view! { <span class="status-badge status-draft">"Shared"</span> }.into_any() }}</td>
-                        <td>{format_time(row.first_time)}</td>
-                        <td>{format_time(row.last_time)}</td>
+                        <td>{format_unix_time(row.first_time)}</td>
+                        <td>{format_unix_time(row.last_time)}</td>
                         <td class="number">{row.bars}</td>
                         <td class="source">{row.sources}</td>
                     </tr>
@@ -364,7 +364,7 @@ fn FilePreview(size: f64, rows: CandleImport) -> impl IntoView {
                         let candle = rows.candles.candle(bar);
                         view! {
                             <tr>
-                                <td>{format_time(candle.time)}</td>
+                                <td>{format_unix_time(candle.time)}</td>
                                 <td class="number">{candle.open}</td>
                                 <td class="number">{candle.high}</td>
                                 <td class="number">{candle.low}</td>

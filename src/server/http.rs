@@ -36,10 +36,10 @@ pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
-    super::metrics::recorder();
+    super::prometheus::recorder();
     Router::new()
         .route("/health", get(health))
-        .merge(super::metrics::routes())
+        .merge(super::prometheus::routes())
         .merge(accounts::ssr::routes(&state))
         .merge(strategies::ssr::routes())
         .merge(market_data::ssr::routes())
@@ -300,7 +300,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let state = super::app_state(leptos_options, pool, settings);
     super::start_background(&state, super::BackgroundIntervals::default()).await;
     if let Some(metrics_address) = state.settings.metrics_addr {
-        super::metrics::serve_separately(state.clone(), metrics_address).await?;
+        super::prometheus::serve_separately(state.clone(), metrics_address).await?;
     }
     let listener = tokio::net::TcpListener::bind(address)
         .await

@@ -7,7 +7,7 @@ pub mod commands;
 pub mod connections;
 pub mod database;
 pub mod http;
-pub mod metrics;
+pub mod prometheus;
 pub mod request_security;
 pub mod request_tracking;
 pub mod static_files;
@@ -44,8 +44,8 @@ pub fn page_rules() -> Vec<PageRule> {
 /// How often the features' background tasks run (tests shorten them).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BackgroundIntervals {
-    pub accounts: accounts::ssr::Intervals,
-    pub strategies: strategies::ssr::Intervals,
+    pub accounts: accounts::ssr::UpkeepIntervals,
+    pub strategies: strategies::ssr::WorkerIntervals,
 }
 
 /// Starts listening for realtime events (returns once listening, so nothing announced
@@ -55,5 +55,5 @@ pub async fn start_background(state: &AppState, intervals: BackgroundIntervals) 
     accounts::ssr::spawn_background(state, intervals.accounts);
     strategies::ssr::spawn_background(state, intervals.strategies);
     market_data::ssr::spawn_background(state);
-    metrics::spawn_upkeep();
+    prometheus::spawn_upkeep();
 }

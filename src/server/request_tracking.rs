@@ -62,7 +62,7 @@ pub async fn track(
         request_id::within(id.clone(), next.run(request).instrument(span.clone())).await;
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    crate::web::metrics::request_answered(&route, method.as_str(), status, elapsed);
+    crate::web::instruments::request_answered(&route, method.as_str(), status, elapsed);
     let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| {
         if status >= 500 {

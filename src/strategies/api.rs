@@ -16,7 +16,10 @@ use crate::{
 };
 
 #[cfg(feature = "ssr")]
-use super::ssr::{backtest_flows, document_text::syntax_tested, flows};
+use super::{
+    backtests::ssr::flows as backtest_flows,
+    ssr::{document_text::syntax_tested, flows},
+};
 #[cfg(feature = "ssr")]
 use crate::{accounts::ssr::sessions::signed_in, web::server_context::navigate};
 

@@ -1,11 +1,11 @@
 //! The web plumbing every feature shares: where a successful form leads ([`Navigation`]),
 //! the form pieces of the views (`forms`), what every island of a page does first (`islands`), and, on the server, what a server function reads
-//! from the request it serves (`server_context`) and the metrics it records (`metrics`).
+//! from the request it serves (`server_context`) and the metrics it records (`instruments`).
 
 pub mod forms;
-pub mod islands;
 #[cfg(feature = "ssr")]
-pub mod metrics;
+pub mod instruments;
+pub mod islands;
 pub mod ping;
 #[cfg(feature = "ssr")]
 pub mod server_context;

@@ -5,7 +5,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use sqlx::{postgres::PgPoolOptions, PgPool};
 use trading_strategy::{
-    accounts::ssr::Intervals,
+    accounts::ssr::UpkeepIntervals,
     config::Settings,
     server::{self, database, http, BackgroundIntervals},
     state::AppState,
@@ -142,11 +142,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// Background intervals short enough for a test to see their effect.
 pub const TEST_INTERVALS: BackgroundIntervals = BackgroundIntervals {
-    accounts: Intervals {
+    accounts: UpkeepIntervals {
         mail_poll: Duration::from_millis(200),
         expired_rows_cleanup: Duration::from_millis(500),
     },
-    strategies: trading_strategy::strategies::ssr::Intervals {
+    strategies: trading_strategy::strategies::ssr::WorkerIntervals {
         backtest_poll: Duration::from_millis(200),
     },
 };

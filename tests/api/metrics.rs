@@ -124,7 +124,7 @@ async fn metrics_addr_serves_the_metrics_on_a_listener_of_its_own() {
     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = free.local_addr().unwrap();
     drop(free);
-    server::metrics::serve_separately(app.state.clone(), address)
+    server::prometheus::serve_separately(app.state.clone(), address)
         .await
         .unwrap();
     let exposition = reqwest::get(format!("http://{address}/metrics"))

@@ -368,7 +368,7 @@ impl<R: std::io::BufRead> Iterator for CandleRows<R> {
                     self.line,
                     format!(
                         "the time {} repeats an earlier row's",
-                        format_time(candle.time)
+                        format_unix_time(candle.time)
                     ),
                 ),
                 Ok(candle) => Some(Ok(RowRead::Candle(candle))),
@@ -494,7 +494,7 @@ pub fn parse_time(raw: &str) -> Result<i64, String> {
 }
 
 /// A time as people read it: the date alone at midnight UTC, else date and time.
-pub fn format_time(time: i64) -> String {
+pub fn format_unix_time(time: i64) -> String {
     match DateTime::from_timestamp(time, 0) {
         Some(moment) if time % 86_400 == 0 => moment.format("%Y-%m-%d").to_string(),
         Some(moment) => moment.format("%Y-%m-%d %H:%M:%S").to_string(),

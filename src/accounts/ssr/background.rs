@@ -7,15 +7,15 @@ use super::{mail, repository};
 use crate::{background, state::AppState};
 
 #[derive(Debug, Clone, Copy)]
-pub struct Intervals {
+pub struct UpkeepIntervals {
     /// How often the mail sender looks for retries due (new mail wakes it at once).
     pub mail_poll: Duration,
     pub expired_rows_cleanup: Duration,
 }
 
-impl Default for Intervals {
+impl Default for UpkeepIntervals {
     fn default() -> Self {
-        Intervals {
+        UpkeepIntervals {
             mail_poll: Duration::from_secs(5),
             expired_rows_cleanup: Duration::from_secs(10 * 60),
         }
@@ -24,7 +24,7 @@ impl Default for Intervals {
 
 /// Starts the background tasks (the realtime hub must already listen: the mail sender
 /// wakes on its events).
-pub fn spawn_background(state: &AppState, intervals: Intervals) {
+pub fn spawn_background(state: &AppState, intervals: UpkeepIntervals) {
     tokio::spawn(mail::run_sender(
         state.pool.clone(),
         state.settings.clone(),

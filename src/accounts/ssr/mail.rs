@@ -234,11 +234,11 @@ async fn deliver_due_mail(
         match outcome {
             Ok(()) => {
                 repository::mark_mail_sent(&mut transaction, mail.id).await?;
-                crate::web::metrics::mail_sent();
+                crate::web::instruments::mail_sent();
                 tracing::info!(mail_id = mail.id, %to, subject = %mail.subject, "mail sent");
             }
             Err(error) => {
-                crate::web::metrics::mail_failed();
+                crate::web::instruments::mail_failed();
                 let attempt = mail.attempts + 1;
                 let retry_in = (attempt < MAX_ATTEMPTS)
                     .then(|| Duration::from_secs(2u64.pow(attempt as u32).min(3600)));

@@ -18,7 +18,7 @@ pub mod tokens;
 
 use crate::realtime::RealtimeEvent;
 
-pub use background::{spawn_background, Intervals};
+pub use background::{spawn_background, UpkeepIntervals};
 pub use mailbox::routes;
 pub use page_access::{guard_pages, PageGuard, PAGE_RULES};
 pub use sessions::{cookie_name as session_cookie_name, layer as session_layer};

@@ -106,7 +106,7 @@ pub async fn start_import(
     )
     .and_then(|series| {
         if stored >= quota {
-            crate::web::metrics::limit_hit("quota_candle_rows");
+            crate::web::instruments::limit_hit("quota_candle_rows");
             Err(candle_quota_sentence(stored, quota))
         } else {
             Ok(series)
@@ -233,7 +233,7 @@ impl ImportJob {
                     let room = (self.room - count.inserted as i64).max(0) as usize;
                     if rows.len() > room {
                         rows.truncate(room);
-                        crate::web::metrics::limit_hit("quota_candle_rows");
+                        crate::web::instruments::limit_hit("quota_candle_rows");
                         let quota = self.state.settings.bounds.quotas.candle_rows;
                         stopped = Some(format!(
                             "Stopped at the quota: {}",

@@ -84,7 +84,7 @@ pub async fn start(
         sqlx::Error::Database(database)
             if database.constraint() == Some("candle_imports_one_running_per_user") =>
         {
-            crate::web::metrics::limit_hit("imports_per_user");
+            crate::web::instruments::limit_hit("imports_per_user");
             AppError::LimitReached {
                 message: "An import of yours is still running; wait for it to end before you upload another file.".into(),
             }

@@ -70,7 +70,7 @@ async fn read_upload(mut multipart: Multipart) -> Result<Upload, AppError> {
     let mut upload = Upload::default();
     let failed = |error: axum::extract::multipart::MultipartError| {
         if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            crate::web::metrics::limit_hit("upload_size");
+            crate::web::instruments::limit_hit("upload_size");
             AppError::PayloadTooLarge {
                 message: too_large_sentence(),
             }

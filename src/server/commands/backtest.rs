@@ -10,7 +10,7 @@ use thiserror::Error;
 
 use super::check::{render_diagnostic, EXIT_INVALID, EXIT_UNREADABLE};
 use crate::backtests::candles::{
-    format_time, parse_time, read_candles_csv, CandleFileError, Candles, RejectedRow,
+    format_unix_time, parse_time, read_candles_csv, CandleFileError, Candles, RejectedRow,
 };
 use crate::backtests::indicators::compute_indicators;
 use crate::backtests::simulation::{run_backtest, BacktestReport, BacktestSettings};
@@ -241,7 +241,7 @@ fn ratio(value: Option<f64>) -> String {
 fn report_table(strategy: &Strategy, report: &BacktestReport) -> String {
     let metrics = &report.metrics;
     let (first, last) = match (report.equity_curve.first(), report.equity_curve.last()) {
-        (Some(first), Some(last)) => (format_time(first.time), format_time(last.time)),
+        (Some(first), Some(last)) => (format_unix_time(first.time), format_unix_time(last.time)),
         _ => (String::new(), String::new()),
     };
     let rows = [
@@ -290,9 +290,9 @@ fn report_table(strategy: &Strategy, report: &BacktestReport) -> String {
         text.push_str(&format!(
             "{:>4}  {:<19}  {:>12.4}  {:<19}  {:>12.4}  {:>14.6}  {:>12.2}  {:>7.2}%  {}\n",
             number + 1,
-            format_time(trade.entry_time),
+            format_unix_time(trade.entry_time),
             trade.entry_price,
-            format_time(trade.exit_time),
+            format_unix_time(trade.exit_time),
             trade.exit_price,
             trade.quantity,
             trade.pnl,
@@ -321,7 +321,7 @@ fn indicators(
     for bar in 0..candles.len() {
         let mut line = format!(
             "{},{},{},{},{},{}",
-            format_time(candles.time[bar]),
+            format_unix_time(candles.time[bar]),
             candles.open[bar],
             candles.high[bar],
             candles.low[bar],

@@ -27,7 +27,7 @@ impl DocumentText {
     /// The text, or 413 with "The document is 300 KB; the limit is 256 KB."
     pub fn parse(text: &str) -> Result<Self, AppError> {
         size::within_limit(text).map_err(|too_large| {
-            crate::web::metrics::limit_hit("document_size");
+            crate::web::instruments::limit_hit("document_size");
             AppError::PayloadTooLarge {
                 message: too_large.to_string(),
             }

@@ -6,7 +6,6 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use super::{
-    backtest_queue,
     document_text::{syntax_tested, validated, DocumentText},
     drafts,
     events::StrategyChanged,
@@ -23,6 +22,7 @@ use crate::{
     realtime,
     state::AppState,
     stored_text::storable,
+    strategies::backtests::ssr::queue as backtest_queue,
     strategies::{
         merge::diff_rows_until, AutosaveAck, ChangeKind, CheckReply, FormConflict, ListQuery,
         PreviewedSignals, Saved, StrategyChange, StrategyDocument, StrategyList, StrategyOverview,
@@ -79,7 +79,7 @@ pub async fn check(
     format: Format,
     known: Option<(String, bool)>,
 ) -> Result<CheckReply, AppError> {
-    crate::web::metrics::validation_run();
+    crate::web::instruments::validation_run();
     let validation = validated(state, user_id, &content, format).await?;
     let name = validation
         .strategy
@@ -212,7 +212,7 @@ fn mirrored_fields(
     // mirrored only when it is one the language knows).
     let pair_length = strategy.trading_pair.chars().count();
     if pair_length > NAME_COLUMN_LIMIT {
-        crate::web::metrics::limit_hit("field_length");
+        crate::web::instruments::limit_hit("field_length");
         return Err(AppError::field(
             "trading_pair",
             format!(
@@ -275,7 +275,7 @@ pub async fn save(
                 // Nothing matched: say why, from the row as it is now.
                 let current = repository::find(&mut transaction, user_id, id).await?;
                 if current.document.status.edit_refusal().is_none() {
-                    crate::web::metrics::conflict_refused();
+                    crate::web::instruments::conflict_refused();
                 }
                 return Err(match current.document.status.edit_refusal() {
                     Some(refusal) => AppError::Forbidden {
@@ -328,7 +328,7 @@ pub async fn save(
         saved_at,
     };
     transaction.commit().await?;
-    crate::web::metrics::version_saved();
+    crate::web::instruments::version_saved();
     tracing::info!(strategy_id = %saved.id, version = saved.version, "strategy saved");
     Ok(saved)
 }
@@ -630,7 +630,7 @@ pub async fn autosave(
         base_lock_version,
     )
     .await?;
-    crate::web::metrics::autosave_stored();
+    crate::web::instruments::autosave_stored();
     Ok(AutosaveAck {
         stored,
         saved_at: Utc::now(),

@@ -76,7 +76,7 @@ pub async fn upgrade(
     {
         Ok(true) => {}
         Ok(false) => {
-            crate::web::metrics::limit_hit("sockets_per_user");
+            crate::web::instruments::limit_hit("sockets_per_user");
             return AppError::LimitReached {
                 message: format!(
                     "{} pages of yours already get live updates, the most one account may \
@@ -129,7 +129,7 @@ struct Subscriptions {
 
 async fn send(socket: &mut WebSocket, message: &LiveMessage) -> bool {
     let text = serde_json::to_string(message).unwrap_or_default();
-    crate::web::metrics::notice_sent();
+    crate::web::instruments::notice_sent();
     socket.send(Message::Text(text.into())).await.is_ok()
 }
 
@@ -218,7 +218,7 @@ async fn relay(mut socket: WebSocket, state: &AppState, open: &Open, subscriptio
     } = subscriptions;
     let user_id = open.user_id;
     let bounds = state.settings.bounds;
-    let _open = crate::web::metrics::OpenWebsocket::opened();
+    let _open = crate::web::instruments::OpenWebsocket::opened();
     let connection = open.connection;
     let mut watching: Option<Uuid> = None;
     let mut budget = MessageBudget::new(bounds.live_messages_per_second);
@@ -243,14 +243,14 @@ async fn relay(mut socket: WebSocket, state: &AppState, open: &Open, subscriptio
                     Some(Err(error)) => {
                         // The one error a page can cause on purpose: a message over the limit.
                         if error.to_string().contains("too long") || error.to_string().contains("Space limit") {
-                            crate::web::metrics::limit_hit("socket_frame");
+                            crate::web::instruments::limit_hit("socket_frame");
                         }
                         tracing::info!(%error, "a live connection failed");
                         break;
                     }
                     Some(Ok(message)) if !budget.take() => {
                         drop(message);
-                        crate::web::metrics::limit_hit("socket_rate");
+                        crate::web::instruments::limit_hit("socket_rate");
                         close_with(
                             &mut socket,
                             close_code::POLICY,
@@ -339,7 +339,7 @@ async fn relay(mut socket: WebSocket, state: &AppState, open: &Open, subscriptio
             },
             _ = pings.tick() => {
                 if last_heard.elapsed() > 2 * bounds.live_ping_every {
-                    crate::web::metrics::limit_hit("socket_silent");
+                    crate::web::instruments::limit_hit("socket_silent");
                     tracing::info!("a live connection answered no ping; dropped");
                     break;
                 }

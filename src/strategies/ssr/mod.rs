@@ -2,9 +2,6 @@
 //! form routes and downloads, its page rules, its realtime channels and its background work
 //! (the working-copy cleanup and the backtest worker).
 
-pub mod backtest_flows;
-pub mod backtest_queue;
-pub mod backtest_worker;
 pub mod document_text;
 pub mod drafts;
 pub mod events;
@@ -16,7 +13,7 @@ pub mod presence;
 pub mod quotas;
 pub mod repository;
 
-pub use backtest_queue::queue_depth;
+pub use super::backtests::ssr::queue::queue_depth;
 
 use axum::{
     routing::{get, post},
@@ -49,22 +46,22 @@ pub fn routes() -> Router<AppState> {
         .route("/strategies/{id}/download", get(form_posts::download))
         .route(
             "/strategies/{id}/backtests/{run}/trades.csv",
-            get(backtest_flows::trades_download),
+            get(crate::strategies::backtests::ssr::flows::trades_download),
         )
         .route(LIVE_PATH, get(live::upgrade))
 }
 
 /// How often strategies' periodic work runs (tests shorten it).
 #[derive(Debug, Clone, Copy)]
-pub struct Intervals {
+pub struct WorkerIntervals {
     /// The backtest worker looks for runs whose lease expired (a server died) this often;
     /// new runs wake it at once.
     pub backtest_poll: std::time::Duration,
 }
 
-impl Default for Intervals {
+impl Default for WorkerIntervals {
     fn default() -> Self {
-        Intervals {
+        WorkerIntervals {
             backtest_poll: std::time::Duration::from_secs(5),
         }
     }
@@ -72,8 +69,8 @@ impl Default for Intervals {
 
 /// Starts this process's backtest worker, and gives up working copies untouched for 30 days,
 /// hourly.
-pub fn spawn_background(state: &AppState, intervals: Intervals) {
-    backtest_worker::spawn(state, intervals.backtest_poll);
+pub fn spawn_background(state: &AppState, intervals: WorkerIntervals) {
+    super::backtests::ssr::worker::spawn(state, intervals.backtest_poll);
     let pool = state.pool.clone();
     crate::background::every(
         std::time::Duration::from_secs(60 * 60),

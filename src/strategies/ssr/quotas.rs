@@ -54,7 +54,7 @@ pub async fn room_for_a_strategy(
 ) -> Result<(), AppError> {
     let count = strategy_count(connection, user_id).await?;
     if count >= quotas.strategies {
-        crate::web::metrics::limit_hit("quota_strategies");
+        crate::web::instruments::limit_hit("quota_strategies");
         return Err(AppError::Forbidden {
             message: format!(
                 "You have {count} strategies, the most one account may keep; delete some you no longer need to make room."
@@ -75,7 +75,7 @@ pub async fn room_for_text(
 ) -> Result<(), AppError> {
     let stored = stored_bytes(connection, user_id, tab).await?;
     if stored.saturating_add(adding as i64) > quotas.stored_bytes {
-        crate::web::metrics::limit_hit("quota_stored_bytes");
+        crate::web::instruments::limit_hit("quota_stored_bytes");
         return Err(AppError::Forbidden {
             message: format!(
                 "Your versions and working copies take {} of the {} one account may store; \

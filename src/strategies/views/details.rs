@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::web::islands::{enter_island, page_title};
 
 use super::{
-    backtests::BacktestsPanel, format_time, live::listen_for_changes_and_backtests,
+    super::backtests::views::BacktestsPanel, format_time, live::listen_for_changes_and_backtests,
     set_error_status, strategy_id_param, strategy_resource, ErrorMessage, StatusBadge,
 };
 use crate::{

@@ -1,20 +1,18 @@
 //! The strategy pages: the list, the editor, the strategy page, its versions and its
 //! backtests, and the small pieces they share (status badge, times, error message, notices).
 
-mod backtests;
 mod builder;
-mod charts;
 mod code_editor;
 mod details;
 mod editor;
 mod list;
-mod live;
+pub(super) mod live;
 mod merge_view;
 mod signal_preview;
 mod usage;
 mod versions;
 
-pub use backtests::BacktestPage;
+pub use super::backtests::views::BacktestPage;
 pub use details::StrategyPage;
 pub use editor::{EditStrategyPage, NewStrategyPage};
 pub use list::StrategiesPage;

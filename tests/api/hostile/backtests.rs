@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sqlx::PgPool;
-use trading_strategy::strategies::ssr::backtest_queue;
+use trading_strategy::strategies::backtests::ssr::queue as backtest_queue;
 use uuid::Uuid;
 
 use crate::harness::{spawn_app_with, TestApp};

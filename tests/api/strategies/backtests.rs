@@ -10,7 +10,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 use trading_strategy::{
     market_data::ssr::sample_data::load_sample_data_if_empty, server,
-    strategies::ssr::backtest_queue,
+    strategies::backtests::ssr::queue as backtest_queue,
 };
 use uuid::Uuid;
 

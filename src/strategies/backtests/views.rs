@@ -9,11 +9,10 @@ use leptos_meta::Title;
 use crate::web::islands::{enter_island, page_title, route_param};
 use uuid::Uuid;
 
-use super::{
-    charts::{amount, day, percent, price, EquityChart, PriceChart},
-    format_time,
-    live::listen_for_changes_and_backtests,
-    set_error_status, strategy_id_param, ErrorMessage,
+use super::charts::{amount, day, percent, price, EquityChart, PriceChart};
+use crate::strategies::views::{
+    format_time, live::listen_for_changes_and_backtests, set_error_status, strategy_id_param,
+    ErrorMessage,
 };
 use crate::{
     backtests::{Metrics, Trade},

@@ -1,6 +1,6 @@
 //! The server side of backtests in the app: the strategy page's panel (what the start form
 //! offers, the runs so far), starting and cancelling a run, a run's results, and the trades
-//! as a CSV download. Runs themselves happen in `backtest_worker`.
+//! as a CSV download. Runs themselves happen in `worker`.
 
 use axum::{
     extract::{Path, State},
@@ -10,19 +10,19 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{
-    backtest_queue::{self, TradePage},
-    document_text::validated,
-    repository,
-};
+use super::queue::{self, TradePage};
 use crate::{
     backtests::Trade,
     error::AppError,
     language,
     market_data::ssr::candle_store::{bars_between, stored_span, Series},
     state::AppState,
-    strategies::backtests::{
-        plain_number, trades_csv, BacktestPanel, RunForm, RunResults, StoredRange, TRADES_PER_PAGE,
+    strategies::{
+        backtests::{
+            plain_number, trades_csv, BacktestPanel, RunForm, RunResults, StoredRange,
+            TRADES_PER_PAGE,
+        },
+        ssr::{document_text::validated, repository},
     },
 };
 
@@ -102,7 +102,7 @@ pub async fn panel(
         series: series.map(|series| (series.pair, series.timeframe.name().to_string())),
         stored,
         defaults,
-        runs: backtest_queue::list(&state.pool, user_id, strategy_id).await?,
+        runs: queue::list(&state.pool, user_id, strategy_id).await?,
     })
 }
 
@@ -159,7 +159,7 @@ pub async fn start(
     let bars = bars_between(&state.pool, user_id, &series, Some(from), to).await?;
     let max_bars = state.settings.bounds.backtest_max_bars as i64;
     if bars > max_bars {
-        crate::web::metrics::limit_hit("backtest_bars");
+        crate::web::instruments::limit_hit("backtest_bars");
         return Err(AppError::field(
             "from",
             format!(
@@ -167,7 +167,7 @@ pub async fn start(
             ),
         ));
     }
-    let id = backtest_queue::enqueue(
+    let id = queue::enqueue(
         &mut transaction,
         user_id,
         strategy_id,
@@ -189,14 +189,14 @@ pub async fn cancel(
     run_id: Uuid,
 ) -> Result<(), AppError> {
     let mut transaction = state.pool.begin().await?;
-    let cancelled = backtest_queue::cancel(&mut transaction, user_id, strategy_id, run_id).await?;
+    let cancelled = queue::cancel(&mut transaction, user_id, strategy_id, run_id).await?;
     transaction.commit().await?;
     if cancelled {
         tracing::info!(%run_id, "backtest cancelled");
         return Ok(());
     }
     // Either not this user's (not found) or already over.
-    let run = backtest_queue::find(
+    let run = queue::find(
         &state.pool,
         user_id,
         strategy_id,
@@ -235,12 +235,11 @@ pub async fn results(
         first: i64::from(page.max(1) - 1) * TRADES_PER_PAGE,
         count: TRADES_PER_PAGE,
     };
-    let mut stored =
-        backtest_queue::find(&state.pool, user_id, strategy_id, run_id, page_of(page)).await?;
+    let mut stored = queue::find(&state.pool, user_id, strategy_id, run_id, page_of(page)).await?;
     let last_page =
         u32::try_from((stored.trades_kept.max(1) - 1) / TRADES_PER_PAGE + 1).unwrap_or(u32::MAX);
     if page > last_page {
-        stored = backtest_queue::find(
+        stored = queue::find(
             &state.pool,
             user_id,
             strategy_id,
@@ -280,11 +279,10 @@ pub async fn trades_download(
         Ok(None) => return AppError::NotFound.into_response(),
         Err(error) => return error.into_response(),
     };
-    let stored =
-        match backtest_queue::find(&state.pool, user, strategy_id, run_id, TradePage::ALL).await {
-            Ok(stored) => stored,
-            Err(error) => return error.into_response(),
-        };
+    let stored = match queue::find(&state.pool, user, strategy_id, run_id, TradePage::ALL).await {
+        Ok(stored) => stored,
+        Err(error) => return error.into_response(),
+    };
     let trades: Vec<Trade> = match stored_json(stored.trades) {
         Ok(trades) => trades.unwrap_or_default(),
         Err(error) => return error.into_response(),

@@ -1,5 +1,5 @@
 //! One backtest worker per server process: it claims queued runs while the cap allows
-//! (`backtest_queue::claim_next`) and this process has a thread free for one, runs each on a
+//! (`queue::claim_next`) and this process has a thread free for one, runs each on a
 //! blocking thread with the engine over the stored candles, keeps the run's lease alive
 //! meanwhile, and stores the results. It wakes on every `BacktestChanged` (a run queued, or a
 //! place freed) and on a periodic poll, which also finds runs whose server died (their lease
@@ -23,18 +23,17 @@ use chrono::NaiveTime;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
-use super::{
-    backtest_queue::{self, ClaimedRun, RunEnd, MAX_STORED_TRADES},
-    document_text::validated,
-    events::BacktestChanged,
-};
+use super::queue::{self, ClaimedRun, RunEnd, MAX_STORED_TRADES};
 use crate::{
     backtests::{run_backtest_until, BacktestError, BacktestSettings},
     error::AppError,
     language::{model::Timeframe, syntax_test::history_needed, Format},
     market_data::ssr::candle_store::{bars_between, candles_for, history_start, Series},
     state::AppState,
-    strategies::backtests::{EquityCurve, PriceSeries, RunStatus},
+    strategies::{
+        backtests::{EquityCurve, PriceSeries, RunStatus},
+        ssr::{document_text::validated, events::BacktestChanged},
+    },
 };
 
 /// How long a claim holds a run without news from its worker; extended every third of it.
@@ -53,7 +52,7 @@ pub fn spawn(state: &AppState, poll: Duration) {
         loop {
             tokio::select! {
                 _ = ticks.tick() => {
-                    if let Err(error) = backtest_queue::give_up_exhausted(&state.pool).await {
+                    if let Err(error) = queue::give_up_exhausted(&state.pool).await {
                         tracing::warn!(%error, "could not give up stalled backtests");
                     }
                 }
@@ -79,8 +78,7 @@ pub fn claim_while_allowed<'a>(
             let Ok(engine) = engines.clone().try_acquire_owned() else {
                 break;
             };
-            match backtest_queue::claim_next(&state.pool, worker_id, LEASE.as_secs_f64(), cap).await
-            {
+            match queue::claim_next(&state.pool, worker_id, LEASE.as_secs_f64(), cap).await {
                 Ok(Some(run)) => {
                     tracing::info!(run_id = %run.id, attempt = "claimed", "backtest started");
                     let (state, engines) = (state.clone(), engines.clone());
@@ -118,7 +116,7 @@ pub async fn run_claimed(
         loop {
             tokio::select! {
                 _ = extend.tick() => {
-                    match backtest_queue::extend_lease(&state.pool, run.id, worker_id, LEASE.as_secs_f64()).await {
+                    match queue::extend_lease(&state.pool, run.id, worker_id, LEASE.as_secs_f64()).await {
                         Ok(true) => {}
                         Ok(false) => break,
                         Err(error) => tracing::warn!(%error, run_id = %run.id, "could not extend a lease"),
@@ -161,7 +159,7 @@ pub async fn run_claimed(
             }
         }
         Err(RunFailure::Backtest(BacktestError::Stopped)) => {
-            crate::web::metrics::limit_hit("backtest_time");
+            crate::web::instruments::limit_hit("backtest_time");
             let seconds = state.settings.bounds.backtest_time_limit.as_secs();
             reason = format!(
                 "The backtest ran for {seconds} second{}, the longest one may run, so it was \
@@ -182,7 +180,7 @@ pub async fn run_claimed(
             )
         }
     };
-    let stored = backtest_queue::conclude(&state.pool, &run, worker_id, end).await;
+    let stored = queue::conclude(&state.pool, &run, worker_id, end).await;
     match stored {
         Ok(true) => tracing::info!(run_id = %run.id, "backtest ended"),
         Ok(false) => {
@@ -278,7 +276,7 @@ async fn compute(
     let first = history_start(&state.pool, run.user_id, &series, from, history).await?;
     let bars = bars_between(&state.pool, run.user_id, &series, first, to).await?;
     if bars > bounds.backtest_max_bars as i64 {
-        crate::web::metrics::limit_hit("backtest_bars");
+        crate::web::instruments::limit_hit("backtest_bars");
         return Err(RunFailure::Refused(format!(
             "This backtest would read {bars} bars, more than the {} one run may read; choose a shorter range.",
             bounds.backtest_max_bars
@@ -293,7 +291,7 @@ async fn compute(
         to: Some(to),
     };
     let computed = tokio::task::spawn_blocking(move || {
-        let _engine = (engine, crate::web::metrics::EngineRunning::started());
+        let _engine = (engine, crate::web::instruments::EngineRunning::started());
         let stop = || cancelled.load(Ordering::Relaxed) || Instant::now() >= deadline;
         let report = run_backtest_until(&strategy, &candles, &settings, &stop)?;
         let (times, values): (Vec<i64>, Vec<f64>) = report

@@ -11,13 +11,13 @@ use chrono::{DateTime, NaiveTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::events::BacktestChanged;
 use crate::{
     error::AppError,
     realtime,
     strategies::backtests::{
         EquityCurve, PriceSeries, RunChange, RunChoice, RunSettings, RunStatus, RunSummary,
     },
+    strategies::ssr::events::BacktestChanged,
 };
 
 /// A run whose lease expired this many times (its server died mid-run each time) is given up
@@ -97,7 +97,7 @@ pub async fn enqueue(
     .fetch_one(&mut *connection)
     .await?;
     if live >= cap {
-        crate::web::metrics::limit_hit("backtests_per_user");
+        crate::web::instruments::limit_hit("backtests_per_user");
         return Err(AppError::LimitReached {
             message: format!(
                 "You have {live} backtests waiting or running, the most one account may have at once; \

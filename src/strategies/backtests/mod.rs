@@ -1,7 +1,13 @@
 //! Backtests run from the app, as the pages and server functions share them: a run's status
 //! and settings, the start form's values read at the edge (`RunSettings::parse`), a strategy's
-//! list of runs and one run's results. The engine itself is `crate::backtests`; the queue and
-//! its worker are `ssr::backtest_queue` and `ssr::backtest_worker`.
+//! list of runs and one run's results. Everything of a run is in this folder: its pages
+//! (`views.rs`) and charts (`charts.rs`), and behind `ssr` its flows, the queue (table and
+//! claims) and the worker that runs the engine (`crate::backtests`, the workspace's crate).
+
+mod charts;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+pub mod views;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! `GET /metrics` in Prometheus text: the recorder behind `web::metrics`, what is sampled when
+//! `GET /metrics` in Prometheus text: the recorder behind `web::instruments`, what is sampled when
 //! the metrics are read (the pool, the backtest queue), and who may read them. On the public
 //! address only with `Authorization: Bearer $METRICS_TOKEN` (compared in constant time; 404
 //! when no token is set); on `METRICS_ADDR`, a listener of its own, with the token if one is
@@ -21,7 +21,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::{error::AppError, state::AppState, web::metrics as names};
+use crate::{error::AppError, state::AppState, web::instruments as names};
 
 /// The process's recorder, installed on first use. The `metrics` facade keeps one recorder
 /// per process (as tracing keeps one subscriber), so every router of this process (the
@@ -172,7 +172,7 @@ async fn sample(state: &AppState) {
     metrics::gauge!(names::POOL_CONNECTIONS_IN_USE).set(f64::from(open.saturating_sub(idle)));
     metrics::gauge!(names::POOL_MAX_CONNECTIONS).set(f64::from(state.settings.pool_size));
     match crate::strategies::ssr::queue_depth(&state.pool).await {
-        Ok((queued, running)) => crate::web::metrics::backtest_queue(queued, running),
+        Ok((queued, running)) => crate::web::instruments::backtest_queue(queued, running),
         Err(error) => tracing::warn!(%error, "could not count the backtest queue"),
     }
 }
