@@ -1,6 +1,6 @@
 //! Backtest throughput: a five-indicator strategy, parsed from YAML as users write it, over one
 //! million candles (validation, indicators, compiled conditions and simulation all included).
-//! Run: `cargo bench --bench backtest`, or `scripts/bench-backtests` for the same data beside
+//! Run: `cargo bench --bench backtest`, or `scripts/bench/backtests` for the same data beside
 //! backtesting.py and vectorbt; the figures are in BENCHMARKS.md.
 //!
 //! With `BENCH_CANDLES=FILE.csv` the candles come from that file (the comparison script writes

@@ -1,5 +1,5 @@
 //! Log-ins, autosaves and the live channel under load, against running servers (the release
-//! build; `scripts/bench-live` builds it, starts two copies on one scratch database and runs
+//! build; `scripts/bench/live` builds it, starts two copies on one scratch database and runs
 //! this): log-ins from many addresses at once; 500 editors autosaving every second; 500 open
 //! editor websockets, the server's memory with them open, and the time from a save to its
 //! notice in every one of them, on one server and across two. Figures and goals are in

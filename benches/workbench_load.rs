@@ -1,5 +1,5 @@
 //! The strategy workbench under load, against a running server (the release build; see
-//! `scripts/bench-workbench`, which builds and starts one on a scratch database and runs this):
+//! `scripts/bench/workbench`, which builds and starts one on a scratch database and runs this):
 //! the keystroke check (`/api/strategies/check`) with 1 and with 50 editors typing at once,
 //! beside the no-op `/api/ping` on the same run as the floor; the list page and the list server
 //! function for a user with 10,000 strategies; duplicating a 200 KB document. Figures and goals

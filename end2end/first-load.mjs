@@ -1,4 +1,4 @@
-// A running site checked and measured in Chromium (used by scripts/test-release, not part of
+// A running site checked and measured in Chromium (used by scripts/check/release, not part of
 // the browser test suite): the home page arrives styled and hydrates (so its CSS and WASM were
 // served), the WASM comes compressed with a hashed name and an immutable cache rule, and the
 // editor page's first load is measured on a cold and a warm cache: bytes over the wire per

@@ -15,7 +15,7 @@ use trading_strategy::{
 /// Each password hash (argon2) takes a 19 MiB block. glibc serves a block that large with its
 /// own mapping and unmaps it when freed, but after the first such free it raises that threshold
 /// to the block's size, so later blocks come from its arenas and stay resident: measured at
-/// 2.2 GB after 400 log-ins (`scripts/bench-live`). A fixed threshold keeps every block mapped
+/// 2.2 GB after 400 log-ins (`scripts/bench/live`). A fixed threshold keeps every block mapped
 /// on its own, so the memory returns to the system after each log-in.
 fn give_large_allocations_back() {
     #[cfg(target_env = "gnu")]

@@ -1,5 +1,5 @@
 //! Every attack of the review that bounded the server's work (docs/SECURITY-TESTS.md), against
-//! a running release build on 127.0.0.1 (`scripts/attack-dos` builds and starts it): eight
+//! a running release build on 127.0.0.1 (`scripts/attack/dos` builds and starts it): eight
 //! hostile requests at once per attack, bounded in count and time, while `/health` is asked
 //! every 10 ms and the server's resident memory is read every 20 ms. For each attack it prints
 //! what the server answered, its peak resident memory and how much the attack raised it, and

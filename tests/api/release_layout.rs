@@ -1,6 +1,6 @@
 //! The release layout that `deploy/package-release` ships (laid out by
 //! `deploy/lay-out-release`): started from its own folder, or from anywhere, with no
-//! `LEPTOS_*` variables, it serves its site's files. (`scripts/test-release` does the same
+//! `LEPTOS_*` variables, it serves its site's files. (`scripts/check/release` does the same
 //! with the real release build in Chromium.)
 
 use std::{path::Path, process::Command, time::Duration};

@@ -1,4 +1,4 @@
-"""The Python side of scripts/bench-backtests: writes the synthetic candles, and times
+"""The Python side of scripts/bench/backtests: writes the synthetic candles, and times
 backtesting.py and vectorbt on them with the strategy of benches/backtest.rs:
 SMA 50/200 crossover entry with RSI 14 < 70, exit on the cross down or close above the upper
 Bollinger band (20, 2), 5% stop-loss, ATR 14 computed as the fifth indicator, 0.1% commission.

@@ -1,4 +1,4 @@
-# Shared by the load benchmarks (scripts/bench-workbench, scripts/bench-live): builds a load
+# Shared by the load benchmarks (scripts/bench/workbench, scripts/bench/live): builds a load
 # generator from benches/ and the release binary, serves copies of it on a scratch database on
 # 127.0.0.1, and cleans up (servers stopped, database dropped) when the script exits.
 # Sourced after lib.sh, not run.
