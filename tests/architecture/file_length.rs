@@ -48,7 +48,8 @@ fn source_files(folder: &Path, found: &mut Vec<PathBuf>) {
                 extension.to_str(),
                 Some("rs" | "mjs" | "js" | "css" | "sql" | "py" | "sh")
             )
-        }) || (path.extension().is_none() && folder.ends_with("scripts"))
+        }) || (path.extension().is_none()
+            && path.components().any(|part| part.as_os_str() == "scripts"))
         {
             found.push(path);
         }
