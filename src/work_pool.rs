@@ -252,8 +252,9 @@ fn capitalised(text: &str) -> String {
     }
 }
 
-/// nice 10 for the calling thread (Linux gives each thread its own nice value).
-fn lower_this_thread_s_priority() {
+/// nice 10 for the calling thread (Linux gives each thread its own nice value): also the
+/// backtest engines' threads.
+pub(crate) fn lower_this_thread_s_priority() {
     // SAFETY: gettid takes no argument; setpriority only reads its arguments.
     unsafe {
         let thread = libc::syscall(libc::SYS_gettid) as libc::id_t;

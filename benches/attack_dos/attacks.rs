@@ -202,7 +202,7 @@ impl Target {
             .as_str()
             .context("the heavy strategy")?
             .to_string();
-        Ok(self
+        let outcome = self
             .attack(
                 "twenty heavy backtests queued by one account",
                 64.0,
@@ -216,7 +216,25 @@ impl Target {
                     }
                 },
             )
-            .await)
+            .await;
+        // The runs still waiting or running are cancelled, so that the next attack is
+        // measured on its own.
+        let waiting: Vec<(uuid::Uuid,)> = sqlx::query_as(
+            "SELECT id FROM backtest_runs WHERE strategy_id = $1::uuid AND status IN ('queued', 'running')",
+        )
+        .bind(&heavy)
+        .fetch_all(&self.pool)
+        .await?;
+        for (run,) in waiting {
+            call(
+                &client,
+                &self.base,
+                "/api/strategies/cancel-backtest",
+                &[("id", &heavy), ("run", &run.to_string())],
+            )
+            .await?;
+        }
+        Ok(outcome)
     }
 
     pub(super) async fn made_up_methods(&self) -> Outcome {

@@ -18,6 +18,10 @@ pub struct Bounds {
     pub backtest_max_bars: usize,
     /// How long one backtest may run (`BACKTEST_TIME_LIMIT_SECS`, 300).
     pub backtest_time_limit: Duration,
+    /// Megabytes this server's running backtests may hold together, by their estimate
+    /// (`BACKTEST_MEMORY_MB`, 256): a run waits for room, and one larger than all of it fails
+    /// with a sentence.
+    pub backtest_memory_mb: u32,
     /// Backtests one user may have waiting or running (`BACKTESTS_PER_USER`, 5).
     pub backtests_per_user: i64,
     /// Live connections (open pages) one user may hold (`LIVE_SOCKETS_PER_USER`, 20).
@@ -63,6 +67,7 @@ impl Bounds {
                 5_000_000,
                 1_000..=100_000_000,
             )?,
+            backtest_memory_mb: parse_number(read, "BACKTEST_MEMORY_MB", 256, 16..=65_536)?,
             backtest_time_limit: Duration::from_secs(parse_number(
                 read,
                 "BACKTEST_TIME_LIMIT_SECS",

@@ -5,6 +5,7 @@
 
 pub mod candles;
 pub mod conditions;
+pub mod footprint;
 pub mod indicators;
 pub mod metrics;
 pub mod signals;

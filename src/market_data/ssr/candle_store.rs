@@ -10,6 +10,7 @@
 //! index with `IS NOT DISTINCT FROM`, while each arm of the `OR` is an index condition on the
 //! primary key `(owner, pair, timeframe, time)`.
 
+use futures_util::TryStreamExt;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -262,7 +263,7 @@ async fn read_owned_candles(
     from: Option<i64>,
     to: Option<i64>,
 ) -> Result<Candles, sqlx::Error> {
-    let rows = sqlx::query_as!(
+    let mut rows = sqlx::query_as!(
         Candle,
         r#"SELECT extract(epoch FROM time)::bigint AS "time!", open, high, low, close, volume
            FROM candles
@@ -276,9 +277,13 @@ async fn read_owned_candles(
         to,
         owner.id(),
     )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().collect())
+    .fetch(pool);
+    // Each bar goes into the columns as it arrives: no second copy of the range is held.
+    let mut candles = Candles::default();
+    while let Some(candle) = rows.try_next().await? {
+        candles.push(candle);
+    }
+    Ok(candles)
 }
 
 /// How many bars of the series a trader's backtests read for `series` (as `candles_for`

@@ -138,6 +138,26 @@ async fn a_run_past_its_time_limit_is_stopped_with_a_sentence() {
 }
 
 #[tokio::test]
+async fn a_run_larger_than_the_engines_memory_fails_with_its_size_before_reading_its_bars() {
+    // 300,000 bars of at least eight columns of eight bytes: over 18 MB.
+    let (app, trader, id) = heavy_app(&[("BACKTEST_MEMORY_MB", "16")], 300_000, true).await;
+    let run = trader.run_all(&id).await;
+    let ended = wait_for(&app.pool, &run, &["finished", "failed"]).await;
+    assert_eq!(ended.status, "failed", "{ended:?}");
+    let error = ended.error.unwrap();
+    assert!(
+        error.starts_with("This backtest would hold about "),
+        "{error}"
+    );
+    assert!(
+        error.ends_with(
+            "more than the 16 MB this server gives its backtests; choose a shorter range or fewer indicators."
+        ),
+        "{error}"
+    );
+}
+
+#[tokio::test]
 async fn a_long_run_keeps_ten_thousand_trades_by_pages_and_thinned_charts_and_its_cancelled_twin_stops_at_once(
 ) {
     let (app, trader, id) = heavy_app(&[("MAX_CONCURRENT_BACKTESTS", "1")], 150_000, false).await;

@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use super::queue::{self, ClaimedRun, RunEnd, MAX_STORED_TRADES};
 use crate::{
-    backtests::{run_backtest_until, BacktestError, BacktestSettings},
+    backtests::{footprint, run_backtest_until, BacktestError, BacktestSettings},
     error::AppError,
     language::{model::Timeframe, syntax_test::history_needed, Format},
     market_data::ssr::candle_store::{bars_between, candles_for, history_start, Series},
@@ -39,14 +39,34 @@ use crate::{
 /// How long a claim holds a run without news from its worker; extended every third of it.
 pub const LEASE: Duration = Duration::from_secs(30);
 
+/// This process's engines: a thread each (`MAX_CONCURRENT_BACKTESTS`), and the megabytes
+/// their runs may hold together (`BACKTEST_MEMORY_MB`), taken by each run's estimate.
+#[derive(Clone)]
+pub struct Engines {
+    threads: Arc<Semaphore>,
+    memory_mb: Arc<Semaphore>,
+    budget_mb: u32,
+}
+
+impl Engines {
+    pub fn new(state: &AppState) -> Self {
+        let budget_mb = state.settings.bounds.backtest_memory_mb;
+        Engines {
+            threads: Arc::new(Semaphore::new(
+                state.settings.max_concurrent_backtests as usize,
+            )),
+            memory_mb: Arc::new(Semaphore::new(budget_mb as usize)),
+            budget_mb,
+        }
+    }
+}
+
 /// Starts this process's worker.
 pub fn spawn(state: &AppState, poll: Duration) {
     let state = state.clone();
     let mut wake = state.realtime.subscribe::<BacktestChanged>();
     let worker_id = Uuid::new_v4();
-    let engines = Arc::new(Semaphore::new(
-        state.settings.max_concurrent_backtests as usize,
-    ));
+    let engines = Engines::new(&state);
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(poll);
         loop {
@@ -70,12 +90,12 @@ pub fn spawn(state: &AppState, poll: Duration) {
 pub fn claim_while_allowed<'a>(
     state: &'a AppState,
     worker_id: Uuid,
-    engines: &'a Arc<Semaphore>,
+    engines: &'a Engines,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
     Box::pin(async move {
         let cap = i64::from(state.settings.max_concurrent_backtests);
         loop {
-            let Ok(engine) = engines.clone().try_acquire_owned() else {
+            let Ok(engine) = engines.threads.clone().try_acquire_owned() else {
                 break;
             };
             match queue::claim_next(&state.pool, worker_id, LEASE.as_secs_f64(), cap).await {
@@ -83,7 +103,7 @@ pub fn claim_while_allowed<'a>(
                     tracing::info!(run_id = %run.id, attempt = "claimed", "backtest started");
                     let (state, engines) = (state.clone(), engines.clone());
                     tokio::spawn(async move {
-                        run_claimed(&state, worker_id, run, engine).await;
+                        run_claimed(&state, worker_id, run, engine, &engines).await;
                         claim_while_allowed(&state, worker_id, &engines).await;
                     });
                 }
@@ -105,6 +125,7 @@ pub async fn run_claimed(
     worker_id: Uuid,
     run: ClaimedRun,
     engine: OwnedSemaphorePermit,
+    engines: &Engines,
 ) {
     let cancelled = Arc::new(AtomicBool::new(false));
     let mut changes = state.realtime.subscribe::<BacktestChanged>();
@@ -134,7 +155,7 @@ pub async fn run_claimed(
         std::future::pending::<()>().await
     };
     let outcome = tokio::select! {
-        outcome = compute(state, &run, cancelled.clone(), engine) => outcome,
+        outcome = compute(state, &run, cancelled.clone(), engine, engines) => outcome,
         () = watch => unreachable!("the watch never ends by itself"),
     };
     if cancelled.load(Ordering::Relaxed) {
@@ -240,6 +261,7 @@ async fn compute(
     run: &ClaimedRun,
     cancelled: Arc<AtomicBool>,
     engine: OwnedSemaphorePermit,
+    engines: &Engines,
 ) -> Result<Computed, RunFailure> {
     let bounds = state.settings.bounds;
     // The time limit counts from the claim: reading the bars is part of the run.
@@ -282,6 +304,23 @@ async fn compute(
             bounds.backtest_max_bars
         )));
     }
+    // Room for what the run will hold, before its bars are read: it waits while other runs
+    // hold the rest of the budget.
+    let needed_mb = footprint::estimated_bytes(&strategy, bars as u64).div_ceil(1024 * 1024);
+    if needed_mb > u64::from(engines.budget_mb) {
+        crate::web::instruments::limit_hit("backtest_memory");
+        return Err(RunFailure::Refused(format!(
+            "This backtest would hold about {needed_mb} MB ({bars} bars, {} columns), more than the {} MB this server gives its backtests; choose a shorter range or fewer indicators.",
+            footprint::columns(&strategy),
+            engines.budget_mb
+        )));
+    }
+    let memory = engines
+        .memory_mb
+        .clone()
+        .acquire_many_owned(needed_mb.max(1) as u32)
+        .await
+        .map_err(AppError::internal)?;
     let candles = candles_for(&state.pool, run.user_id, &series, first, Some(to)).await?;
     let settings = BacktestSettings {
         initial_cash: run.settings.initial_cash,
@@ -290,24 +329,40 @@ async fn compute(
         from: Some(from),
         to: Some(to),
     };
-    let computed = tokio::task::spawn_blocking(move || {
-        let _engine = (engine, crate::web::instruments::EngineRunning::started());
-        let stop = || cancelled.load(Ordering::Relaxed) || Instant::now() >= deadline;
-        let report = run_backtest_until(&strategy, &candles, &settings, &stop)?;
-        let (times, values): (Vec<i64>, Vec<f64>) = report
-            .equity_curve
-            .iter()
-            .map(|point| (point.time, point.equity))
-            .unzip();
-        let traded = candles.bar_range(Some(from), Some(to));
-        Ok::<_, BacktestError>(Computed {
-            equity: EquityCurve::thinned(&times, &values),
-            prices: PriceSeries::thinned(&candles.time[traded.clone()], &candles.close[traded]),
-            report,
+    // The engine on a thread of its own, below the async threads' priority (as the work
+    // pool's), so that pages and `/health` answer while runs compute.
+    let (answer, computed) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("backtest-engine".into())
+        .spawn(move || {
+            crate::work_pool::lower_this_thread_s_priority();
+            let _held = (
+                engine,
+                memory,
+                crate::web::instruments::EngineRunning::started(),
+            );
+            let stop = || cancelled.load(Ordering::Relaxed) || Instant::now() >= deadline;
+            let outcome = run_backtest_until(&strategy, &candles, &settings, &stop).map(|report| {
+                let (times, values): (Vec<i64>, Vec<f64>) = report
+                    .equity_curve
+                    .iter()
+                    .map(|point| (point.time, point.equity))
+                    .unzip();
+                let traded = candles.bar_range(Some(from), Some(to));
+                Computed {
+                    equity: EquityCurve::thinned(&times, &values),
+                    prices: PriceSeries::thinned(
+                        &candles.time[traded.clone()],
+                        &candles.close[traded],
+                    ),
+                    report,
+                }
+            });
+            // The run may have been given up meanwhile; then nobody waits for the outcome.
+            let _ = answer.send(outcome);
         })
-    })
-    .await
-    .map_err(AppError::internal)?;
+        .map_err(AppError::internal)?;
+    let computed = computed.await.map_err(AppError::internal)?;
     computed.map_err(RunFailure::Backtest)
 }
 
