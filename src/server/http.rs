@@ -38,7 +38,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     super::prometheus::recorder();
     Router::new()
-        .route("/health", get(health))
+        .route("/health", get(health).with_state(health_connection(&state.pool)))
         .merge(super::prometheus::routes())
         .merge(accounts::ssr::routes(&state))
         .merge(strategies::ssr::routes())
@@ -216,6 +216,17 @@ async fn form_post_refusal_page(request: Request, next: Next) -> Response {
             .insert(axum::http::header::RETRY_AFTER, retry_after.clone());
     }
     answer
+}
+
+/// `/health`'s own connection to the app's database, made on first use: a pool whose
+/// connections are all busy (a burst of heavy requests) does not slow the health check, which
+/// asks whether the server and its database are alive; how busy the pool is shows in
+/// `/metrics` (`..._db_pool_connections_in_use`).
+fn health_connection(pool: &PgPool) -> PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_lazy_with((*pool.connect_options()).clone())
 }
 
 /// `{"status":"ok"}` when a database round trip succeeds, 503 with the reason otherwise.
