@@ -4,7 +4,7 @@ import { launchBrowser, openPage, signedInState, waitForHydration, BASE_URL } fr
 
 const browser = await launchBrowser();
 const state = await signedInState(browser, { prefix: 'shots', confirmed: true });
-const page = await openPage(browser, { storageState: state });
+const { page } = await openPage(browser, { storageState: state });
 await page.goto(`${BASE_URL}/strategies/new`);
 await waitForHydration(page);
 await page.getByRole('button', { name: 'Save', exact: true }).click();

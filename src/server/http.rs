@@ -38,7 +38,10 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     super::prometheus::recorder();
     Router::new()
-        .route("/health", get(health).with_state(health_connection(&state.pool)))
+        .route(
+            "/health",
+            get(health).with_state(health_connection(&state.pool)),
+        )
         .merge(super::prometheus::routes())
         .merge(accounts::ssr::routes(&state))
         .merge(strategies::ssr::routes())

@@ -310,6 +310,10 @@ pub struct StrategyDocument {
     pub lock_version: i32,
 }
 
+/// The diagnostic the server's check adds when another strategy of the trader has the
+/// document's name: the account's problem, not the document's (the preview still runs).
+pub const NAME_CLASH: &str = "E050";
+
 /// The answer to a keystroke: the diagnostics of exactly the text sent, numbered so that the
 /// editor can drop a late answer to an older text. The parsed strategy is not sent back: the
 /// browser reads the same text with the same parser, and decoding a whole `Strategy` was the

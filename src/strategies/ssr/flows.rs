@@ -118,7 +118,7 @@ fn name_clash(text: &str, name: &str) -> Diagnostic {
         line_start += line.len();
     }
     Diagnostic::new(
-        "E050",
+        crate::strategies::NAME_CLASH,
         Severity::Error,
         repository::name_taken_message(name),
         "name".to_string(),

@@ -33,9 +33,13 @@ pub fn SignalPreview(
     text: RwSignal<String>,
     format: RwSignal<Format>,
 ) -> impl IntoView {
+    // A name clash (the server's E050) is no reason to stop previewing the document.
     let document_valid = Memo::new(move |_| {
-        validation
-            .with(|v| !v.has_errors() && v.strategy.as_ref().is_some_and(|s| s.timeframe.is_some()))
+        validation.with(|v| {
+            v.errors()
+                .all(|error| error.code == crate::strategies::NAME_CLASH)
+                && v.strategy.as_ref().is_some_and(|s| s.timeframe.is_some())
+        })
     });
     // The last answer: the chart, or why there is none. Asked for in the browser only, a pause
     // after the document last became valid; only the answer to the newest request is kept.
