@@ -160,7 +160,9 @@ async fn a_run_larger_than_the_engines_memory_fails_with_its_size_before_reading
 #[tokio::test]
 async fn a_long_run_keeps_ten_thousand_trades_by_pages_and_thinned_charts_and_its_cancelled_twin_stops_at_once(
 ) {
-    let (app, trader, id) = heavy_app(&[("MAX_CONCURRENT_BACKTESTS", "1")], 150_000, false).await;
+    // Long enough that a whole run takes well over the test's own steps (noticing the twin
+    // run, starting the next one, cancelling) even where the bars stream in fast.
+    let (app, trader, id) = heavy_app(&[("MAX_CONCURRENT_BACKTESTS", "1")], 300_000, false).await;
     // The whole run, to learn how long it takes here.
     let whole = trader.run_all(&id).await;
     let finished = wait_for(&app.pool, &whole, &["finished", "failed"]).await;

@@ -231,6 +231,13 @@ impl From<sqlx::Error> for RunFailure {
     }
 }
 
+/// Returns once `cancelled` is raised (asked every 50 ms): what a run's waits give way to.
+async fn raised(cancelled: &AtomicBool) {
+    while !cancelled.load(Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The engine's reason as a sentence: "There are no candles in the chosen range."
 fn sentence(error: &BacktestError) -> String {
     let text = error.to_string();
@@ -315,13 +322,17 @@ async fn compute(
             engines.budget_mb
         )));
     }
-    let memory = engines
-        .memory_mb
-        .clone()
-        .acquire_many_owned(needed_mb.max(1) as u32)
-        .await
-        .map_err(AppError::internal)?;
-    let candles = candles_for(&state.pool, run.user_id, &series, first, Some(to)).await?;
+    // A cancel stops the waits and the reading at once, not only the engine.
+    let memory = tokio::select! {
+        permit = engines.memory_mb.clone().acquire_many_owned(needed_mb.max(1) as u32) => {
+            permit.map_err(AppError::internal)?
+        }
+        () = raised(&cancelled) => return Err(RunFailure::Backtest(BacktestError::Stopped)),
+    };
+    let candles = tokio::select! {
+        candles = candles_for(&state.pool, run.user_id, &series, first, Some(to)) => candles?,
+        () = raised(&cancelled) => return Err(RunFailure::Backtest(BacktestError::Stopped)),
+    };
     let settings = BacktestSettings {
         initial_cash: run.settings.initial_cash,
         commission: run.settings.commission,
