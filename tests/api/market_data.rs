@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use trading_strategy::accounts::UserId;
 use trading_strategy::language::model::Timeframe;
 use trading_strategy::market_data::ssr::candle_store::{candles_for, read_candles, Series};
 use trading_strategy::market_data::ssr::sample_data::load_sample_data_if_empty;
@@ -252,10 +253,10 @@ async fn another_traders_upload_is_neither_listed_nor_read_for_me() {
     };
     let alice_id = app.user_id(&alice_email).await;
     let bob_id = app.user_id(&bob_email).await;
-    let for_alice = candles_for(&app.pool, alice_id, &goog, None, None)
+    let for_alice = candles_for(&app.pool, UserId(alice_id), &goog, None, None)
         .await
         .unwrap();
-    let for_bob = candles_for(&app.pool, bob_id, &goog, None, None)
+    let for_bob = candles_for(&app.pool, UserId(bob_id), &goog, None, None)
         .await
         .unwrap();
     let shared = read_candles(&app.pool, &goog, None, None).await.unwrap();

@@ -4,13 +4,12 @@
 //! checks its own session), and mail queued (wakes the sender of whichever server process
 //! hears it first).
 
-use uuid::Uuid;
-
+use crate::accounts::UserId;
 use crate::realtime::RealtimeEvent;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SignedOutEverywhere {
-    pub user_id: Uuid,
+    pub user_id: UserId,
 }
 
 impl RealtimeEvent for SignedOutEverywhere {
@@ -32,7 +31,7 @@ impl RealtimeEvent for SignedOutEverywhere {
 /// `create_live_connections`), whatever deleted the row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionEnded {
-    pub user_id: Uuid,
+    pub user_id: UserId,
 }
 
 impl RealtimeEvent for SessionEnded {

@@ -13,6 +13,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{credentials::Email, repository};
+use crate::accounts::UserId;
 use crate::error::AppError;
 
 pub const ATTEMPTS_PER_WINDOW: i32 = 10;
@@ -124,7 +125,7 @@ pub async fn count_attempt(
 }
 
 /// Counts one "confirm your new email" mail for `user_id`; refuses past the daily cap.
-pub async fn count_email_change_mail(pool: &PgPool, user_id: Uuid) -> Result<(), AppError> {
+pub async fn count_email_change_mail(pool: &PgPool, user_id: UserId) -> Result<(), AppError> {
     let key = format!("email_change_mail:user:{user_id}");
     count(pool, &[key], EMAIL_CHANGES_PER_ACCOUNT_PER_DAY, DAY)
         .await

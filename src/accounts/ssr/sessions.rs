@@ -12,12 +12,12 @@ use tower_sessions::{
     Expiry, Session, SessionManagerLayer,
 };
 use tower_sessions_sqlx_store::PostgresStore;
-use uuid::Uuid;
 
 use super::{
     repository::{self, UserRecord},
     tokens::{EncodedToken, IssuedToken, TokenPurpose},
 };
+use crate::accounts::UserId;
 use crate::{config::Settings, error::AppError, web::server_context};
 
 const TOKEN_KEY: &str = "user_token";
@@ -77,7 +77,7 @@ fn session_error(error: tower_sessions::session::Error) -> AppError {
 pub async fn sign_in(
     session: &Session,
     pool: &PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     remember: bool,
 ) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
@@ -181,7 +181,7 @@ pub async fn current_user(
 /// (401 without one), then `flow`, whose answer goes out through `respond` (an error keeps its
 /// status). Every strategies and market data server function is this over its flow.
 pub async fn signed_in<T, Flow>(
-    flow: impl FnOnce(crate::state::AppState, Uuid) -> Flow,
+    flow: impl FnOnce(crate::state::AppState, UserId) -> Flow,
 ) -> Result<T, AppError>
 where
     Flow: std::future::Future<Output = Result<T, AppError>>,
@@ -197,11 +197,11 @@ where
 }
 
 /// The signed-in user of the current server function, or 401.
-pub async fn signed_in_user_id(pool: &PgPool) -> Result<uuid::Uuid, AppError> {
+pub async fn signed_in_user_id(pool: &PgPool) -> Result<UserId, AppError> {
     let session = crate::web::server_context::session().await?;
     current_user(&session, pool)
         .await?
-        .map(|user| user.id)
+        .map(|user| UserId(user.id))
         .ok_or(AppError::Unauthenticated)
 }
 

@@ -14,6 +14,7 @@ use futures_util::TryStreamExt;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::accounts::UserId;
 use crate::backtests::candles::{Candle, Candles, StoredSeries};
 use crate::language::model::Timeframe;
 use crate::language::validate::is_trading_pair;
@@ -197,7 +198,7 @@ pub async fn read_candles(
 #[tracing::instrument(skip_all, fields(pair = %series.pair, timeframe = series.timeframe.name()))]
 pub async fn candles_for(
     pool: &PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     series: &Series,
     from: Option<i64>,
     to: Option<i64>,
@@ -236,21 +237,21 @@ pub async fn latest_candles(
 /// shared one.
 pub async fn series_owner_for(
     pool: &PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     series: &Series,
 ) -> Result<CandleOwner, sqlx::Error> {
     let own = sqlx::query_scalar!(
         r#"SELECT EXISTS (
              SELECT 1 FROM candles WHERE owner = $1 AND pair = $2 AND timeframe = $3
            ) AS "exists!""#,
-        user_id,
+        user_id.0,
         series.pair,
         series.timeframe.name(),
     )
     .fetch_one(pool)
     .await?;
     Ok(if own {
-        CandleOwner::User(user_id)
+        CandleOwner::User(user_id.0)
     } else {
         CandleOwner::Shared
     })
@@ -292,7 +293,7 @@ async fn read_owned_candles(
 #[tracing::instrument(skip_all, fields(pair = %series.pair, timeframe = series.timeframe.name()))]
 pub async fn bars_between(
     pool: &PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     series: &Series,
     from: Option<i64>,
     to: i64,
@@ -317,7 +318,7 @@ pub async fn bars_between(
 #[tracing::instrument(skip_all, fields(pair = %series.pair, timeframe = series.timeframe.name()))]
 pub async fn history_start(
     pool: &PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     series: &Series,
     before: i64,
     bars: i64,
@@ -342,7 +343,10 @@ pub async fn history_start(
 /// Every series a trader can read: the shared ones and the trader's own, each with its first and
 /// last time and its number of bars, by pair and timeframe.
 #[tracing::instrument(skip_all)]
-pub async fn stored_series(pool: &PgPool, user_id: Uuid) -> Result<Vec<StoredSeries>, sqlx::Error> {
+pub async fn stored_series(
+    pool: &PgPool,
+    user_id: UserId,
+) -> Result<Vec<StoredSeries>, sqlx::Error> {
     sqlx::query_as!(
         StoredSeries,
         r#"SELECT pair AS "pair!", timeframe AS "timeframe!", (owner IS NOT NULL) AS "own!",
@@ -355,7 +359,7 @@ pub async fn stored_series(pool: &PgPool, user_id: Uuid) -> Result<Vec<StoredSer
            WHERE owner IS NULL OR owner = $1
            GROUP BY owner, pair, timeframe
            ORDER BY pair, timeframe, owner NULLS LAST"#,
-        user_id,
+        user_id.0,
     )
     .fetch_all(pool)
     .await
@@ -363,10 +367,10 @@ pub async fn stored_series(pool: &PgPool, user_id: Uuid) -> Result<Vec<StoredSer
 
 /// How many bars `user_id` uploaded, over every series: what the candle quota counts.
 #[tracing::instrument(skip_all)]
-pub async fn owned_rows(pool: &PgPool, user_id: Uuid) -> Result<i64, sqlx::Error> {
+pub async fn owned_rows(pool: &PgPool, user_id: UserId) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT count(*) AS "rows!" FROM candles WHERE owner = $1"#,
-        user_id
+        user_id.0
     )
     .fetch_one(pool)
     .await
@@ -387,7 +391,7 @@ pub async fn no_candles_stored(connection: &mut PgConnection) -> Result<bool, sq
 #[tracing::instrument(skip_all, fields(pair = %series.pair, timeframe = series.timeframe.name()))]
 pub async fn stored_span(
     pool: &PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     series: &Series,
 ) -> Result<Option<(i64, i64, i64)>, sqlx::Error> {
     let owner = series_owner_for(pool, user_id, series).await?;

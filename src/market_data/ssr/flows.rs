@@ -13,6 +13,7 @@ use super::{
     },
     reports::{self, NewReport},
 };
+use crate::accounts::UserId;
 use crate::{
     backtests::{Candle, CandleRows, Candles, RejectedRow, RowRead},
     error::AppError,
@@ -23,7 +24,7 @@ use crate::{
 
 pub async fn overview(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     import: Option<Uuid>,
 ) -> Result<MarketDataOverview, AppError> {
     let series = stored_series(&state.pool, user_id).await?;
@@ -37,7 +38,7 @@ pub async fn overview(
 /// The last `RECENT_BARS` bars of the series the trader reads for a pair and timeframe.
 pub async fn recent_candles(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     pair: &str,
     timeframe: &str,
 ) -> Result<PreviewCandles, AppError> {
@@ -83,7 +84,7 @@ pub struct Upload {
 #[tracing::instrument(skip_all)]
 pub async fn start_import(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     upload: Upload,
 ) -> Result<Uuid, AppError> {
     let Upload {
@@ -157,12 +158,12 @@ pub async fn start_import(
 }
 
 /// Candles of the user's own uploads.
-async fn own_candle_rows(state: &AppState, user_id: Uuid) -> Result<i64, AppError> {
+async fn own_candle_rows(state: &AppState, user_id: UserId) -> Result<i64, AppError> {
     Ok(super::candle_store::owned_rows(&state.pool, user_id).await?)
 }
 
 /// Candles the user uploaded and import reports kept: the settings page's figures.
-pub async fn stored_by(state: &AppState, user_id: Uuid) -> Result<(i64, i64), AppError> {
+pub async fn stored_by(state: &AppState, user_id: UserId) -> Result<(i64, i64), AppError> {
     Ok((
         own_candle_rows(state, user_id).await?,
         reports::count(&state.pool, user_id).await?,
@@ -191,7 +192,7 @@ const ROWS_PER_BATCH: usize = super::candle_store::BATCH_SIZE;
 /// One upload's import, run beside the requests.
 struct ImportJob {
     state: AppState,
-    user_id: Uuid,
+    user_id: UserId,
     report: Uuid,
     series: Series,
     source: String,
@@ -244,7 +245,7 @@ impl ImportJob {
                     let mut connection = self.state.pool.acquire().await?;
                     let batch = insert_candles(
                         &mut connection,
-                        CandleOwner::User(self.user_id),
+                        CandleOwner::User(self.user_id.0),
                         &self.series,
                         &self.source,
                         &candles,

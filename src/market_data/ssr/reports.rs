@@ -7,6 +7,7 @@
 use sqlx::{types::Json, PgPool};
 use uuid::Uuid;
 
+use crate::accounts::UserId;
 use crate::{
     backtests::RejectedRow,
     error::AppError,
@@ -16,7 +17,7 @@ use crate::{
 
 /// A report of an upload refused as a whole.
 pub struct NewReport<'a> {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub pair: &'a str,
     pub timeframe: &'a str,
     pub file_name: &'a str,
@@ -25,7 +26,7 @@ pub struct NewReport<'a> {
 
 impl<'a> NewReport<'a> {
     pub fn refused(
-        user_id: Uuid,
+        user_id: UserId,
         pair: &'a str,
         timeframe: &'a str,
         file_name: &'a str,
@@ -47,7 +48,7 @@ pub async fn insert(pool: &PgPool, report: NewReport<'_>, keep: i64) -> Result<U
         "INSERT INTO candle_imports (user_id, pair, timeframe, file_name, refusal, status)
          VALUES ($1, $2, $3, $4, $5, 'finished')
          RETURNING id",
-        report.user_id,
+        report.user_id.0,
         report.pair,
         report.timeframe,
         report.file_name,
@@ -62,7 +63,7 @@ pub async fn insert(pool: &PgPool, report: NewReport<'_>, keep: i64) -> Result<U
 /// The report of an import that starts now, keeping the user's newest `keep`.
 pub async fn start(
     pool: &PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     series: &Series,
     file_name: &str,
     bytes_total: u64,
@@ -72,7 +73,7 @@ pub async fn start(
         "INSERT INTO candle_imports (user_id, pair, timeframe, file_name, status, bytes_total)
          VALUES ($1, $2, $3, $4, 'importing', $5)
          RETURNING id",
-        user_id,
+        user_id.0,
         series.pair,
         series.timeframe.name(),
         file_name,
@@ -95,11 +96,11 @@ pub async fn start(
     Ok(id)
 }
 
-async fn keep_newest(pool: &PgPool, user_id: Uuid, keep: i64) -> Result<(), AppError> {
+async fn keep_newest(pool: &PgPool, user_id: UserId, keep: i64) -> Result<(), AppError> {
     sqlx::query!(
         "DELETE FROM candle_imports WHERE user_id = $1 AND status = 'finished' AND id NOT IN (
            SELECT id FROM candle_imports WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2)",
-        user_id,
+        user_id.0,
         keep
     )
     .execute(pool)
@@ -166,10 +167,10 @@ pub async fn give_up_stalled(pool: &PgPool) -> Result<u64, AppError> {
     .rows_affected())
 }
 
-pub async fn count(pool: &PgPool, user_id: Uuid) -> Result<i64, AppError> {
+pub async fn count(pool: &PgPool, user_id: UserId) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM candle_imports WHERE user_id = $1"#,
-        user_id
+        user_id.0
     )
     .fetch_one(pool)
     .await?)
@@ -178,7 +179,7 @@ pub async fn count(pool: &PgPool, user_id: Uuid) -> Result<i64, AppError> {
 /// The report `id` if `user_id` made it.
 pub async fn find(
     pool: &PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     id: Uuid,
 ) -> Result<Option<ImportReport>, AppError> {
     let row = sqlx::query!(
@@ -189,7 +190,7 @@ pub async fn find(
            FROM candle_imports
            WHERE id = $1 AND user_id = $2"#,
         id,
-        user_id,
+        user_id.0,
     )
     .fetch_optional(pool)
     .await?;

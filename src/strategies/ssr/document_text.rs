@@ -5,8 +5,7 @@
 //! larger one with the language's own diagnostic instead. A document of more than a few
 //! kilobytes is validated on the work pool, never on an async thread.
 
-use uuid::Uuid;
-
+use crate::accounts::UserId;
 use crate::{
     error::AppError,
     language::{self, size, syntax_test::SyntaxReport, Format, Validation},
@@ -48,7 +47,7 @@ impl DocumentText {
 /// share). A text over the limit is answered with the language's diagnostic, unread.
 pub async fn validated(
     state: &AppState,
-    user: Uuid,
+    user: UserId,
     text: &str,
     format: Format,
 ) -> Result<Validation, AppError> {
@@ -66,7 +65,7 @@ pub async fn validated(
 /// The syntax test of `text` (validation included), on the work pool unless it is small.
 pub async fn syntax_tested(
     state: &AppState,
-    user: Uuid,
+    user: UserId,
     text: &str,
     format: Format,
 ) -> Result<SyntaxReport, AppError> {
@@ -85,7 +84,7 @@ pub async fn syntax_tested(
 /// language refuses unread) or else on the work pool; `what` names it in the pool's sentences.
 async fn checked<T: Send + 'static>(
     state: &AppState,
-    user: Uuid,
+    user: UserId,
     text: &str,
     format: Format,
     what: &'static str,
@@ -97,7 +96,7 @@ async fn checked<T: Send + 'static>(
     let text = storable(text).into_owned();
     state
         .work
-        .run(Some(user), what, move |_| check(&text, format))
+        .run(Some(user.0), what, move |_| check(&text, format))
         .await
 }
 

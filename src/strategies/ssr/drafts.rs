@@ -6,6 +6,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::repository::parse_format;
+use crate::accounts::UserId;
 use crate::{error::AppError, language::Format, strategies::WorkingCopy};
 
 /// Stores a tab's working copy unless the stored one has a newer sequence number (a late,
@@ -14,7 +15,7 @@ use crate::{error::AppError, language::Format, strategies::WorkingCopy};
 #[tracing::instrument(skip_all)]
 pub async fn store(
     pool: &PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     tab_id: Uuid,
     strategy_id: Option<Uuid>,
     sequence: i64,
@@ -32,7 +33,7 @@ pub async fn store(
              base_lock_version = EXCLUDED.base_lock_version, updated_at = EXCLUDED.updated_at
            WHERE strategy_drafts.sequence < EXCLUDED.sequence
            RETURNING 1 AS "stored!""#,
-        user_id,
+        user_id.0,
         tab_id,
         strategy_id,
         sequence,
@@ -50,7 +51,7 @@ pub async fn store(
 #[tracing::instrument(skip_all)]
 pub async fn newest(
     pool: &PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     strategy_id: Option<Uuid>,
     committed: &str,
 ) -> Result<Option<WorkingCopy>, AppError> {
@@ -60,7 +61,7 @@ pub async fn newest(
            FROM strategy_drafts
            WHERE user_id = $1 AND strategy_id IS NOT DISTINCT FROM $2 AND content <> $3
            ORDER BY updated_at DESC LIMIT 1"#,
-        user_id,
+        user_id.0,
         strategy_id,
         committed
     )
@@ -84,12 +85,12 @@ pub async fn newest(
 #[tracing::instrument(skip_all)]
 pub async fn forget(
     connection: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     tab_id: Uuid,
 ) -> Result<(), AppError> {
     sqlx::query!(
         "DELETE FROM strategy_drafts WHERE user_id = $1 AND tab_id = $2",
-        user_id,
+        user_id.0,
         tab_id
     )
     .execute(&mut *connection)

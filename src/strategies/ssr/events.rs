@@ -5,13 +5,14 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::accounts::UserId;
 use crate::realtime::JsonEvent;
 use crate::strategies::{backtests::RunChange, StrategyChange};
 
 /// One committed change, as the channel carries it; `user_id` decides who may hear it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StrategyChanged {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     #[serde(flatten)]
     pub change: StrategyChange,
 }
@@ -23,7 +24,7 @@ impl JsonEvent for StrategyChanged {
 /// Someone opened or closed an editor of a strategy: its open count changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PresenceChanged {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub strategy_id: Uuid,
 }
 
@@ -36,7 +37,7 @@ impl JsonEvent for PresenceChanged {
 /// place under the cap).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BacktestChanged {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     #[serde(flatten)]
     pub change: RunChange,
 }

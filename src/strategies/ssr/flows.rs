@@ -12,6 +12,7 @@ use super::{
     quotas,
     repository::{self, MirroredFields},
 };
+use crate::accounts::UserId;
 use crate::{
     backtests::signals::{signal_bars, SHOWN_BARS},
     error::AppError,
@@ -37,7 +38,7 @@ const NAME_COLUMN_LIMIT: usize = 255;
 /// Tells every server (and so every open page of this user) about a change, on commit.
 async fn announce(
     transaction: &mut sqlx::PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     change: StrategyChange,
 ) -> Result<(), AppError> {
     realtime::publish(&mut *transaction, &StrategyChanged { user_id, change }).await?;
@@ -46,7 +47,7 @@ async fn announce(
 
 pub async fn list(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     mut query: ListQuery,
 ) -> Result<StrategyList, AppError> {
     query.search = storable(&query.search).into_owned();
@@ -61,7 +62,7 @@ pub async fn list(
 
 pub async fn document(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     id: Uuid,
 ) -> Result<StrategyDocument, AppError> {
     let mut connection = state.pool.acquire().await?;
@@ -72,7 +73,7 @@ pub async fn document(
 
 pub async fn check(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     sequence: u64,
     id: Option<Uuid>,
     content: String,
@@ -131,7 +132,7 @@ fn name_clash(text: &str, name: &str) -> Diagnostic {
 /// document that is not valid or names no timeframe.
 pub async fn preview_signals(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     content: &str,
     format: Format,
 ) -> Result<Option<PreviewedSignals>, AppError> {
@@ -237,7 +238,7 @@ fn mirrored_fields(
 /// matches. The row and its version record change in one transaction.
 pub async fn save(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     mut request: SaveRequest,
 ) -> Result<Saved, AppError> {
     request.content = DocumentText::parse(&request.content)?.into_string();
@@ -305,7 +306,7 @@ pub async fn save(
         version,
         fields.format,
         &fields.content,
-        user_id,
+        user_id.0,
     )
     .await?;
     let change = StrategyChange {
@@ -335,7 +336,7 @@ pub async fn save(
 
 pub async fn overview(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     id: Uuid,
 ) -> Result<StrategyOverview, AppError> {
     let mut connection = state.pool.acquire().await?;
@@ -364,7 +365,7 @@ pub async fn overview(
 /// change see the same strategy.
 pub async fn change_status(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     id: Uuid,
     transition: Transition,
 ) -> Result<StrategyStatus, AppError> {
@@ -431,7 +432,7 @@ fn copy_name(name: &str, taken: &[String]) -> String {
 
 /// An independent draft with the same document under a new name (written into the document
 /// too, which stays the single source of truth).
-pub async fn duplicate(state: &AppState, user_id: Uuid, id: Uuid) -> Result<Saved, AppError> {
+pub async fn duplicate(state: &AppState, user_id: UserId, id: Uuid) -> Result<Saved, AppError> {
     let mut connection = state.pool.acquire().await?;
     let original = repository::find(&mut connection, user_id, id)
         .await?
@@ -446,7 +447,7 @@ pub async fn duplicate(state: &AppState, user_id: Uuid, id: Uuid) -> Result<Save
     );
     let renamed = state
         .work
-        .run(Some(user_id), "copying the document", move |_| {
+        .run(Some(user_id.0), "copying the document", move |_| {
             language::apply_edit(
                 &content,
                 format,
@@ -478,7 +479,7 @@ pub async fn duplicate(state: &AppState, user_id: Uuid, id: Uuid) -> Result<Save
     .await
 }
 
-pub async fn delete(state: &AppState, user_id: Uuid, id: Uuid) -> Result<(), AppError> {
+pub async fn delete(state: &AppState, user_id: UserId, id: Uuid) -> Result<(), AppError> {
     let document = document(state, user_id, id).await?;
     let mut transaction = state.pool.begin().await?;
     if repository::delete(&mut transaction, user_id, id).await? {
@@ -508,7 +509,7 @@ pub async fn delete(state: &AppState, user_id: Uuid, id: Uuid) -> Result<(), App
 
 pub async fn version_text(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     id: Uuid,
     number: i32,
 ) -> Result<VersionText, AppError> {
@@ -518,7 +519,7 @@ pub async fn version_text(
 
 pub async fn compare(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     id: Uuid,
     from: i32,
     to: i32,
@@ -528,7 +529,7 @@ pub async fn compare(
     let formats = (from_info.format, to_info.format);
     let (rows, changes) = state
         .work
-        .run(Some(user_id), "comparing the versions", move |deadline| {
+        .run(Some(user_id.0), "comparing the versions", move |deadline| {
             // The diff stops early enough for the rest of the comparison to be answered.
             let rows = diff_rows_until(&before, &after, diff_deadline(deadline));
             let strategy = |text: &str, format| language::validate(text, format).into_valid().ok();
@@ -551,7 +552,7 @@ pub async fn compare(
 /// Saves an old version's text as the newest version.
 pub async fn restore_version(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     id: Uuid,
     number: i32,
     lock_version: i32,
@@ -589,7 +590,7 @@ pub struct AutosaveRequest {
 
 pub async fn autosave(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     request: AutosaveRequest,
 ) -> Result<AutosaveAck, AppError> {
     let AutosaveRequest {
@@ -641,7 +642,7 @@ pub async fn autosave(
 /// committed, with its changes line by line.
 pub async fn working_copy(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     committed: Option<&StrategyDocument>,
 ) -> Result<Option<WorkingCopy>, AppError> {
     let base = committed.map_or("", |document| document.content.as_str());
@@ -657,7 +658,7 @@ pub async fn working_copy(
 /// how `mine` differs from it.
 pub async fn form_conflict(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     id: Uuid,
     mine: &str,
     draft: bool,
@@ -691,14 +692,14 @@ fn diff_deadline(deadline: crate::work_pool::Deadline) -> std::time::Instant {
 /// within its deadline show as one removed and one added whole.
 async fn line_diff(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     before: &str,
     after: &str,
 ) -> Result<Vec<crate::strategies::DiffRow>, AppError> {
     let (before, after) = (before.to_string(), after.to_string());
     state
         .work
-        .run(Some(user_id), "comparing the texts", move |deadline| {
+        .run(Some(user_id.0), "comparing the texts", move |deadline| {
             diff_rows_until(&before, &after, diff_deadline(deadline))
                 .unwrap_or_else(|| crate::strategies::merge::whole_replacement(&before, &after))
         })
@@ -707,7 +708,7 @@ async fn line_diff(
 
 pub async fn discard_working_copy(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     tab_id: Uuid,
 ) -> Result<(), AppError> {
     let mut connection = state.pool.acquire().await?;

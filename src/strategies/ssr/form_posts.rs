@@ -22,6 +22,7 @@ use super::{
     document_text::DocumentText,
     flows::{self, SaveRequest},
 };
+use crate::accounts::UserId;
 use crate::{
     error::AppError,
     language::Format,
@@ -102,7 +103,7 @@ pub async fn download(
         Ok(None) => return AppError::NotFound.into_response(),
         Err(error) => return error.into_response(),
     };
-    let document = match flows::document(&state, user, id).await {
+    let document = match flows::document(&state, UserId(user), id).await {
         Ok(document) => document,
         Err(error) => return error.into_response(),
     };
@@ -182,7 +183,7 @@ async fn save(state: AppState, session: Session, id: Option<Uuid>, form: Strateg
             return back_to_editor(&session, &editor, tested).await;
         }
         Some("restore_working_copy") => {
-            return match restore_working_copy(&state, user, id).await {
+            return match restore_working_copy(&state, UserId(user), id).await {
                 Ok(Some(restored)) => back_to_editor(&session, &editor, restored).await,
                 Ok(None) => Redirect::to(&editor).into_response(),
                 Err(error) => error.into_response(),
@@ -197,7 +198,7 @@ async fn save(state: AppState, session: Session, id: Option<Uuid>, form: Strateg
                 return AppError::field("working_copy_tab", "Which working copy is unreadable.")
                     .into_response();
             };
-            return match flows::discard_working_copy(&state, user, tab).await {
+            return match flows::discard_working_copy(&state, UserId(user), tab).await {
                 Ok(()) => Redirect::to(&editor).into_response(),
                 Err(error) => error.into_response(),
             };
@@ -213,7 +214,7 @@ async fn save(state: AppState, session: Session, id: Option<Uuid>, form: Strateg
         // and offers it.
         let kept = flows::autosave(
             &state,
-            user,
+            UserId(user),
             flows::AutosaveRequest {
                 tab_id: Uuid::new_v4(),
                 sequence: 1,
@@ -230,7 +231,7 @@ async fn save(state: AppState, session: Session, id: Option<Uuid>, form: Strateg
         };
     }
     let (lock_version, draft) = (request.lock_version, request.draft);
-    match flows::save(&state, user, request).await {
+    match flows::save(&state, UserId(user), request).await {
         Ok(saved) => {
             Redirect::to(&format!("/strategies/{}?notice=saved", saved.id)).into_response()
         }
@@ -239,7 +240,8 @@ async fn save(state: AppState, session: Session, id: Option<Uuid>, form: Strateg
         Err(error @ AppError::Conflict { .. }) => {
             let conflict = match id {
                 Some(id) => {
-                    match flows::form_conflict(&state, user, id, &form.content, draft).await {
+                    match flows::form_conflict(&state, UserId(user), id, &form.content, draft).await
+                    {
                         Ok(conflict) => Some(conflict),
                         Err(error) => return error.into_response(),
                     }
@@ -277,7 +279,7 @@ async fn refused(
 /// the choice, not a silent overwrite; the copy itself stays until a save or a discard.
 async fn restore_working_copy(
     state: &AppState,
-    user: Uuid,
+    user: UserId,
     id: Option<Uuid>,
 ) -> Result<Option<ReturnedDraft>, AppError> {
     let document = match id {

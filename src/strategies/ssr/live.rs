@@ -27,6 +27,7 @@ use super::{
     events::{BacktestChanged, PresenceChanged, StrategyChanged},
     live_connections, presence,
 };
+use crate::accounts::UserId;
 use crate::{
     accounts::ssr::{
         events::{SessionEnded, SignedOutEverywhere},
@@ -69,7 +70,7 @@ pub async fn upgrade(
     match live_connections::open(
         &state.pool,
         connection,
-        user_id,
+        UserId(user_id),
         bounds.live_sockets_per_user,
     )
     .await
@@ -98,7 +99,7 @@ pub async fn upgrade(
     };
     let open = Open {
         connection,
-        user_id,
+        user_id: UserId(user_id),
         session: held,
     };
     socket
@@ -115,7 +116,7 @@ pub async fn upgrade(
 /// Who a socket serves.
 struct Open {
     connection: Uuid,
-    user_id: Uuid,
+    user_id: UserId,
     session: HeldSession,
 }
 
@@ -134,7 +135,7 @@ async fn send(socket: &mut WebSocket, message: &LiveMessage) -> bool {
 }
 
 /// Records what this connection shows and tells every server that the counts changed.
-async fn watch(state: &AppState, connection: Uuid, user_id: Uuid, strategy: Option<Uuid>) {
+async fn watch(state: &AppState, connection: Uuid, user_id: UserId, strategy: Option<Uuid>) {
     match presence::watch(&state.pool, connection, user_id, strategy).await {
         Ok(before) => {
             for strategy_id in [before, strategy].into_iter().flatten() {

@@ -5,6 +5,7 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::accounts::UserId;
 use crate::error::AppError;
 
 /// Opens `connection` for `user_id` unless the user already holds `cap` live ones; answers
@@ -14,13 +15,13 @@ use crate::error::AppError;
 pub async fn open(
     pool: &PgPool,
     connection: Uuid,
-    user_id: Uuid,
+    user_id: UserId,
     cap: i64,
 ) -> Result<bool, AppError> {
     let mut transaction = pool.begin().await?;
     sqlx::query!(
         "SELECT pg_advisory_xact_lock(hashtext('live_connections'), hashtext($1::uuid::text))",
-        user_id
+        user_id.0
     )
     .execute(&mut *transaction)
     .await?;
@@ -30,7 +31,7 @@ pub async fn open(
          WHERE (SELECT count(*) FROM live_connections
                 WHERE user_id = $2 AND seen_at > now() - interval '90 seconds') < $3",
         connection,
-        user_id,
+        user_id.0,
         cap
     )
     .execute(&mut *transaction)

@@ -5,6 +5,7 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::accounts::UserId;
 use crate::error::AppError;
 
 /// Marks `connection` as showing `strategy` (or nothing), if the strategy is the user's;
@@ -13,7 +14,7 @@ use crate::error::AppError;
 pub async fn watch(
     pool: &PgPool,
     connection: Uuid,
-    user_id: Uuid,
+    user_id: UserId,
     strategy: Option<Uuid>,
 ) -> Result<Option<Uuid>, AppError> {
     let before = sqlx::query_scalar!(
@@ -27,7 +28,7 @@ pub async fn watch(
             "INSERT INTO strategy_presence (connection_id, user_id, strategy_id, seen_at)
              SELECT $1, $2, id, now() AT TIME ZONE 'utc' FROM strategies WHERE id = $3 AND user_id = $2",
             connection,
-            user_id,
+            user_id.0,
             strategy
         )
         .execute(pool)
@@ -50,13 +51,13 @@ pub async fn still_here(pool: &PgPool, connection: Uuid) -> Result<(), AppError>
 
 /// How many of the user's connections show `strategy` now.
 #[tracing::instrument(skip_all)]
-pub async fn open_count(pool: &PgPool, user_id: Uuid, strategy: Uuid) -> Result<i64, AppError> {
+pub async fn open_count(pool: &PgPool, user_id: UserId, strategy: Uuid) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM strategy_presence
            WHERE strategy_id = $1 AND user_id = $2
              AND seen_at > (now() AT TIME ZONE 'utc') - interval '90 seconds'"#,
         strategy,
-        user_id
+        user_id.0
     )
     .fetch_one(pool)
     .await?)

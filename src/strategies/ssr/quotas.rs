@@ -6,6 +6,7 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::accounts::UserId;
 use crate::{
     config::Quotas,
     error::AppError,
@@ -18,7 +19,7 @@ use crate::{
 #[tracing::instrument(skip_all)]
 pub async fn stored_bytes(
     connection: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     but_tab: Option<Uuid>,
 ) -> Result<i64, AppError> {
     // `octet_length` reads a stored text's size from its header, without reading the text.
@@ -29,7 +30,7 @@ pub async fn stored_bytes(
                 + (SELECT coalesce(sum(octet_length(d.content)), 0)
                    FROM strategy_drafts d
                    WHERE d.user_id = $1 AND d.tab_id IS DISTINCT FROM $2)::int8 AS "bytes!""#,
-        user_id,
+        user_id.0,
         but_tab
     )
     .fetch_one(connection)
@@ -37,10 +38,13 @@ pub async fn stored_bytes(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn strategy_count(connection: &mut PgConnection, user_id: Uuid) -> Result<i64, AppError> {
+pub async fn strategy_count(
+    connection: &mut PgConnection,
+    user_id: UserId,
+) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM strategies WHERE user_id = $1"#,
-        user_id
+        user_id.0
     )
     .fetch_one(connection)
     .await?)
@@ -49,7 +53,7 @@ pub async fn strategy_count(connection: &mut PgConnection, user_id: Uuid) -> Res
 /// `Ok` when the user may add one more strategy.
 pub async fn room_for_a_strategy(
     connection: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     quotas: &Quotas,
 ) -> Result<(), AppError> {
     let count = strategy_count(connection, user_id).await?;
@@ -68,7 +72,7 @@ pub async fn room_for_a_strategy(
 /// its last one) stay within the user's quota.
 pub async fn room_for_text(
     connection: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     adding: usize,
     tab: Option<Uuid>,
     quotas: &Quotas,
@@ -89,7 +93,7 @@ pub async fn room_for_text(
 }
 
 /// Every figure of the settings page's "Storage", with its quota.
-pub async fn usage(state: &AppState, user_id: Uuid) -> Result<StorageUsage, AppError> {
+pub async fn usage(state: &AppState, user_id: UserId) -> Result<StorageUsage, AppError> {
     let quotas = &state.settings.bounds.quotas;
     let mut connection = state.pool.acquire().await?;
     let strategies = strategy_count(&mut connection, user_id).await?;

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::accounts::UserId;
 use crate::{
     error::AppError,
     language::Format,
@@ -61,7 +62,7 @@ pub fn name_taken_or(error: sqlx::Error, name: &str) -> AppError {
 #[tracing::instrument(skip_all)]
 pub async fn list(
     pool: &PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     query: &ListQuery,
 ) -> Result<(Vec<StrategyListItem>, i64), AppError> {
     let status = query.status.map(StrategyStatus::as_str);
@@ -91,7 +92,7 @@ pub async fn list(
              CASE WHEN $4 = 'updated_asc' THEN updated_at END ASC,
              updated_at DESC, id
            LIMIT $5 OFFSET $6"#,
-        user_id,
+        user_id.0,
         status,
         search,
         query.sort.as_str(),
@@ -120,10 +121,10 @@ pub async fn list(
 
 /// Whether the user has any strategy (an empty list may only be an empty filter).
 #[tracing::instrument(skip_all)]
-pub async fn has_any(pool: &PgPool, user_id: Uuid) -> Result<bool, AppError> {
+pub async fn has_any(pool: &PgPool, user_id: UserId) -> Result<bool, AppError> {
     Ok(sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM strategies WHERE user_id = $1) AS "any!""#,
-        user_id
+        user_id.0
     )
     .fetch_one(pool)
     .await?)
@@ -132,7 +133,7 @@ pub async fn has_any(pool: &PgPool, user_id: Uuid) -> Result<bool, AppError> {
 #[tracing::instrument(skip_all)]
 pub async fn name_is_taken(
     pool: &PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     name: &str,
     except: Option<Uuid>,
 ) -> Result<bool, AppError> {
@@ -140,7 +141,7 @@ pub async fn name_is_taken(
         r#"SELECT EXISTS (SELECT 1 FROM strategies
              WHERE user_id = $1 AND lower(name) = lower($2) AND ($3::uuid IS NULL OR id <> $3))
            AS "taken!""#,
-        user_id,
+        user_id.0,
         name,
         except
     )
@@ -159,7 +160,7 @@ pub struct StoredStrategy {
 #[tracing::instrument(skip_all)]
 pub async fn find(
     connection: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     id: Uuid,
 ) -> Result<StoredStrategy, AppError> {
     let row = sqlx::query!(
@@ -167,7 +168,7 @@ pub async fn find(
                   inserted_at AS "inserted_at: NaiveDateTime", updated_at AS "updated_at: NaiveDateTime"
            FROM strategies WHERE id = $1 AND user_id = $2"#,
         id,
-        user_id
+        user_id.0
     )
     .fetch_optional(&mut *connection)
     .await?
@@ -191,11 +192,15 @@ pub async fn find(
 /// Locks the row until the transaction ends, so that a status change checks and changes the
 /// same strategy; not found when it is not this user's.
 #[tracing::instrument(skip_all)]
-pub async fn lock(connection: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<(), AppError> {
+pub async fn lock(
+    connection: &mut PgConnection,
+    user_id: UserId,
+    id: Uuid,
+) -> Result<(), AppError> {
     sqlx::query_scalar!(
         "SELECT id FROM strategies WHERE id = $1 AND user_id = $2 FOR UPDATE",
         id,
-        user_id
+        user_id.0
     )
     .fetch_optional(&mut *connection)
     .await?
@@ -208,7 +213,7 @@ pub async fn lock(connection: &mut PgConnection, user_id: Uuid, id: Uuid) -> Res
 #[tracing::instrument(skip_all)]
 pub async fn insert(
     connection: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     fields: &MirroredFields,
 ) -> Result<Uuid, AppError> {
     sqlx::query_scalar!(
@@ -216,7 +221,7 @@ pub async fn insert(
                                  status, version, lock_version, inserted_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', 1, 1, now() AT TIME ZONE 'utc', now() AT TIME ZONE 'utc')
          RETURNING id",
-        user_id,
+        user_id.0,
         fields.name,
         fields.description,
         fields.format.name(),
@@ -242,7 +247,7 @@ pub struct Updated {
 #[tracing::instrument(skip_all)]
 pub async fn update_document(
     connection: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     id: Uuid,
     lock_version: i32,
     fields: &MirroredFields,
@@ -254,7 +259,7 @@ pub async fn update_document(
            WHERE id = $1 AND user_id = $2 AND lock_version = $3 AND status IN ('draft', 'inactive')
            RETURNING version, lock_version, status, updated_at AS "updated_at: NaiveDateTime""#,
         id,
-        user_id,
+        user_id.0,
         lock_version,
         fields.name,
         fields.description,
@@ -303,7 +308,7 @@ pub async fn insert_version(
 #[tracing::instrument(skip_all)]
 pub async fn set_status(
     connection: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     id: Uuid,
     status: StrategyStatus,
 ) -> Result<i32, AppError> {
@@ -312,7 +317,7 @@ pub async fn set_status(
                 updated_at = now() AT TIME ZONE 'utc'
          WHERE id = $1 AND user_id = $2 RETURNING lock_version",
         id,
-        user_id,
+        user_id.0,
         status.as_str()
     )
     .fetch_one(&mut *connection)
@@ -323,13 +328,13 @@ pub async fn set_status(
 #[tracing::instrument(skip_all)]
 pub async fn delete(
     connection: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     id: Uuid,
 ) -> Result<bool, AppError> {
     Ok(sqlx::query!(
         "DELETE FROM strategies WHERE id = $1 AND user_id = $2 AND status IN ('draft', 'archived')",
         id,
-        user_id
+        user_id.0
     )
     .execute(&mut *connection)
     .await?
@@ -341,7 +346,7 @@ pub async fn delete(
 #[tracing::instrument(skip_all)]
 pub async fn names_starting_with(
     pool: &PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     prefix: &str,
 ) -> Result<Vec<String>, AppError> {
     let escaped = prefix
@@ -351,7 +356,7 @@ pub async fn names_starting_with(
         .replace('_', "\\_");
     Ok(sqlx::query_scalar!(
         "SELECT lower(name) FROM strategies WHERE user_id = $1 AND lower(name) LIKE $2",
-        user_id,
+        user_id.0,
         format!("{escaped}%")
     )
     .fetch_all(pool)
@@ -364,7 +369,7 @@ pub async fn names_starting_with(
 #[tracing::instrument(skip_all)]
 pub async fn versions(
     pool: &PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     strategy_id: Uuid,
 ) -> Result<Vec<VersionInfo>, AppError> {
     let rows = sqlx::query!(
@@ -375,7 +380,7 @@ pub async fn versions(
            WHERE v.strategy_id = $1 AND s.user_id = $2
            ORDER BY v.number DESC"#,
         strategy_id,
-        user_id
+        user_id.0
     )
     .fetch_all(pool)
     .await?;
@@ -394,7 +399,7 @@ pub async fn versions(
 #[tracing::instrument(skip_all)]
 pub async fn version(
     pool: &PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     strategy_id: Uuid,
     number: i32,
 ) -> Result<(VersionInfo, String), AppError> {
@@ -406,7 +411,7 @@ pub async fn version(
            LEFT JOIN users u ON u.id = v.author_id
            WHERE v.strategy_id = $1 AND s.user_id = $2 AND v.number = $3"#,
         strategy_id,
-        user_id,
+        user_id.0,
         number
     )
     .fetch_optional(pool)

@@ -1,5 +1,6 @@
 use std::time::{Duration, Instant};
 use trading_strategy::accounts::ssr::events::SignedOutEverywhere;
+use trading_strategy::accounts::UserId;
 
 use crate::harness::{
     error_of, mail_to, spawn_app, spawn_app_with_mail, unique_email, NEW_PASSWORD, PASSWORD,
@@ -140,7 +141,7 @@ async fn a_reset_sets_the_password_ends_every_session_and_does_not_sign_in() {
         .await
         .expect("the websocket hook fired")
         .unwrap();
-    assert_eq!(notice.user_id, user_id);
+    assert_eq!(notice.user_id, UserId(user_id));
 
     assert_eq!(
         app.browser().log_in(&email, PASSWORD, false).await.status(),

@@ -1,5 +1,6 @@
 use std::time::Duration;
 use trading_strategy::accounts::ssr::events::SignedOutEverywhere;
+use trading_strategy::accounts::UserId;
 
 use crate::harness::{
     error_of, field_message, mail_to, spawn_app, spawn_app_with_mail, unique_email, NEW_PASSWORD,
@@ -123,7 +124,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions
         .await
         .expect("the websocket hook fired")
         .unwrap();
-    assert_eq!(notice.user_id, user_id);
+    assert_eq!(notice.user_id, UserId(user_id));
 }
 
 #[tokio::test]

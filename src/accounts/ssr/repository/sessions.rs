@@ -7,6 +7,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::super::{events::SignedOutEverywhere, tokens::SESSION_CONTEXT};
+use crate::accounts::UserId;
 use crate::{error::AppError, realtime};
 
 /// Records whose session row `session_id` is (so that ending every session of a user can
@@ -15,7 +16,7 @@ use crate::{error::AppError, realtime};
 pub async fn attach_session(
     pool: &PgPool,
     session_id: &str,
-    user_id: Uuid,
+    user_id: UserId,
     token_id: Uuid,
     user_agent: Option<&str>,
     ip_address: Option<&str>,
@@ -25,7 +26,7 @@ pub async fn attach_session(
                 signed_in_at = now() AT TIME ZONE 'utc', last_seen_at = now() AT TIME ZONE 'utc'
          WHERE id = $1",
         session_id,
-        user_id,
+        user_id.0,
         token_id,
         user_agent,
         ip_address
@@ -59,7 +60,7 @@ pub struct SessionRow {
 
 /// The user's live sessions, most recently seen first.
 #[tracing::instrument(skip_all)]
-pub async fn list_sessions(pool: &PgPool, user_id: Uuid) -> Result<Vec<SessionRow>, AppError> {
+pub async fn list_sessions(pool: &PgPool, user_id: UserId) -> Result<Vec<SessionRow>, AppError> {
     Ok(sqlx::query_as!(
         SessionRow,
         r#"SELECT s.id AS session_id, s.token_id AS "token_id!", s.user_agent, s.ip_address,
@@ -67,7 +68,7 @@ pub async fn list_sessions(pool: &PgPool, user_id: Uuid) -> Result<Vec<SessionRo
            FROM sessions s JOIN users_tokens t ON t.id = s.token_id AND t.user_id = s.user_id
            WHERE s.user_id = $1 AND s.expiry_date > now() AND t.context = $2
            ORDER BY s.last_seen_at DESC NULLS LAST"#,
-        user_id,
+        user_id.0,
         SESSION_CONTEXT
     )
     .fetch_all(pool)
@@ -79,14 +80,14 @@ pub async fn list_sessions(pool: &PgPool, user_id: Uuid) -> Result<Vec<SessionRo
 #[tracing::instrument(skip_all)]
 pub async fn revoke_session(
     connection: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     token_id: Uuid,
     current_session: Option<&str>,
 ) -> Result<bool, AppError> {
     let revoked = sqlx::query!(
         "DELETE FROM sessions WHERE user_id = $1 AND token_id = $2
            AND ($3::text IS NULL OR id <> $3::text)",
-        user_id,
+        user_id.0,
         token_id,
         current_session
     )
@@ -98,7 +99,7 @@ pub async fn revoke_session(
         sqlx::query!(
             "DELETE FROM users_tokens WHERE id = $1 AND user_id = $2 AND context = $3",
             token_id,
-            user_id,
+            user_id.0,
             SESSION_CONTEXT
         )
         .execute(&mut *connection)
@@ -112,13 +113,13 @@ pub async fn revoke_session(
 #[tracing::instrument(skip_all)]
 pub async fn end_other_sessions(
     connection: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     keep_session: Option<&str>,
 ) -> Result<(), AppError> {
     sqlx::query!(
         "DELETE FROM users_tokens WHERE user_id = $1 AND context = $3
            AND id IS DISTINCT FROM (SELECT token_id FROM sessions WHERE id = $2::text)",
-        user_id,
+        user_id.0,
         keep_session,
         SESSION_CONTEXT
     )
@@ -133,12 +134,12 @@ pub async fn end_other_sessions(
 #[tracing::instrument(skip_all)]
 pub async fn end_sessions_but(
     connection: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     keep_session: Option<&str>,
 ) -> Result<(), AppError> {
     sqlx::query!(
         "DELETE FROM sessions WHERE user_id = $1 AND ($2::text IS NULL OR id <> $2::text)",
-        user_id,
+        user_id.0,
         keep_session
     )
     .execute(&mut *connection)

@@ -10,12 +10,13 @@ use super::{
     super::tokens::{TokenPurpose, SESSION_CONTEXT},
     seconds, UserRecord,
 };
+use crate::accounts::UserId;
 use crate::error::AppError;
 
 #[tracing::instrument(skip_all)]
 pub async fn insert_token(
     executor: impl PgExecutor<'_>,
-    user_id: Uuid,
+    user_id: UserId,
     digest: &[u8],
     purpose: &TokenPurpose,
     sent_to: Option<&str>,
@@ -24,7 +25,7 @@ pub async fn insert_token(
         "INSERT INTO users_tokens (user_id, token, context, sent_to, inserted_at)
          VALUES ($1, $2, $3, $4, now() AT TIME ZONE 'utc')
          RETURNING id",
-        user_id,
+        user_id.0,
         digest,
         purpose.context(),
         sent_to

@@ -7,6 +7,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::super::{credentials::Email, tokens::CONFIRM_CONTEXT};
+use crate::accounts::UserId;
 use crate::error::AppError;
 
 /// A user as stored. The hash never leaves the server and never prints.
@@ -71,10 +72,10 @@ pub async fn email_is_taken(pool: &PgPool, email: &Email) -> Result<bool, AppErr
 #[tracing::instrument(skip_all)]
 /// Whether the account `user_id` confirmed its email (false for no such account).
 #[tracing::instrument(skip_all)]
-pub async fn is_confirmed(pool: &PgPool, user_id: Uuid) -> Result<bool, AppError> {
+pub async fn is_confirmed(pool: &PgPool, user_id: UserId) -> Result<bool, AppError> {
     Ok(sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND confirmed_at IS NOT NULL) AS "confirmed!""#,
-        user_id
+        user_id.0
     )
     .fetch_one(pool)
     .await?)
@@ -97,12 +98,12 @@ pub async fn find_user_by_email(
 #[tracing::instrument(skip_all)]
 pub async fn update_password_hash(
     pool: &PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     hashed_password: &str,
 ) -> Result<(), AppError> {
     sqlx::query!(
         "UPDATE users SET hashed_password = $2, updated_at = now() AT TIME ZONE 'utc' WHERE id = $1",
-        user_id,
+        user_id.0,
         hashed_password
     )
     .execute(pool)
@@ -113,11 +114,14 @@ pub async fn update_password_hash(
 /// Marks the account confirmed and spends every confirmation token it has; true when this was
 /// its first confirmation.
 #[tracing::instrument(skip_all)]
-pub async fn confirm_user(connection: &mut PgConnection, user_id: Uuid) -> Result<bool, AppError> {
+pub async fn confirm_user(
+    connection: &mut PgConnection,
+    user_id: UserId,
+) -> Result<bool, AppError> {
     let first = sqlx::query!(
         "UPDATE users SET confirmed_at = now() AT TIME ZONE 'utc', updated_at = now() AT TIME ZONE 'utc'
          WHERE id = $1 AND confirmed_at IS NULL",
-        user_id
+        user_id.0
     )
     .execute(&mut *connection)
     .await?
@@ -125,7 +129,7 @@ pub async fn confirm_user(connection: &mut PgConnection, user_id: Uuid) -> Resul
         == 1;
     sqlx::query!(
         "DELETE FROM users_tokens WHERE user_id = $1 AND context = $2",
-        user_id,
+        user_id.0,
         CONFIRM_CONTEXT
     )
     .execute(&mut *connection)
@@ -138,14 +142,14 @@ pub async fn confirm_user(connection: &mut PgConnection, user_id: Uuid) -> Resul
 #[tracing::instrument(skip_all)]
 pub async fn change_email(
     connection: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     new_email: &str,
 ) -> Result<(), AppError> {
     sqlx::query!(
         "UPDATE users SET email = $2::text, confirmed_at = COALESCE(confirmed_at, now() AT TIME ZONE 'utc'),
                 updated_at = now() AT TIME ZONE 'utc'
          WHERE id = $1",
-        user_id,
+        user_id.0,
         new_email
     )
     .execute(&mut *connection)
@@ -153,7 +157,7 @@ pub async fn change_email(
     .map_err(email_taken_or)?;
     sqlx::query!(
         "DELETE FROM users_tokens WHERE user_id = $1 AND context LIKE 'change:%'",
-        user_id
+        user_id.0
     )
     .execute(&mut *connection)
     .await?;
@@ -165,13 +169,13 @@ pub async fn change_email(
 #[tracing::instrument(skip_all)]
 pub async fn replace_password(
     connection: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     hashed_password: &str,
     keep_session: Option<&str>,
 ) -> Result<(), AppError> {
     sqlx::query!(
         "UPDATE users SET hashed_password = $2, updated_at = now() AT TIME ZONE 'utc' WHERE id = $1",
-        user_id,
+        user_id.0,
         hashed_password
     )
     .execute(&mut *connection)
@@ -184,10 +188,10 @@ pub async fn replace_password(
 #[tracing::instrument(skip_all)]
 pub async fn end_every_token_and_session(
     connection: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     keep_session: Option<&str>,
 ) -> Result<(), AppError> {
-    sqlx::query!("DELETE FROM users_tokens WHERE user_id = $1", user_id)
+    sqlx::query!("DELETE FROM users_tokens WHERE user_id = $1", user_id.0)
         .execute(&mut *connection)
         .await?;
     super::end_sessions_but(connection, user_id, keep_session).await

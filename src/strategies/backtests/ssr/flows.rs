@@ -11,6 +11,7 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::queue::{self, TradePage};
+use crate::accounts::UserId;
 use crate::{
     backtests::Trade,
     error::AppError,
@@ -40,7 +41,7 @@ fn day_of(seconds: i64) -> NaiveDate {
 /// The pair and timeframe a document names, when it is valid enough to say.
 async fn series_of(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     content: &str,
     format: language::Format,
 ) -> Result<Option<Series>, AppError> {
@@ -56,7 +57,7 @@ async fn series_of(
 /// The span of the series this trader's backtests read (their own upload, else the shared one).
 async fn stored_range(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     series: &Series,
 ) -> Result<Option<StoredRange>, AppError> {
     Ok(stored_span(&state.pool, user_id, series)
@@ -70,7 +71,7 @@ async fn stored_range(
 
 pub async fn panel(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     strategy_id: Uuid,
 ) -> Result<BacktestPanel, AppError> {
     let mut connection = state.pool.acquire().await?;
@@ -109,7 +110,7 @@ pub async fn panel(
 /// Queues a backtest of the strategy's current version; answers the run's id.
 pub async fn start(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     strategy_id: Uuid,
     form: RunForm,
 ) -> Result<Uuid, AppError> {
@@ -184,7 +185,7 @@ pub async fn start(
 
 pub async fn cancel(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     strategy_id: Uuid,
     run_id: Uuid,
 ) -> Result<(), AppError> {
@@ -226,7 +227,7 @@ fn stored_json<T: serde::de::DeserializeOwned>(
 /// charts are what the run stored (thinned when it ended), so no candle is read here.
 pub async fn results(
     state: &AppState,
-    user_id: Uuid,
+    user_id: UserId,
     strategy_id: Uuid,
     run_id: Uuid,
     page: u32,
@@ -279,7 +280,15 @@ pub async fn trades_download(
         Ok(None) => return AppError::NotFound.into_response(),
         Err(error) => return error.into_response(),
     };
-    let stored = match queue::find(&state.pool, user, strategy_id, run_id, TradePage::ALL).await {
+    let stored = match queue::find(
+        &state.pool,
+        UserId(user),
+        strategy_id,
+        run_id,
+        TradePage::ALL,
+    )
+    .await
+    {
         Ok(stored) => stored,
         Err(error) => return error.into_response(),
     };

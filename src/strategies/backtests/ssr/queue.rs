@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::accounts::UserId;
 use crate::{
     error::AppError,
     realtime,
@@ -31,7 +32,7 @@ pub const LISTED_RUNS: i64 = 20;
 #[derive(Debug, Clone)]
 pub struct ClaimedRun {
     pub id: Uuid,
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub strategy_id: Uuid,
     pub version: i32,
     pub settings: RunSettings,
@@ -52,7 +53,7 @@ fn day_bounds(choice: &RunChoice) -> (DateTime<Utc>, DateTime<Utc>) {
 /// Tells the owner's pages and every server's worker about a run's new status, on commit.
 pub async fn announce(
     connection: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     strategy_id: Uuid,
     run_id: Uuid,
     status: RunStatus,
@@ -76,7 +77,7 @@ pub const MAX_STORED_TRADES: usize = 10_000;
 #[tracing::instrument(skip_all)]
 pub async fn enqueue(
     connection: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     strategy_id: Uuid,
     version: i32,
     series: (&str, &str),
@@ -85,14 +86,14 @@ pub async fn enqueue(
 ) -> Result<Uuid, AppError> {
     sqlx::query!(
         "SELECT pg_advisory_xact_lock(hashtext('backtest_runs_user'), hashtext($1::uuid::text))",
-        user_id
+        user_id.0
     )
     .execute(&mut *connection)
     .await?;
     let live = sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM backtest_runs
            WHERE user_id = $1 AND status IN ('queued', 'running')"#,
-        user_id
+        user_id.0
     )
     .fetch_one(&mut *connection)
     .await?;
@@ -112,7 +113,7 @@ pub async fn enqueue(
          SELECT $1, s.id, $3, $4, $5, to_timestamp($6::bigint), to_timestamp($7::bigint), $8, $9, $10
          FROM strategies s WHERE s.id = $2 AND s.user_id = $1
          RETURNING id",
-        user_id,
+        user_id.0,
         strategy_id,
         version,
         series.0,
@@ -179,7 +180,7 @@ pub async fn claim_next(
     };
     announce(
         &mut transaction,
-        row.user_id,
+        UserId(row.user_id),
         row.strategy_id,
         row.id,
         RunStatus::Running,
@@ -188,7 +189,7 @@ pub async fn claim_next(
     transaction.commit().await?;
     Ok(Some(ClaimedRun {
         id: row.id,
-        user_id: row.user_id,
+        user_id: UserId(row.user_id),
         strategy_id: row.strategy_id,
         version: row.version,
         settings: RunSettings {
@@ -315,7 +316,7 @@ pub async fn give_up_exhausted(pool: &PgPool) -> Result<u64, AppError> {
     for run in &given_up {
         announce(
             &mut transaction,
-            run.user_id,
+            UserId(run.user_id),
             run.strategy_id,
             run.id,
             RunStatus::Failed,
@@ -330,7 +331,7 @@ pub async fn give_up_exhausted(pool: &PgPool) -> Result<u64, AppError> {
 #[tracing::instrument(skip_all)]
 pub async fn cancel(
     connection: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     strategy_id: Uuid,
     run_id: Uuid,
 ) -> Result<bool, AppError> {
@@ -339,7 +340,7 @@ pub async fn cancel(
                 lease_until = NULL
          WHERE id = $1 AND user_id = $2 AND strategy_id = $3 AND status IN ('queued', 'running')",
         run_id,
-        user_id,
+        user_id.0,
         strategy_id
     )
     .execute(&mut *connection)
@@ -363,7 +364,7 @@ pub async fn cancel(
 #[tracing::instrument(skip_all)]
 pub async fn has_finished_run(
     connection: &mut PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     strategy_id: Uuid,
     version: i32,
 ) -> Result<bool, AppError> {
@@ -371,7 +372,7 @@ pub async fn has_finished_run(
         r#"SELECT EXISTS (SELECT 1 FROM backtest_runs
              WHERE user_id = $1 AND strategy_id = $2 AND version = $3 AND status = 'finished')
            AS "finished!""#,
-        user_id,
+        user_id.0,
         strategy_id,
         version
     )
@@ -435,7 +436,7 @@ impl RunRow {
 #[tracing::instrument(skip_all)]
 async fn runs(
     pool: &PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     strategy_id: Uuid,
     run: Option<Uuid>,
 ) -> Result<Vec<RunSummary>, AppError> {
@@ -458,7 +459,7 @@ async fn runs(
            ORDER BY r.queued_at DESC, r.id
            LIMIT $4"#,
         strategy_id,
-        user_id,
+        user_id.0,
         run,
         LISTED_RUNS
     )
@@ -471,7 +472,7 @@ async fn runs(
 
 pub async fn list(
     pool: &PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     strategy_id: Uuid,
 ) -> Result<Vec<RunSummary>, AppError> {
     runs(pool, user_id, strategy_id, None).await
@@ -506,7 +507,7 @@ impl TradePage {
 #[tracing::instrument(skip_all)]
 pub async fn find(
     pool: &PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     strategy_id: Uuid,
     run_id: Uuid,
     trades: TradePage,
@@ -524,7 +525,7 @@ pub async fn find(
                   coalesce(jsonb_array_length(trades), 0) AS "trades_kept!"
            FROM backtest_runs WHERE id = $1 AND user_id = $2"#,
         run_id,
-        user_id,
+        user_id.0,
         trades.first,
         trades.count
     )
