@@ -192,7 +192,7 @@ pub async fn log_in(
     };
     if needs_rehash {
         let rehashed = password_hashing::hash_plain(&state.work, user.password.clone()).await?;
-        repository::update_password_hash(&state.pool, UserId(record.id), &rehashed).await?;
+        repository::update_password_hash(&state.pool, record.id, &rehashed).await?;
         tracing::info!(user_id = %record.id, "password hash upgraded to the current parameters");
     }
     let remember = user
@@ -200,7 +200,7 @@ pub async fn log_in(
         .as_deref()
         .is_some_and(|v| v == "true" || v == "on");
     let session = request.session.clone();
-    sessions::sign_in(&session, &state.pool, UserId(record.id), remember).await?;
+    sessions::sign_in(&session, &state.pool, record.id, remember).await?;
     tracing::info!(user_id = %record.id, ip = %display_ip(request.ip), remember, "signed in");
     Ok(navigate(safe_return_to(return_to.as_deref())))
 }
@@ -285,13 +285,13 @@ pub async fn confirm_account(
     let user_id = found.user.id;
     // Whoever registered the address before its owner confirmed it keeps nothing: the first
     // confirmation ends every session and token the account had.
-    if repository::confirm_user(&mut transaction, UserId(user_id)).await? {
-        repository::end_every_token_and_session(&mut transaction, UserId(user_id), None).await?;
+    if repository::confirm_user(&mut transaction, user_id).await? {
+        repository::end_every_token_and_session(&mut transaction, user_id, None).await?;
     }
     transaction.commit().await?;
     tracing::info!(%user_id, ip = %display_ip(request.ip), "email confirmed");
     let session = request.session.clone();
-    sessions::sign_in(&session, &state.pool, UserId(user_id), false).await?;
+    sessions::sign_in(&session, &state.pool, user_id, false).await?;
     tracing::info!(%user_id, ip = %display_ip(request.ip), "signed in by the confirmation link");
     Ok(navigate(format!("{HOME_OF_SIGNED_IN}?notice=confirmed")))
 }
@@ -330,7 +330,7 @@ pub async fn resend_confirmation(
     if let Some(record) = record.filter(|r| r.confirmed_at.is_none()) {
         after_the_answer("confirmation mail", async move {
             if rate_limits::mail_allowed(&state.pool, "confirmation", &record.email).await? {
-                send_confirmation(&state, UserId(record.id), &record.email).await?;
+                send_confirmation(&state, record.id, &record.email).await?;
             }
             Ok(())
         });
@@ -357,7 +357,7 @@ pub async fn request_password_reset(
             let token = IssuedToken::generate();
             repository::insert_token(
                 &state.pool,
-                UserId(record.id),
+                record.id,
                 &token.digest,
                 &TokenPurpose::ResetPassword,
                 Some(&record.email),
@@ -409,7 +409,7 @@ pub async fn reset_password(
             .ok_or_else(invalid)?;
     let password = new_password(&user)?;
     let hashed = password_hashing::hash_password(&state.work, password).await?;
-    repository::replace_password(&mut transaction, UserId(found.user.id), &hashed, None).await?;
+    repository::replace_password(&mut transaction, found.user.id, &hashed, None).await?;
     transaction.commit().await?;
     tracing::info!(user_id = %found.user.id, ip = %display_ip(request.ip), "password reset; every session ended");
     Ok(navigate("/users/log-in?notice=password-reset"))
@@ -424,7 +424,7 @@ async fn count_reauthentication(
     request
         .count_attempt(
             LimitedAction::Reauthenticate,
-            Some(Counted::User(record.id)),
+            Some(Counted::User(record.id.0)),
         )
         .await
 }
@@ -465,14 +465,14 @@ pub async fn change_email(
     if repository::email_is_taken(&state.pool, &email).await? {
         return Err(AppError::field("email", "Email has already been taken"));
     }
-    rate_limits::count_email_change_mail(&state.pool, UserId(record.id)).await?;
+    rate_limits::count_email_change_mail(&state.pool, record.id).await?;
     let token = IssuedToken::generate();
     let purpose = TokenPurpose::ChangeEmail {
         current_email: record.email.clone(),
     };
     repository::insert_token(
         &state.pool,
-        UserId(record.id),
+        record.id,
         &token.digest,
         &purpose,
         Some(email.as_str()),
@@ -504,15 +504,14 @@ pub async fn confirm_email_change(
     };
     let (mut transaction, found) = take_emailed_token(&request, token, &purpose, message).await?;
     let new_email = found.sent_to.clone().ok_or_else(|| form_error(message))?;
-    repository::change_email(&mut transaction, UserId(found.user.id), &new_email).await?;
+    repository::change_email(&mut transaction, found.user.id, &new_email).await?;
     // Every other session ends; this browser's stays if it is signed in to this account.
     let session = request.session.clone();
     let keep = match sessions::current_user(&session, &state.pool).await? {
         Some(user) if user.id == found.user.id => sessions::session_id(&session),
         _ => None,
     };
-    repository::end_other_sessions(&mut transaction, UserId(found.user.id), keep.as_deref())
-        .await?;
+    repository::end_other_sessions(&mut transaction, found.user.id, keep.as_deref()).await?;
     transaction.commit().await?;
     tracing::info!(user_id = %found.user.id, ip = %display_ip(request.ip), "email changed; other sessions ended");
     after_link(&request, "/users/settings", "email-changed").await
@@ -534,7 +533,7 @@ pub async fn change_password(
     let mut transaction = state.pool.begin().await?;
     repository::replace_password(
         &mut transaction,
-        UserId(record.id),
+        record.id,
         &hashed,
         this_session.as_deref(),
     )
@@ -542,7 +541,7 @@ pub async fn change_password(
     transaction.commit().await?;
     // Every token went, this session's too: it carries on under a new id and token.
     let remember = sessions::is_remembered(&session).await;
-    sessions::sign_in(&session, &state.pool, UserId(record.id), remember).await?;
+    sessions::sign_in(&session, &state.pool, record.id, remember).await?;
     tracing::info!(user_id = %record.id, ip = %display_ip(request.ip), "password changed; other sessions ended");
     Ok(navigate("/users/settings?notice=password-changed"))
 }
@@ -551,7 +550,7 @@ pub async fn active_sessions(request: AccountRequest) -> Result<Vec<ActiveSessio
     let state = &request.state;
     let record = request.signed_in_user().await?;
     let this = sessions::session_id(&request.session.clone());
-    let rows = repository::list_sessions(&state.pool, UserId(record.id)).await?;
+    let rows = repository::list_sessions(&state.pool, record.id).await?;
     Ok(rows
         .into_iter()
         .map(|row| ActiveSession {
@@ -575,14 +574,7 @@ pub async fn revoke_session(request: AccountRequest, id: String) -> Result<Navig
     let token_id = Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)?;
     let this = sessions::session_id(&request.session.clone());
     let mut transaction = state.pool.begin().await?;
-    if !repository::revoke_session(
-        &mut transaction,
-        UserId(record.id),
-        token_id,
-        this.as_deref(),
-    )
-    .await?
-    {
+    if !repository::revoke_session(&mut transaction, record.id, token_id, this.as_deref()).await? {
         return Err(AppError::NotFound);
     }
     transaction.commit().await?;
@@ -595,7 +587,7 @@ pub async fn log_out_everywhere_else(request: AccountRequest) -> Result<Navigati
     let record = request.signed_in_user().await?;
     let this = sessions::session_id(&request.session.clone());
     let mut transaction = state.pool.begin().await?;
-    repository::end_other_sessions(&mut transaction, UserId(record.id), this.as_deref()).await?;
+    repository::end_other_sessions(&mut transaction, record.id, this.as_deref()).await?;
     transaction.commit().await?;
     tracing::info!(user_id = %record.id, ip = %display_ip(request.ip), "logged out everywhere else");
     Ok(navigate("/users/settings?notice=logged-out-elsewhere"))

@@ -201,7 +201,7 @@ pub async fn signed_in_user_id(pool: &PgPool) -> Result<UserId, AppError> {
     let session = crate::web::server_context::session().await?;
     current_user(&session, pool)
         .await?
-        .map(|user| UserId(user.id))
+        .map(|user| user.id)
         .ok_or(AppError::Unauthenticated)
 }
 

@@ -16,7 +16,6 @@ use tokio::io::AsyncWriteExt;
 use tower_sessions::Session;
 
 use super::flows::{self, SpooledFile, Upload};
-use crate::accounts::UserId;
 use crate::{
     error::AppError,
     market_data::{too_large_sentence, MARKET_DATA_PATH},
@@ -49,7 +48,7 @@ pub async fn import(
         Err(rejection) => Err(AppError::field("file", rejection.body_text())),
     };
     let outcome = match upload {
-        Ok(upload) => flows::start_import(&state, UserId(user), upload).await,
+        Ok(upload) => flows::start_import(&state, user, upload).await,
         Err(error) => Err(error),
     };
     match outcome {

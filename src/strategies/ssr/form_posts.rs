@@ -103,7 +103,7 @@ pub async fn download(
         Ok(None) => return AppError::NotFound.into_response(),
         Err(error) => return error.into_response(),
     };
-    let document = match flows::document(&state, UserId(user), id).await {
+    let document = match flows::document(&state, user, id).await {
         Ok(document) => document,
         Err(error) => return error.into_response(),
     };
@@ -183,7 +183,7 @@ async fn save(state: AppState, session: Session, id: Option<Uuid>, form: Strateg
             return back_to_editor(&session, &editor, tested).await;
         }
         Some("restore_working_copy") => {
-            return match restore_working_copy(&state, UserId(user), id).await {
+            return match restore_working_copy(&state, user, id).await {
                 Ok(Some(restored)) => back_to_editor(&session, &editor, restored).await,
                 Ok(None) => Redirect::to(&editor).into_response(),
                 Err(error) => error.into_response(),
@@ -198,7 +198,7 @@ async fn save(state: AppState, session: Session, id: Option<Uuid>, form: Strateg
                 return AppError::field("working_copy_tab", "Which working copy is unreadable.")
                     .into_response();
             };
-            return match flows::discard_working_copy(&state, UserId(user), tab).await {
+            return match flows::discard_working_copy(&state, user, tab).await {
                 Ok(()) => Redirect::to(&editor).into_response(),
                 Err(error) => error.into_response(),
             };
@@ -214,7 +214,7 @@ async fn save(state: AppState, session: Session, id: Option<Uuid>, form: Strateg
         // and offers it.
         let kept = flows::autosave(
             &state,
-            UserId(user),
+            user,
             flows::AutosaveRequest {
                 tab_id: Uuid::new_v4(),
                 sequence: 1,
@@ -231,7 +231,7 @@ async fn save(state: AppState, session: Session, id: Option<Uuid>, form: Strateg
         };
     }
     let (lock_version, draft) = (request.lock_version, request.draft);
-    match flows::save(&state, UserId(user), request).await {
+    match flows::save(&state, user, request).await {
         Ok(saved) => {
             Redirect::to(&format!("/strategies/{}?notice=saved", saved.id)).into_response()
         }
@@ -240,8 +240,7 @@ async fn save(state: AppState, session: Session, id: Option<Uuid>, form: Strateg
         Err(error @ AppError::Conflict { .. }) => {
             let conflict = match id {
                 Some(id) => {
-                    match flows::form_conflict(&state, UserId(user), id, &form.content, draft).await
-                    {
+                    match flows::form_conflict(&state, user, id, &form.content, draft).await {
                         Ok(conflict) => Some(conflict),
                         Err(error) => return error.into_response(),
                     }

@@ -70,7 +70,7 @@ pub async fn upgrade(
     match live_connections::open(
         &state.pool,
         connection,
-        UserId(user_id),
+        user_id,
         bounds.live_sockets_per_user,
     )
     .await
@@ -99,7 +99,7 @@ pub async fn upgrade(
     };
     let open = Open {
         connection,
-        user_id: UserId(user_id),
+        user_id,
         session: held,
     };
     socket

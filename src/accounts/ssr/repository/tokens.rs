@@ -43,7 +43,7 @@ pub async fn find_user_by_session_token(
 ) -> Result<Option<UserRecord>, AppError> {
     Ok(sqlx::query_as!(
         UserRecord,
-        r#"SELECT u.id, u.email::text AS "email!", u.hashed_password, u.confirmed_at AS "confirmed_at: NaiveDateTime"
+        r#"SELECT u.id AS "id: UserId", u.email::text AS "email!", u.hashed_password, u.confirmed_at AS "confirmed_at: NaiveDateTime"
            FROM users_tokens t JOIN users u ON u.id = t.user_id
            WHERE t.token = $1 AND t.context = $2
              AND t.inserted_at > (now() AT TIME ZONE 'utc') - make_interval(secs => $3)"#,
@@ -132,7 +132,7 @@ pub async fn find_emailed_token(
         token_id: row.token_id,
         sent_to: row.sent_to,
         user: UserRecord {
-            id: row.id,
+            id: UserId(row.id),
             email: row.email,
             hashed_password: row.hashed_password,
             confirmed_at: row.confirmed_at,

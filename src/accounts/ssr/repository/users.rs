@@ -13,7 +13,7 @@ use crate::error::AppError;
 /// A user as stored. The hash never leaves the server and never prints.
 #[derive(Clone)]
 pub struct UserRecord {
-    pub id: Uuid,
+    pub id: UserId,
     pub email: String,
     pub hashed_password: String,
     pub confirmed_at: Option<NaiveDateTime>,
@@ -87,7 +87,7 @@ pub async fn find_user_by_email(
 ) -> Result<Option<UserRecord>, AppError> {
     Ok(sqlx::query_as!(
         UserRecord,
-        r#"SELECT id, email::text AS "email!", hashed_password, confirmed_at AS "confirmed_at: NaiveDateTime"
+        r#"SELECT id AS "id: UserId", email::text AS "email!", hashed_password, confirmed_at AS "confirmed_at: NaiveDateTime"
            FROM users WHERE email = $1::text::citext"#,
         email.as_str()
     )

@@ -280,15 +280,7 @@ pub async fn trades_download(
         Ok(None) => return AppError::NotFound.into_response(),
         Err(error) => return error.into_response(),
     };
-    let stored = match queue::find(
-        &state.pool,
-        UserId(user),
-        strategy_id,
-        run_id,
-        TradePage::ALL,
-    )
-    .await
-    {
+    let stored = match queue::find(&state.pool, user, strategy_id, run_id, TradePage::ALL).await {
         Ok(stored) => stored,
         Err(error) => return error.into_response(),
     };
