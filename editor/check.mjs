@@ -3,10 +3,13 @@
 //   node editor/check.mjs            # builds the bundle first (editor/build), then checks it
 //   node editor/check.mjs --no-build # checks the bundle as it is
 //
-// Serves a tiny page on 127.0.0.1 (a free port) under the app's Content-Security-Policy with
+// First runs the node test of the live-editing sync rules (editor/collab.test.mjs, no browser).
+// Then serves a tiny page on 127.0.0.1 (a free port) under the app's Content-Security-Policy with
 // nonce 'abc', drives it with playwright-core from end2end/node_modules and Debian's Chromium
-// (/usr/bin/chromium, or $CHROMIUM), and exits non-zero on any failure. Screenshots go to
-// /tmp/editor-check.png (light) and /tmp/editor-check-dark.png (dark).
+// (/usr/bin/chromium, or $CHROMIUM), and exits non-zero on any failure. A second page checks live
+// mode (`options.live`) against a WebSocket stubbed in the page, since the CSP allows connect-src
+// 'self' only and node 20 has no WebSocket server without a package. Screenshots go to
+// /tmp/editor-check.png (light), /tmp/editor-check-dark.png (dark) and /tmp/editor-check-live.png.
 
 import http from "node:http";
 import fs from "node:fs";
@@ -27,6 +30,8 @@ if (!fs.existsSync(bundle)) {
   process.exit(1);
 }
 
+// After the build: it installs editor/node_modules when they are missing.
+const { ChangeSet, Text } = await import("@codemirror/state");
 const require = createRequire(path.join(root, "end2end/package.json"));
 const { chromium } = require("playwright-core");
 
@@ -144,6 +149,61 @@ window.__ready = true;
 </body>
 </html>`;
 
+// Live mode: a WebSocket stub records what the editor sends and lets the check deliver frames.
+const LIVE_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Editor check, live</title>
+<link rel="stylesheet" href="/page.css">
+<script nonce="${NONCE}">
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (e) =>
+  window.__violations.push(e.violatedDirective + " " + e.blockedURI));
+window.__sockets = [];
+window.WebSocket = class {
+  constructor(url) {
+    this.url = url;
+    this.readyState = 0;
+    this.sent = [];
+    window.__sockets.push(this);
+    setTimeout(() => { this.readyState = 1; this.onopen && this.onopen({}); }, 20);
+  }
+  send(data) {
+    if (this.readyState !== 1) throw new Error("send on a socket that is not open");
+    this.sent.push(JSON.parse(data));
+  }
+  close() {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    setTimeout(() => this.onclose && this.onclose({ code: 1000 }), 0);
+  }
+  deliver(frame) { this.onmessage && this.onmessage({ data: JSON.stringify(frame) }); }
+};
+</script>
+</head>
+<body>
+<main>
+  <div id="editor"></div>
+</main>
+<script type="module" nonce="${NONCE}">
+import { createEditor } from "/editor/codemirror.js";
+window.__live = [];
+window.__changes = [];
+window.__ed = createEditor(document.getElementById("editor"), {
+  doc: ${JSON.stringify(YAML_DOC)},
+  format: "yaml",
+  nonce: "${NONCE}",
+  live: { url: "/strategies/live/s1", version: 5, client: "tab1" },
+}, {
+  onChange(text) { window.__changes.push(text); },
+  onLive(event) { window.__live.push(event); },
+});
+window.__ready = true;
+</script>
+</body>
+</html>`;
+
 const PAGE_CSS = `
 :root { color-scheme: light dark; --bg: #f7f8fa; --surface: #fff; --text: #1c2330; --muted: #5b6576; --border: #d9dee7;
   font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--text); background: var(--bg); }
@@ -162,9 +222,9 @@ function serve() {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, "http://x");
     const headers = { "Content-Security-Policy": CSP, "Cache-Control": "no-store" };
-    if (url.pathname === "/") {
+    if (url.pathname === "/" || url.pathname === "/live") {
       res.writeHead(200, { ...headers, "Content-Type": "text/html; charset=utf-8" });
-      res.end(PAGE);
+      res.end(url.pathname === "/" ? PAGE : LIVE_PAGE);
     } else if (url.pathname === "/page.css") {
       res.writeHead(200, { ...headers, "Content-Type": "text/css" });
       res.end(PAGE_CSS);
@@ -209,6 +269,166 @@ async function until(fn, what, ms = 3000) {
     await new Promise((r) => setTimeout(r, 40));
   }
 }
+
+
+// Live mode against the stubbed socket: the frames of docs/COEDITING.md §4.1.
+async function checkLive() {
+  const context = await browser.newContext({ viewport: { width: 1020, height: 620 }, colorScheme: "light" });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  await page.goto(base + "/live");
+  await page.waitForFunction(() => window.__ready === true, null, { timeout: 10000 });
+  const text = () => page.evaluate(() => window.__ed.getText());
+  const sent = (t) => page.evaluate((t) => window.__sockets.at(-1).sent.filter((f) => f.t === t), t);
+  const deliver = (frame) => page.evaluate((f) => window.__sockets.at(-1).deliver(f), frame);
+  const events = (kind) => page.evaluate((k) => window.__live.filter((e) => e.kind === k), kind);
+  const box = page.getByRole("textbox", { name: "Strategy document" });
+  const insert = (doc, pos, s) => ChangeSet.of({ from: pos, insert: s }, doc.length).toJSON();
+  const lastPush = async (n) => (await until(async () => { const p = await sent("push"); return p.length >= n && p; }, `push #${n}`))[n - 1];
+  // The server's answer accepting a push: its updates come back with our client id.
+  const confirm = async (push) => {
+    await deliver({ t: "updates", from: push.v, u: push.u.map((u) => ({ ...u, client: "tab1" })) });
+    version = push.v + push.u.length;
+  };
+  const apply = (push, doc) => push.u.reduce((d, u) => ChangeSet.fromJSON(u.c).apply(d), Text.of(doc.split("\n"))).toString();
+  let version = 5;
+  let pushes = 0;
+
+  await step("live: hello with the client id and the rendered version; status connecting, then live", async () => {
+    const hello = await until(async () => (await sent("hello"))[0], "hello frame");
+    eq(JSON.stringify(hello), JSON.stringify({ t: "hello", client: "tab1", v: 5 }), "hello");
+    eq(await page.evaluate(() => window.__sockets.at(-1).url), base.replace("http:", "ws:") + "/strategies/live/s1", "socket url");
+    eq((await events("status")).map((e) => e.status).join(","), "connecting,live", "status events");
+    eq(await page.evaluate(() => window.__ed.liveVersion()), 5, "liveVersion");
+  });
+
+  await step("live: a remote update changes the text and draws the peer's cursor with its label (a layer, not a widget)", async () => {
+    const before = await text();
+    await deliver({ t: "peers", peers: [{ client: "p2", label: "You · tab 2", hue: 30 }] });
+    await deliver({ t: "updates", from: 5, u: [{ c: insert(before, 0, "# remote\n"), client: "p2" }] });
+    version = 6;
+    eq(await text(), "# remote\n" + before, "text after the remote update");
+    await deliver({ t: "sel", client: "p2", label: "You · tab 2", hue: 30, v: 6, r: [[30, 30], [9, 13]] });
+    const label = page.locator(".cm-layer .cm-tsp-peerCaret .cm-tsp-peerLabel");
+    await label.first().waitFor({ timeout: 3000 });
+    eq(await label.count(), 1, "one label (the main range)");
+    eq(await label.textContent(), "You · tab 2", "label");
+    eq(await page.locator(".cm-layer .cm-tsp-peerCaret").count(), 2, "a caret per range");
+    assert(await page.locator(".cm-layer .cm-tsp-peerSelection").count() >= 1, "selection rectangle missing");
+    eq(await page.locator(".cm-content .cm-tsp-peerCaret").count(), 0, "nothing inside the text");
+    const color = await page.locator(".cm-tsp-peerCaret").first().evaluate((e) => getComputedStyle(e).borderLeftColor);
+    assert(color !== "rgba(0, 0, 0, 0)" && color !== "rgb(0, 0, 0)", `caret colour not applied: ${color}`);
+    eq((await events("remote")).length, 1, "remote events");
+    eq(JSON.stringify((await events("peers")).at(-1).peers), JSON.stringify([{ client: "p2", label: "You · tab 2", hue: 30 }]), "peers event");
+    eq(await page.evaluate(() => window.__changes.length), 0, "onChange not called for remote changes");
+    await page.screenshot({ path: "/tmp/editor-check-live.png" });
+  });
+
+  await step("live: typing pushes the change at the synced version; its return confirms it; flushLive resolves", async () => {
+    await box.click();
+    await page.keyboard.press("Control+End");
+    await page.keyboard.type("a");
+    const push = await lastPush(++pushes);
+    eq(push.v, 6, "push version");
+    eq(push.u.length, 1, "updates in the push");
+    const flushed = page.evaluate(() => window.__ed.flushLive(3000));
+    await confirm(push);
+    eq(await flushed, 7, "flushLive");
+    eq(await page.evaluate(() => window.__ed.liveVersion()), 7, "liveVersion");
+    // Sent at the synced version: before the confirmation, the caret maps back to before the "a".
+    const len = (await text()).length;
+    const sel = await until(async () => (await sent("sel")).findLast((f) => f.r[0][0] >= len - 1), "own selection frame");
+    eq(JSON.stringify(sel), JSON.stringify({ t: "sel", v: sel.v, r: [sel.v === 7 ? [len, len] : [len - 1, len - 1]] }), "own selection");
+  });
+
+  await step("live: behind, then the missing update: re-pushed without typing; Ctrl+Z undoes only the own text", async () => {
+    const base = await text();
+    await page.waitForTimeout(600); // a new undo event (CodeMirror joins typing within 500 ms)
+    await page.keyboard.type(" own");
+    const push = await lastPush(++pushes);
+    eq(push.v, 7, "push version");
+    const mine = base + " own";
+    await deliver({ t: "updates", from: 7, u: [{ c: insert(base, 0, "R"), client: "p2" }] });
+    await deliver({ t: "behind", v: 8 });
+    const again = await lastPush(++pushes);
+    eq(again.v, 8, "re-push version");
+    eq(apply(again, "R" + base), "R" + mine, "re-pushed changes rebased over the remote one");
+    await confirm(again);
+    eq(await text(), "R" + mine, "text");
+    await page.keyboard.press("Control+z");
+    eq(await text(), "R" + base, "undo removed only the own text");
+    const undoPush = await lastPush(++pushes);
+    eq(undoPush.v, version, "the undo is pushed too");
+    await confirm(undoPush);
+  });
+
+  await step("live: a refused push is reverted and reported with the refused text", async () => {
+    const base = await text();
+    await page.keyboard.type("Z");
+    const push = await lastPush(++pushes);
+    await deliver({ t: "refused", code: "too_large", message: "The document is too large.", v: push.v });
+    await until(async () => (await text()) === base, "reverted text");
+    const refused = (await events("refused")).at(-1);
+    eq(JSON.stringify(refused), JSON.stringify({ kind: "refused", code: "too_large", message: "The document is too large.", text: base + "Z" }), "refused event");
+  });
+
+  await step("live: switchFormat pushes the notation; a peer's switch changes the language and is reported", async () => {
+    const base = await text();
+    await page.evaluate((t) => window.__ed.switchFormat("toml", t), TOML_DOC);
+    const push = await lastPush(++pushes);
+    eq(push.u[0].f, "toml", "f in the push");
+    eq(await text(), TOML_DOC, "switched text");
+    await confirm(push);
+    await page.keyboard.press("Control+z");
+    eq(await text(), base, "one undo restores the text");
+    const undoPush = await lastPush(++pushes);
+    eq(undoPush.u[0].f, "yaml", "undo switches the notation back, shared");
+    await confirm(undoPush);
+    eq((await events("format")).map((e) => e.format).join(","), "yaml", "format event for the undo");
+    await deliver({ t: "updates", from: version, u: [{ c: [base.length], client: "p2", f: "toml" }] });
+    version++;
+    eq((await events("format")).map((e) => e.format).join(","), "yaml,toml", "format event for the peer's switch");
+  });
+
+  await step("live: a mode frame makes the editor read-only (and editable again)", async () => {
+    await deliver({ t: "mode", read_only: "The strategy is active." });
+    eq(await box.getAttribute("aria-readonly"), "true", "aria-readonly");
+    const base = await text();
+    await box.click();
+    await page.keyboard.type("nope");
+    eq(await text(), base, "read-only text");
+    eq(JSON.stringify((await events("mode")).at(-1)), JSON.stringify({ kind: "mode", readOnly: "The strategy is active." }), "mode event");
+    await deliver({ t: "mode", read_only: null });
+    eq(await box.getAttribute("aria-readonly"), "false", "editable again");
+  });
+
+  await step("live: saved and closed frames are reported; closed turns read-only and stops", async () => {
+    await deliver({ t: "saved", version: 8, live: version, at: "2026-01-01T12:00:00Z", by: "you" });
+    eq(JSON.stringify((await events("saved")).at(-1)), JSON.stringify({ kind: "saved", version: 8, live: version, at: "2026-01-01T12:00:00Z", by: "you" }), "saved event");
+    await deliver({ t: "closed", code: "deleted", message: "The strategy was deleted." });
+    await page.evaluate(() => window.__sockets.at(-1).close());
+    await until(async () => (await events("status")).at(-1).status === "offline", "offline status");
+    eq(await box.getAttribute("aria-readonly"), "true", "read-only after closed");
+    await page.waitForTimeout(700);
+    eq(await page.evaluate(() => window.__sockets.length), 1, "no reconnect after closed");
+    let error = await page.evaluate(() => window.__ed.flushLive(100).then(() => null, (e) => e instanceof Error && e.message));
+    eq(error, null, "flushLive with nothing unconfirmed resolves");
+  });
+
+  await step("live: no console errors and no CSP violations; destroy closes the socket", async () => {
+    eq(errors.length, 0, `errors: ${errors.join(" | ")}`);
+    eq((await page.evaluate(() => window.__violations)).length, 0, "CSP violations");
+    await page.evaluate(() => window.__ed.destroy());
+    eq(await page.locator(".cm-editor").count(), 0, "editors left");
+  });
+  await context.close();
+}
+
+await step("node editor/collab.test.mjs (live editing sync rules, no browser)", async () => {
+  execFileSync(process.execPath, [path.join(here, "collab.test.mjs")], { stdio: ["ignore", "ignore", "inherit"] });
+});
 
 const server = await serve();
 const base = `http://127.0.0.1:${server.address().port}`;
@@ -493,11 +713,13 @@ try {
     eq(await page.locator(".cm-editor").count(), 0, "editors left");
   });
   await context.close();
+
+  await checkLive();
 } finally {
   await browser.close();
   server.close();
 }
 
-console.log("screenshots: /tmp/editor-check.png /tmp/editor-check-dark.png");
+console.log("screenshots: /tmp/editor-check.png /tmp/editor-check-dark.png /tmp/editor-check-live.png");
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -14,17 +14,21 @@
 // Ctrl-M (Shift-Alt-M on macOS) toggles "Tab moves focus" mode permanently. Screen readers get
 // the content element as `role="textbox"` with `aria-multiline="true"` and `aria-label` from
 // `options.label`.
+//
+// Live co-editing (`options.live`): collab.mjs joins the live document over a WebSocket; this
+// module only wires it in (the notation, read-only mode and the handle methods below).
 
 import { basicSetup } from "codemirror";
 import { EditorView, keymap, hoverTooltip } from "@codemirror/view";
 import { EditorState, Compartment, Prec, StateField, StateEffect, Annotation, Transaction } from "@codemirror/state";
-import { indentWithTab } from "@codemirror/commands";
+import { indentWithTab, isolateHistory } from "@codemirror/commands";
 import { StreamLanguage, HighlightStyle, syntaxHighlighting } from "@codemirror/language";
 import { autocompletion } from "@codemirror/autocomplete";
 import { setDiagnostics as cmSetDiagnostics, lintGutter } from "@codemirror/lint";
 import { yaml } from "@codemirror/lang-yaml";
 import { toml } from "@codemirror/legacy-modes/mode/toml";
 import { tags as t } from "@lezer/highlight";
+import { diff, liveEditor, localNotation, notation, currentNotation, randomClientID, setNotation } from "./collab.mjs";
 
 // ---------------------------------------------------------------------------------------------
 // Languages
@@ -282,30 +286,6 @@ function str(v) {
   return v === null || v === undefined ? undefined : String(v);
 }
 
-const isHigh = (code) => code >= 0xd800 && code <= 0xdbff;
-const isLow = (code) => code >= 0xdc00 && code <= 0xdfff;
-
-/** Smallest single splice turning `a` into `b` (common prefix and suffix), or null if equal. */
-function diff(a, b) {
-  if (a === b) return null;
-  const min = Math.min(a.length, b.length);
-  let start = 0;
-  while (start < min && a.charCodeAt(start) === b.charCodeAt(start)) start++;
-  // Do not split a surrogate pair.
-  if (start > 0 && isHigh(a.charCodeAt(start - 1))) start--;
-  let endA = a.length;
-  let endB = b.length;
-  while (endA > start && endB > start && a.charCodeAt(endA - 1) === b.charCodeAt(endB - 1)) {
-    endA--;
-    endB--;
-  }
-  if (endA < a.length && isLow(a.charCodeAt(endA))) {
-    endA++;
-    endB++;
-  }
-  return { from: start, to: endA, insert: b.slice(start, endB) };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Public API
 
@@ -314,10 +294,17 @@ function diff(a, b) {
  *
  * @param {HTMLElement} parent - element the editor is appended to; give it a height (the editor
  *   fills it with `height: 100%` and scrolls inside).
- * @param {{doc?: string, format?: 'yaml'|'toml', nonce?: string|null, label?: string, readOnly?: boolean}} options
+ * @param {{doc?: string, format?: 'yaml'|'toml', nonce?: string|null, label?: string, readOnly?: boolean,
+ *   live?: {url: string, version: number, client?: string}}} options
  *   - `doc`: initial text; `format`: language (default 'yaml'); `nonce`: the page's CSP nonce,
  *     put on the `<style>` elements CodeMirror injects (null/undefined/"" = none); `label`: the
  *     accessible name of the textbox (default "Strategy document"); `readOnly`: start read-only.
+ *   - `live`: join the live document (co-editing). `url`: its WebSocket, absolute or relative to
+ *     the page (http(s) is turned into ws(s)); `version`: the live version that `doc` and
+ *     `format` are the text of, exactly as the server rendered them (the editor never seeds the
+ *     live document; without a valid version it asks the server for the whole document);
+ *     `client`: this editor's id, 1–32 of [A-Za-z0-9_-] (default: random), kept across
+ *     reconnects. Absent: no socket, and everything behaves as without live editing.
  * @param {{
  *   onChange?: (text: string) => void,
  *   onSave?: () => void,
@@ -339,12 +326,36 @@ function diff(a, b) {
  *     re-sorting the options against the typed text. `type` picks the icon ("keyword",
  *     "property", "function", "variable", "constant", "enum", "type", "text", ...).
  *   - `hover(text, pos)`: plain-text help for the position under the mouse, or null.
+ *   - `onLive(event)`: live-mode events (plain objects, called outside CodeMirror's update, so
+ *     handle methods may be called from it), by `kind`:
+ *     `{kind: "status", status: "connecting"|"live"|"reconnecting"|"offline"}` ("offline": the
+ *       browser is offline, four reconnects in a row failed (it keeps trying every ≤ 5 s), or
+ *       the server closed the document);
+ *     `{kind: "remote"}` peers' changes (or a reset to the server's text) were applied; not
+ *       `onChange`: read `getText()`, debounced;
+ *     `{kind: "peers", peers: [{client, label, hue}]}` the other editors now;
+ *     `{kind: "format", format}` the notation changed without the caller asking (a peer's switch,
+ *       undo/redo of a switchFormat, the server's notation on a reset); also without live mode;
+ *     `{kind: "doc", version, format, saved: {version, live}|null}` the server sent its whole
+ *       document (on joining with an old or no version) and the editor now shows it;
+ *     `{kind: "diverged", mine, theirs, base, version}` that happened while this editor had
+ *       unconfirmed changes: the editor now shows `theirs` at `version`; `mine` is the text it
+ *       showed, `base` the text at its last synced version. Merge and call `replaceText(merged)`;
+ *     `{kind: "refused", code, message, text}` the server refused this editor's unconfirmed
+ *       changes for good ("too_large" | "bad_changes" | "read_only" | "rate"); the editor went
+ *       back to the confirmed text; `text` is what was refused;
+ *     `{kind: "saved", version, live, at, by}` a strategy version was saved from live version `live`;
+ *     `{kind: "mode", readOnly: string|null}` read-only with this reason, or editable again (the
+ *       editor applies it itself, on top of `setReadOnly`);
+ *     `{kind: "closed", code, message}` the server ended the session ("deleted", "signed_out", …):
+ *       no reconnect; the editor turns read-only.
  *   Every callback is optional; exceptions thrown by callbacks are logged and ignored.
  * @returns {{
  *   getText(): string, setText(text: string): void, replaceText(text: string): void,
- *   setFormat(format: 'yaml'|'toml'): void, setReadOnly(readOnly: boolean): void,
- *   setDiagnostics(list: Array<object>): void, goTo(pos: number): void, focus(): void,
- *   destroy(): void
+ *   setFormat(format: 'yaml'|'toml'): void, switchFormat(format: 'yaml'|'toml', text: string): void,
+ *   setReadOnly(readOnly: boolean): void, setDiagnostics(list: Array<object>): void,
+ *   goTo(pos: number): void, focus(): void, liveVersion(): number|null,
+ *   flushLive(timeoutMs?: number): Promise<number>, destroy(): void
  * }}
  */
 export function createEditor(parent, options, callbacks) {
@@ -407,12 +418,36 @@ export function createEditor(parent, options, callbacks) {
 
   let destroyed = false;
   let changePending = false;
+  let userReadOnly = !!opts.readOnly;
+  let liveReadOnly = false;
+  const applyReadOnly = () => view.dispatch({ effects: readOnly.reconfigure(readOnlyExt(userReadOnly || liveReadOnly)) });
+
+  const liveOpts = opts.live && typeof opts.live === "object" && opts.live.url ? opts.live : null;
+  const live = liveOpts && liveEditor({
+    url: String(liveOpts.url),
+    version: liveOpts.version,
+    clientID: /^[A-Za-z0-9_-]{1,32}$/.test(liveOpts.client ?? "") ? String(liveOpts.client) : randomClientID(),
+    report(event) {
+      if (event.kind === "mode" || event.kind === "closed") {
+        liveReadOnly = event.kind === "closed" || !!event.readOnly;
+        applyReadOnly();
+      }
+      call(cbs.onLive, event);
+    },
+  });
 
   const extensions = [
     basicSetup,
     keys,
     keymap.of([indentWithTab]),
     language.of(languageFor(opts.format)),
+    notation(opts.format),
+    // Whatever switches the notation (setFormat, switchFormat, a peer, undo) switches the language.
+    EditorState.transactionExtender.of((tr) => {
+      let format = null;
+      for (const e of tr.effects) if (e.is(setNotation)) format = e.value;
+      return format ? { effects: language.reconfigure(languageFor(format)) } : null;
+    }),
     readOnly.of(readOnlyExt(opts.readOnly)),
     theme.of(themeFor(media ? media.matches : false)),
     autocompletion({ override: [completionSource], icons: true }),
@@ -432,8 +467,14 @@ export function createEditor(parent, options, callbacks) {
     // back into the handle (setDiagnostics, replaceText, ...) at once. Changes made in one task
     // are coalesced into one call with the latest text.
     EditorView.updateListener.of((update) => {
+      const format = currentNotation(update.state);
+      if (format !== currentNotation(update.startState) &&
+          update.transactions.some((tr) => tr.effects.some((e) => e.is(setNotation)) && !tr.annotation(programmatic) && !tr.annotation(localNotation))) {
+        queueMicrotask(() => destroyed || call(cbs.onLive, { kind: "format", format }));
+      }
       if (!update.docChanged || changePending) return;
-      if (update.transactions.every((tr) => !tr.docChanged || tr.annotation(programmatic))) return;
+      // Peers' changes are reported as {kind: "remote"} instead.
+      if (update.transactions.every((tr) => !tr.docChanged || tr.annotation(programmatic) || tr.annotation(Transaction.remote))) return;
       changePending = true;
       queueMicrotask(() => {
         changePending = false;
@@ -446,11 +487,14 @@ export function createEditor(parent, options, callbacks) {
   // but a script element's `nonce` property keeps it).
   const nonce = opts.nonce || document.querySelector("script[nonce]")?.nonce;
   if (nonce) extensions.push(EditorView.cspNonce.of(String(nonce)));
+  if (live) extensions.push(live.extensions);
 
   const view = new EditorView({
     parent,
     state: EditorState.create({ doc: opts.doc == null ? "" : String(opts.doc), extensions }),
   });
+
+  const liveSession = live && live.start(view);
 
   const onScheme = (e) => view.dispatch({ effects: theme.reconfigure(themeFor(e.matches)) });
   if (media) {
@@ -466,14 +510,17 @@ export function createEditor(parent, options, callbacks) {
 
     /**
      * Replaces the whole document (for loading) in one transaction that is not added to the undo
-     * history and does not call `onChange`. No-op when the text is unchanged.
+     * history and does not call `onChange`. No-op when the text is unchanged. In live mode this
+     * is an ordinary shared change (pushed to every peer like typing, as the smallest splice so
+     * that peers' concurrent edits survive): load a different document by creating a new editor.
      * @param {string} text
      */
     setText(text) {
       text = text == null ? "" : String(text);
-      if (text === view.state.doc.toString()) return;
+      const old = view.state.doc.toString();
+      if (text === old) return;
       view.dispatch({
-        changes: { from: 0, to: view.state.doc.length, insert: text },
+        changes: live ? diff(old, text) : { from: 0, to: view.state.doc.length, insert: text },
         annotations: [Transaction.addToHistory.of(false), programmatic.of(true)],
       });
     },
@@ -496,19 +543,64 @@ export function createEditor(parent, options, callbacks) {
     },
 
     /**
-     * Switches the syntax language, keeping the text, selection and history.
+     * Switches the syntax language, keeping the text, selection and history. Only this editor:
+     * in live mode peers are not told (use `switchFormat` for that).
      * @param {'yaml'|'toml'} format
      */
     setFormat(format) {
-      view.dispatch({ effects: language.reconfigure(languageFor(format)) });
+      view.dispatch({
+        effects: setNotation.of(format === "toml" ? "toml" : "yaml"),
+        annotations: [localNotation.of(true), Transaction.addToHistory.of(false)],
+      });
     },
 
     /**
-     * Makes the document read-only (still focusable, selectable and searchable) or editable.
+     * Rewrites the document to `text` (the smallest splice) and switches the notation to `format`
+     * as ONE undoable change: Ctrl-Z restores both the text and the notation. In live mode the
+     * change carries the shared notation effect, so every peer switches too. Does not call
+     * `onChange` (nor `onLive` "format").
+     * @param {'yaml'|'toml'} format
+     * @param {string} text the document in the new notation
+     */
+    switchFormat(format, text) {
+      format = format === "toml" ? "toml" : "yaml";
+      const old = view.state.doc.toString();
+      const change = diff(old, text == null ? old : String(text));
+      if (!change && format === currentNotation(view.state)) return;
+      view.dispatch({
+        changes: change || [],
+        effects: setNotation.of(format),
+        userEvent: "input.format",
+        annotations: [programmatic.of(true), isolateHistory.of("full")],
+      });
+    },
+
+    /**
+     * Makes the document read-only (still focusable, selectable and searchable) or editable. In
+     * live mode the server's read-only mode (and a closed session) applies on top of this.
      * @param {boolean} readOnlyFlag
      */
     setReadOnly(readOnlyFlag) {
-      view.dispatch({ effects: readOnly.reconfigure(readOnlyExt(readOnlyFlag)) });
+      userReadOnly = !!readOnlyFlag;
+      applyReadOnly();
+    },
+
+    /** @returns {number|null} the live version this editor is synced to (null without live mode). */
+    liveVersion() {
+      return liveSession ? liveSession.sync.version() : null;
+    },
+
+    /**
+     * Waits until the server has confirmed all of this editor's changes (Save calls it first).
+     * @param {number} [timeoutMs=2000]
+     * @returns {Promise<number>} the synced live version, whose text is exactly what this editor
+     *   shows; rejects with an Error after `timeoutMs`, when the socket is not connected while
+     *   changes are unconfirmed (or drops during the wait), or without live mode.
+     */
+    flushLive(timeoutMs) {
+      if (!liveSession) return Promise.reject(new Error("not in live mode"));
+      const ms = Number(timeoutMs);
+      return liveSession.sync.flush(Number.isFinite(ms) && ms >= 0 ? ms : 2000);
     },
 
     /**
@@ -569,10 +661,14 @@ export function createEditor(parent, options, callbacks) {
       view.focus();
     },
 
-    /** Removes the editor from the page and detaches listeners; the handle is dead afterwards. */
+    /**
+     * Removes the editor from the page, detaches listeners and closes the live socket; the handle
+     * is dead afterwards and no callback is called any more.
+     */
     destroy() {
       if (destroyed) return;
       destroyed = true;
+      if (liveSession) liveSession.destroy();
       if (media) {
         if (media.removeEventListener) media.removeEventListener("change", onScheme);
         else if (media.removeListener) media.removeListener(onScheme);

@@ -132,7 +132,7 @@ fn every_layer_imports_only_the_layers_below_it() {
 }
 
 /// The workspace's pure crates, bottom first: each may depend on those before it.
-const PURE_CRATES: &[&str] = &["strategy_language", "backtest_engine"];
+const PURE_CRATES: &[&str] = &["strategy_language", "backtest_engine", "live_document"];
 
 /// Crates that would bring the web, a database, a runtime or I/O into a pure crate.
 const IMPURE_DEPENDENCIES: &[&str] = &[
@@ -236,7 +236,12 @@ fn cargo_metadata_lists_the_app_and_the_two_pure_crates_as_the_workspace() {
     names.sort_unstable();
     assert_eq!(
         names,
-        ["backtest_engine", "strategy_language", "trading_strategy"]
+        [
+            "backtest_engine",
+            "live_document",
+            "strategy_language",
+            "trading_strategy"
+        ]
     );
 }
 
