@@ -65,3 +65,63 @@ test('an editor on one server copy is told of a save made through the other, and
   assert.deepEqual(onB.problems, []);
   await onA.context.close();
 });
+
+test('two editors of one strategy on different server copies type into one document and see each other\'s save', async () => {
+  const storageState = await signedInState(browser, { prefix: 'co-editing' });
+  const onA = await openPage(browser, { storageState });
+  const onB = await openPage(browser, { storageState, baseURL: SECOND_BASE_URL });
+
+  // A strategy saved once, then opened fresh in both: each editor joins its live document.
+  await openEditor(onA.page, '/strategies/new?template=ma_cross');
+  await retypeLine(onA.page, 'name: "MA cross"', 'name: "Typed together"');
+  await onA.page.getByRole('button', { name: 'Save', exact: true }).click();
+  await onA.page.getByRole('status').filter({ hasText: /\(version 1\)/ }).waitFor();
+  const path = new URL(onA.page.url()).pathname;
+  await openEditor(onA.page, path);
+  await openEditor(onB.page, path);
+
+  // What A types appears in B, and what B types appears in A.
+  await retypeLine(onA.page, 'period: 20', 'period: 21');
+  await onB.page.locator('.cm-line', { hasText: 'period: 21' }).waitFor({ timeout: 5000 });
+  await retypeLine(onB.page, 'period: 50', 'period: 55');
+  await onA.page.locator('.cm-line', { hasText: 'period: 55' }).waitFor({ timeout: 5000 });
+
+  // Both typing into one line at once: each token arrives exactly once, in both.
+  const line = onA.page.locator('.cm-line', { hasText: /^description:/ });
+  // Inside the description's closing quote, so that the document stays valid.
+  await line.click();
+  await onA.page.keyboard.press('End');
+  await onA.page.keyboard.press('ArrowLeft');
+  await onB.page.locator('.cm-line', { hasText: /^description:/ }).click();
+  await onB.page.keyboard.press('End');
+  await onB.page.keyboard.press('ArrowLeft');
+  for (let i = 0; i < 5; i++) {
+    await onA.page.keyboard.type(` a${i}`);
+    await onB.page.keyboard.type(` b${i}`);
+  }
+  const text = (page) => page.locator('.cm-content').innerText();
+  await onA.page.waitForFunction(() => document.querySelector('.cm-content').innerText.includes(' b4'), null, { timeout: 5000 });
+  await onB.page.waitForFunction(() => document.querySelector('.cm-content').innerText.includes(' a4'), null, { timeout: 5000 });
+  const [a, b] = [await text(onA.page), await text(onB.page)];
+  assert.equal(a, b);
+  for (let i = 0; i < 5; i++) {
+    assert.equal(a.split(` a${i}`).length - 1, 1, `a${i} once in\n${a}`);
+    assert.equal(a.split(` b${i}`).length - 1, 1, `b${i} once in\n${a}`);
+  }
+
+  // Undo in A takes back A's own typing only.
+  await onA.page.keyboard.press('Control+z');
+  await onA.page.waitForFunction(() => !document.querySelector('.cm-content').innerText.includes(' a4'), null, { timeout: 3000 });
+  assert.ok((await text(onA.page)).includes(' b4'));
+
+  // A save in B is the shared text; A is told it is saved, with no conflict to resolve.
+  await onB.page.getByRole('button', { name: 'Save', exact: true }).click();
+  await onB.page.getByRole('status').filter({ hasText: /version 2/ }).waitFor({ timeout: 5000 });
+  await onA.page.getByRole('status').filter({ hasText: /Saved as version 2/ }).waitFor({ timeout: 5000 });
+  assert.equal(await onA.page.getByText(/Changed in another window/).count(), 0);
+  await onA.page.screenshot({ path: '/tmp/co-editing.png', fullPage: true });
+  assert.deepEqual(onA.problems, []);
+  assert.deepEqual(onB.problems, []);
+  await onA.context.close();
+  await onB.context.close();
+});

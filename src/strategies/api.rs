@@ -6,8 +6,9 @@ use uuid::Uuid;
 
 use super::{
     backtests::{BacktestPanel, RunResults},
-    AutosaveAck, CheckReply, ListQuery, PreviewedSignals, ReturnedDraft, Saved, StrategyDocument,
-    StrategyList, StrategyOverview, Transition, VersionComparison, VersionText, WorkingCopy,
+    AutosaveAck, CheckReply, ListQuery, LiveStart, PreviewedSignals, ReturnedDraft, Saved,
+    StrategyDocument, StrategyId, StrategyList, StrategyOverview, Transition, VersionComparison,
+    VersionText, WorkingCopy,
 };
 use crate::{
     error::AppError,
@@ -18,7 +19,7 @@ use crate::{
 #[cfg(feature = "ssr")]
 use super::{
     backtests::ssr::flows as backtest_flows,
-    ssr::{document_text::syntax_tested, flows},
+    ssr::{document_text::syntax_tested, flows, live_doc},
 };
 #[cfg(feature = "ssr")]
 use crate::{accounts::ssr::sessions::signed_in, web::server_context::navigate};
@@ -48,10 +49,13 @@ pub struct EditorStart {
     /// so that the browser fetches the syntax test's code only when its button is pressed.
     #[serde(default)]
     pub syntax_report: Option<SyntaxReport>,
+    /// The live document a saved strategy's editor joins.
+    #[serde(default)]
+    pub live: Option<LiveStart>,
 }
 
 #[server(prefix = "/api/strategies", endpoint = "open")]
-pub async fn open_editor(id: Option<Uuid>) -> Result<EditorStart, AppError> {
+pub async fn open_editor(id: Option<StrategyId>) -> Result<EditorStart, AppError> {
     signed_in(|s, u| async move {
         let document = match id {
             Some(id) => Some(flows::document(&s, u, id).await?),
@@ -63,6 +67,10 @@ pub async fn open_editor(id: Option<Uuid>) -> Result<EditorStart, AppError> {
             .await
             .map_err(AppError::internal)?;
         let working_copy = flows::working_copy(&s, u, document.as_ref()).await?;
+        let live = match id {
+            Some(id) => Some(live_doc::flows::start(&s, u, id).await?),
+            None => None,
+        };
         let syntax_report = match returned
             .as_ref()
             .filter(|returned| returned.message.is_empty())
@@ -76,6 +84,7 @@ pub async fn open_editor(id: Option<Uuid>) -> Result<EditorStart, AppError> {
             working_copy,
             autosave_interval_ms: s.settings.autosave_interval_ms,
             syntax_report,
+            live,
         })
     })
     .await
@@ -98,7 +107,7 @@ pub async fn preview_signals(
 #[server(prefix = "/api/strategies", endpoint = "check")]
 pub async fn check_strategy(
     sequence: u64,
-    id: Option<Uuid>,
+    id: Option<StrategyId>,
     content: String,
     format: Format,
     checked_name: Option<String>,
@@ -111,9 +120,15 @@ pub async fn check_strategy(
     .await
 }
 
+/// Saves the shared document's text at live version `live` as a new version of strategy `id`.
+#[server(prefix = "/api/strategies", endpoint = "save_live")]
+pub async fn save_live(id: StrategyId, live: u64, draft: bool) -> Result<Saved, AppError> {
+    signed_in(|s, u| async move { live_doc::flows::save(&s, u, id, live, draft).await }).await
+}
+
 #[server(prefix = "/api/strategies", endpoint = "save")]
 pub async fn save_strategy(
-    id: Option<Uuid>,
+    id: Option<StrategyId>,
     content: String,
     format: Format,
     lock_version: Option<i32>,
@@ -128,6 +143,7 @@ pub async fn save_strategy(
             format,
             lock_version,
             draft,
+            live_version: None,
         };
         flows::save(&s, u, request).await
     })
@@ -135,13 +151,13 @@ pub async fn save_strategy(
 }
 
 #[server(prefix = "/api/strategies", endpoint = "overview")]
-pub async fn load_overview(id: Uuid) -> Result<StrategyOverview, AppError> {
+pub async fn load_overview(id: StrategyId) -> Result<StrategyOverview, AppError> {
     signed_in(|s, u| async move { flows::overview(&s, u, id).await }).await
 }
 
 /// A lifecycle button; without JavaScript a plain form post that lands back on the page.
 #[server(prefix = "/api/strategies", endpoint = "status")]
-pub async fn change_status(id: Uuid, transition: Transition) -> Result<Navigation, AppError> {
+pub async fn change_status(id: StrategyId, transition: Transition) -> Result<Navigation, AppError> {
     signed_in(|s, u| async move {
         let status = flows::change_status(&s, u, id, transition).await?;
         Ok(navigate(format!(
@@ -153,7 +169,7 @@ pub async fn change_status(id: Uuid, transition: Transition) -> Result<Navigatio
 }
 
 #[server(prefix = "/api/strategies", endpoint = "duplicate")]
-pub async fn duplicate_strategy(id: Uuid) -> Result<Navigation, AppError> {
+pub async fn duplicate_strategy(id: StrategyId) -> Result<Navigation, AppError> {
     signed_in(|s, u| async move {
         let copy = flows::duplicate(&s, u, id).await?;
         Ok(navigate(format!(
@@ -165,7 +181,7 @@ pub async fn duplicate_strategy(id: Uuid) -> Result<Navigation, AppError> {
 }
 
 #[server(prefix = "/api/strategies", endpoint = "delete")]
-pub async fn delete_strategy(id: Uuid) -> Result<Navigation, AppError> {
+pub async fn delete_strategy(id: StrategyId) -> Result<Navigation, AppError> {
     signed_in(|s, u| async move {
         flows::delete(&s, u, id).await?;
         Ok(navigate("/strategies?notice=deleted"))
@@ -174,18 +190,22 @@ pub async fn delete_strategy(id: Uuid) -> Result<Navigation, AppError> {
 }
 
 #[server(prefix = "/api/strategies", endpoint = "version")]
-pub async fn strategy_version(id: Uuid, number: i32) -> Result<VersionText, AppError> {
+pub async fn strategy_version(id: StrategyId, number: i32) -> Result<VersionText, AppError> {
     signed_in(|s, u| async move { flows::version_text(&s, u, id, number).await }).await
 }
 
 #[server(prefix = "/api/strategies", endpoint = "compare")]
-pub async fn compare_versions(id: Uuid, from: i32, to: i32) -> Result<VersionComparison, AppError> {
+pub async fn compare_versions(
+    id: StrategyId,
+    from: i32,
+    to: i32,
+) -> Result<VersionComparison, AppError> {
     signed_in(|s, u| async move { flows::compare(&s, u, id, from, to).await }).await
 }
 
 #[server(prefix = "/api/strategies", endpoint = "restore")]
 pub async fn restore_version(
-    id: Uuid,
+    id: StrategyId,
     number: i32,
     lock_version: i32,
 ) -> Result<Navigation, AppError> {
@@ -204,7 +224,7 @@ pub async fn restore_version(
 pub async fn autosave_strategy(
     tab_id: Uuid,
     sequence: u64,
-    strategy_id: Option<Uuid>,
+    strategy_id: Option<StrategyId>,
     content: String,
     format: Format,
     base_lock_version: Option<i32>,
@@ -230,7 +250,7 @@ pub async fn discard_working_copy(tab_id: Uuid) -> Result<(), AppError> {
 
 /// The strategy page's backtest panel: the start form's defaults and the runs so far.
 #[server(prefix = "/api/strategies", endpoint = "backtests")]
-pub async fn load_backtests(id: Uuid) -> Result<BacktestPanel, AppError> {
+pub async fn load_backtests(id: StrategyId) -> Result<BacktestPanel, AppError> {
     signed_in(|s, u| async move { backtest_flows::panel(&s, u, id).await }).await
 }
 
@@ -238,7 +258,7 @@ pub async fn load_backtests(id: Uuid) -> Result<BacktestPanel, AppError> {
 /// lands back on the strategy page.
 #[server(prefix = "/api/strategies", endpoint = "start-backtest")]
 pub async fn start_backtest(
-    id: Uuid,
+    id: StrategyId,
     from: String,
     to: String,
     cash: String,
@@ -262,7 +282,7 @@ pub async fn start_backtest(
 }
 
 #[server(prefix = "/api/strategies", endpoint = "cancel-backtest")]
-pub async fn cancel_backtest(id: Uuid, run: Uuid) -> Result<Navigation, AppError> {
+pub async fn cancel_backtest(id: StrategyId, run: Uuid) -> Result<Navigation, AppError> {
     signed_in(|s, u| async move {
         backtest_flows::cancel(&s, u, id, run).await?;
         Ok(navigate(format!(
@@ -275,7 +295,7 @@ pub async fn cancel_backtest(id: Uuid, run: Uuid) -> Result<Navigation, AppError
 /// A run's results with page `trades_page` (1-based, the first when none) of its trades.
 #[server(prefix = "/api/strategies", endpoint = "backtest-results")]
 pub async fn load_backtest_results(
-    id: Uuid,
+    id: StrategyId,
     run: Uuid,
     #[server(default)] trades_page: Option<u32>,
 ) -> Result<RunResults, AppError> {

@@ -22,6 +22,27 @@ use uuid::Uuid;
 
 use crate::language::{syntax_test::SyntaxReport, Change, Diagnostic, Format};
 
+/// A strategy's id. It comes from a route or a form as text, so a client may name any id:
+/// every query that takes one is also scoped by the signed-in account's access to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(transparent))]
+pub struct StrategyId(pub Uuid);
+
+impl std::str::FromStr for StrategyId {
+    type Err = uuid::Error;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        text.parse().map(StrategyId)
+    }
+}
+
+impl std::fmt::Display for StrategyId {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(formatter)
+    }
+}
+
 /// Strategies a list page shows at most.
 pub const PAGE_SIZE: u32 = 50;
 
@@ -273,7 +294,7 @@ impl ListQuery {
 /// One row of the list.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct StrategyListItem {
-    pub id: Uuid,
+    pub id: StrategyId,
     pub name: String,
     pub status: StrategyStatus,
     pub version: i32,
@@ -300,7 +321,7 @@ impl StrategyList {
 /// A strategy's document as the editor opens it.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct StrategyDocument {
-    pub id: Uuid,
+    pub id: StrategyId,
     pub name: String,
     pub status: StrategyStatus,
     pub format: Format,
@@ -338,10 +359,22 @@ pub struct PreviewedSignals {
 /// What a committed save gives back.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Saved {
-    pub id: Uuid,
+    pub id: StrategyId,
     pub version: i32,
     pub lock_version: i32,
     pub saved_at: DateTime<Utc>,
+}
+
+/// Where an editor of a saved strategy joins its live document: the shared text at `version`
+/// (the page renders it; the editor's socket continues from there).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct LiveStart {
+    pub version: u64,
+    pub text: String,
+    pub format: Format,
+    /// The shared text differs from what was last saved as `saved_version`.
+    pub unsaved: bool,
+    pub saved_version: i32,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -408,7 +441,7 @@ pub struct VersionText {
 /// say "changed in another window (version 7)" and to know whether it is news.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct StrategyChange {
-    pub strategy_id: Uuid,
+    pub strategy_id: StrategyId,
     pub kind: ChangeKind,
     pub version: i32,
     pub lock_version: i32,
@@ -455,7 +488,7 @@ pub enum LiveMessage {
     /// A committed change of one of the user's strategies.
     Changed(StrategyChange),
     /// How many editors (tabs, machines) have the watched strategy open, this one included.
-    Presence { strategy_id: Uuid, open: i64 },
+    Presence { strategy_id: StrategyId, open: i64 },
     /// A backtest of one of the user's strategies was queued, started or ended.
     Backtest(backtests::RunChange),
 }
@@ -463,7 +496,7 @@ pub enum LiveMessage {
 /// What a page tells the live channel: the strategy its editor shows, if any.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct WatchRequest {
-    pub watch: Option<Uuid>,
+    pub watch: Option<StrategyId>,
 }
 
 /// Where the pages of a signed-in user listen for changes (a websocket).

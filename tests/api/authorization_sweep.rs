@@ -113,6 +113,11 @@ async fn a_second_user_with_the_first_users_ids_gets_404_or_nothing_of_theirs() 
             Expect::NotFound,
         ),
         (
+            "/api/strategies/save_live",
+            vec![("id", id), ("live", "0"), ("draft", "true")],
+            Expect::NotFound,
+        ),
+        (
             "/api/strategies/save",
             vec![
                 ("id", id),

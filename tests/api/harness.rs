@@ -551,9 +551,14 @@ impl TestApp {
 
     /// The live socket of the session `cookie`, or the status its upgrade was refused with.
     pub async fn live_socket(&self, cookie: &str) -> Result<LiveSocket, u16> {
+        self.socket_at("/strategies/live", cookie).await
+    }
+
+    /// A socket at `path` opened as a page of this site opens it, on the session `cookie`.
+    pub async fn socket_at(&self, path: &str, cookie: &str) -> Result<LiveSocket, u16> {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let mut request = self
-            .url("/strategies/live")
+            .url(path)
             .replacen("http", "ws", 1)
             .into_client_request()
             .unwrap();

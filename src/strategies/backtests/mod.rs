@@ -9,6 +9,7 @@ mod charts;
 pub mod ssr;
 pub mod views;
 
+use crate::strategies::StrategyId;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -206,7 +207,7 @@ pub struct StoredRange {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct RunSummary {
     pub id: Uuid,
-    pub strategy_id: Uuid,
+    pub strategy_id: StrategyId,
     pub version: i32,
     pub status: RunStatus,
     pub settings: RunSettings,
@@ -223,7 +224,7 @@ pub struct RunSummary {
 /// The strategy page's backtest panel: what the form offers and the runs so far.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct BacktestPanel {
-    pub strategy_id: Uuid,
+    pub strategy_id: StrategyId,
     pub current_version: i32,
     /// The strategy's pair and timeframe, when its current version names them.
     pub series: Option<(String, String)>,
@@ -377,7 +378,7 @@ impl RunResults {
 /// A backtest's status changed: what the live channel tells its owner's pages.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct RunChange {
-    pub strategy_id: Uuid,
+    pub strategy_id: StrategyId,
     pub run_id: Uuid,
     pub status: RunStatus,
 }

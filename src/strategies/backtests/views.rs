@@ -3,6 +3,7 @@
 //! the exact version and settings, the figures, the equity and price charts and the trades
 //! (sortable after hydration, and as a CSV download).
 
+use crate::strategies::StrategyId;
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
 
@@ -183,7 +184,7 @@ pub fn BacktestPage() -> impl IntoView {
 /// The run's state and results, followed live until it finishes.
 #[island(lazy)]
 fn BacktestFollowed(
-    id: Option<Uuid>,
+    id: Option<StrategyId>,
     run_id: Option<Uuid>,
     trades_page: Option<u32>,
 ) -> impl IntoView {

@@ -1,6 +1,7 @@
 //! The `strategy_drafts` table: each editor tab's working copy, written after the user pauses
 //! typing, kept until the save it leads to commits or for 30 days.
 
+use crate::strategies::StrategyId;
 use chrono::NaiveDateTime;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -17,7 +18,7 @@ pub async fn store(
     pool: &PgPool,
     user_id: UserId,
     tab_id: Uuid,
-    strategy_id: Option<Uuid>,
+    strategy_id: Option<StrategyId>,
     sequence: i64,
     format: Format,
     content: &str,
@@ -35,7 +36,7 @@ pub async fn store(
            RETURNING 1 AS "stored!""#,
         user_id.0,
         tab_id,
-        strategy_id,
+        strategy_id.map(|id| id.0),
         sequence,
         format.name(),
         content,
@@ -52,7 +53,7 @@ pub async fn store(
 pub async fn newest(
     pool: &PgPool,
     user_id: UserId,
-    strategy_id: Option<Uuid>,
+    strategy_id: Option<StrategyId>,
     committed: &str,
 ) -> Result<Option<WorkingCopy>, AppError> {
     let row = sqlx::query!(
@@ -62,7 +63,7 @@ pub async fn newest(
            WHERE user_id = $1 AND strategy_id IS NOT DISTINCT FROM $2 AND content <> $3
            ORDER BY updated_at DESC LIMIT 1"#,
         user_id.0,
-        strategy_id,
+        strategy_id.map(|id| id.0),
         committed
     )
     .fetch_optional(pool)

@@ -2,8 +2,8 @@
 //! published inside the transaction that made it, so every server hears it exactly when it
 //! is true. The payload is small; pages fetch the rest.
 
+use crate::strategies::StrategyId;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::accounts::UserId;
 use crate::realtime::JsonEvent;
@@ -25,7 +25,7 @@ impl JsonEvent for StrategyChanged {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PresenceChanged {
     pub user_id: UserId,
-    pub strategy_id: Uuid,
+    pub strategy_id: StrategyId,
 }
 
 impl JsonEvent for PresenceChanged {

@@ -2,6 +2,7 @@
 //! user explicitly, so the server functions, the plain form posts and the tests share them.
 //! Every document goes through the one validator, `language::validate`.
 
+use crate::strategies::StrategyId;
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -9,7 +10,7 @@ use super::{
     document_text::{syntax_tested, validated, DocumentText},
     drafts,
     events::StrategyChanged,
-    quotas,
+    live_doc, quotas,
     repository::{self, MirroredFields},
 };
 use crate::accounts::UserId;
@@ -63,7 +64,7 @@ pub async fn list(
 pub async fn document(
     state: &AppState,
     user_id: UserId,
-    id: Uuid,
+    id: StrategyId,
 ) -> Result<StrategyDocument, AppError> {
     let mut connection = state.pool.acquire().await?;
     Ok(repository::find(&mut connection, user_id, id)
@@ -75,7 +76,7 @@ pub async fn check(
     state: &AppState,
     user_id: UserId,
     sequence: u64,
-    id: Option<Uuid>,
+    id: Option<StrategyId>,
     content: String,
     format: Format,
     known: Option<(String, bool)>,
@@ -170,13 +171,16 @@ pub async fn preview_signals(
 /// (none for a new strategy), and whether errors may be kept (a draft).
 #[derive(Debug, Clone)]
 pub struct SaveRequest {
-    pub id: Option<Uuid>,
+    pub id: Option<StrategyId>,
     /// The editor tab whose working copy this save commits (forgotten in the same transaction).
     pub tab_id: Option<Uuid>,
     pub content: String,
     pub format: Format,
     pub lock_version: Option<i32>,
     pub draft: bool,
+    /// The live document's version this text was taken at (a save from the live editor): the
+    /// live document then keeps its newer text. Any other save replaces the live text.
+    pub live_version: Option<u64>,
 }
 
 /// The columns a document fills, or why it cannot be stored at all.
@@ -306,9 +310,23 @@ pub async fn save(
         version,
         fields.format,
         &fields.content,
-        user_id.0,
+        user_id,
     )
     .await?;
+    match request.live_version {
+        Some(live) => live_doc::authority::saved_from(&mut transaction, id, version, live).await?,
+        None => {
+            live_doc::authority::follow_save(
+                &mut transaction,
+                user_id,
+                id,
+                &fields.content,
+                fields.format,
+                version,
+            )
+            .await?;
+        }
+    }
     let change = StrategyChange {
         strategy_id: id,
         kind: ChangeKind::Saved,
@@ -337,7 +355,7 @@ pub async fn save(
 pub async fn overview(
     state: &AppState,
     user_id: UserId,
-    id: Uuid,
+    id: StrategyId,
 ) -> Result<StrategyOverview, AppError> {
     let mut connection = state.pool.acquire().await?;
     let stored = repository::find(&mut connection, user_id, id).await?;
@@ -366,7 +384,7 @@ pub async fn overview(
 pub async fn change_status(
     state: &AppState,
     user_id: UserId,
-    id: Uuid,
+    id: StrategyId,
     transition: Transition,
 ) -> Result<StrategyStatus, AppError> {
     let mut transaction = state.pool.begin().await?;
@@ -432,7 +450,11 @@ fn copy_name(name: &str, taken: &[String]) -> String {
 
 /// An independent draft with the same document under a new name (written into the document
 /// too, which stays the single source of truth).
-pub async fn duplicate(state: &AppState, user_id: UserId, id: Uuid) -> Result<Saved, AppError> {
+pub async fn duplicate(
+    state: &AppState,
+    user_id: UserId,
+    id: StrategyId,
+) -> Result<Saved, AppError> {
     let mut connection = state.pool.acquire().await?;
     let original = repository::find(&mut connection, user_id, id)
         .await?
@@ -474,12 +496,13 @@ pub async fn duplicate(state: &AppState, user_id: UserId, id: Uuid) -> Result<Sa
             format: original.format,
             lock_version: None,
             draft: true,
+            live_version: None,
         },
     )
     .await
 }
 
-pub async fn delete(state: &AppState, user_id: UserId, id: Uuid) -> Result<(), AppError> {
+pub async fn delete(state: &AppState, user_id: UserId, id: StrategyId) -> Result<(), AppError> {
     let document = document(state, user_id, id).await?;
     let mut transaction = state.pool.begin().await?;
     if repository::delete(&mut transaction, user_id, id).await? {
@@ -510,7 +533,7 @@ pub async fn delete(state: &AppState, user_id: UserId, id: Uuid) -> Result<(), A
 pub async fn version_text(
     state: &AppState,
     user_id: UserId,
-    id: Uuid,
+    id: StrategyId,
     number: i32,
 ) -> Result<VersionText, AppError> {
     let (info, content) = repository::version(&state.pool, user_id, id, number).await?;
@@ -520,7 +543,7 @@ pub async fn version_text(
 pub async fn compare(
     state: &AppState,
     user_id: UserId,
-    id: Uuid,
+    id: StrategyId,
     from: i32,
     to: i32,
 ) -> Result<VersionComparison, AppError> {
@@ -553,7 +576,7 @@ pub async fn compare(
 pub async fn restore_version(
     state: &AppState,
     user_id: UserId,
-    id: Uuid,
+    id: StrategyId,
     number: i32,
     lock_version: i32,
 ) -> Result<Saved, AppError> {
@@ -568,6 +591,7 @@ pub async fn restore_version(
             format: info.format,
             lock_version: Some(lock_version),
             draft: true,
+            live_version: None,
         },
     )
     .await
@@ -582,7 +606,7 @@ pub async fn restore_version(
 pub struct AutosaveRequest {
     pub tab_id: Uuid,
     pub sequence: u64,
-    pub strategy_id: Option<Uuid>,
+    pub strategy_id: Option<StrategyId>,
     pub content: String,
     pub format: Format,
     pub base_lock_version: Option<i32>,
@@ -659,7 +683,7 @@ pub async fn working_copy(
 pub async fn form_conflict(
     state: &AppState,
     user_id: UserId,
-    id: Uuid,
+    id: StrategyId,
     mine: &str,
     draft: bool,
 ) -> Result<FormConflict, AppError> {

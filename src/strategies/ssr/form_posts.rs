@@ -9,6 +9,7 @@
 //! text as a working copy and opens their version. The working copy the editor offers comes
 //! back into the form with `restore_working_copy`, or goes with `discard_working_copy`.
 
+use crate::strategies::StrategyId;
 use axum::{
     extract::{Path, State},
     response::{IntoResponse, Redirect, Response},
@@ -67,7 +68,7 @@ impl StrategyForm {
             .ok_or_else(|| AppError::field("format", "The format is YAML or TOML."))
     }
 
-    fn request(&self, id: Option<Uuid>) -> Result<SaveRequest, AppError> {
+    fn request(&self, id: Option<StrategyId>) -> Result<SaveRequest, AppError> {
         let format = self.notation()?;
         // Keep mine overwrites: the save goes on top of the version saved elsewhere.
         let keep_mine = self.action.as_deref() == Some("keep_mine");
@@ -88,6 +89,7 @@ impl StrategyForm {
             format,
             lock_version,
             draft,
+            live_version: None,
         })
     }
 }
@@ -96,7 +98,7 @@ impl StrategyForm {
 pub async fn download(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<Uuid>,
+    Path(id): Path<StrategyId>,
 ) -> Response {
     let user = match crate::accounts::ssr::sessions::current_user(&session, &state.pool).await {
         Ok(Some(user)) => user.id,
@@ -146,13 +148,18 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<Uuid>,
+    Path(id): Path<StrategyId>,
     Form(form): Form<StrategyForm>,
 ) -> Response {
     save(state, session, Some(id), form).await
 }
 
-async fn save(state: AppState, session: Session, id: Option<Uuid>, form: StrategyForm) -> Response {
+async fn save(
+    state: AppState,
+    session: Session,
+    id: Option<StrategyId>,
+    form: StrategyForm,
+) -> Response {
     let user = match crate::accounts::ssr::sessions::current_user(&session, &state.pool).await {
         Ok(Some(user)) => user.id,
         Ok(None) => return Redirect::to("/users/log-in").into_response(),
@@ -279,7 +286,7 @@ async fn refused(
 async fn restore_working_copy(
     state: &AppState,
     user: UserId,
-    id: Option<Uuid>,
+    id: Option<StrategyId>,
 ) -> Result<Option<ReturnedDraft>, AppError> {
     let document = match id {
         Some(id) => Some(flows::document(state, user, id).await?),

@@ -10,6 +10,7 @@
 //! its session ends for any reason (log-out, revoked, a password change, expiry): on the
 //! database's `SessionEnded` notice, on every server, and at the session's own expiry.
 
+use crate::strategies::StrategyId;
 use std::time::{Duration, Instant};
 
 use axum::{
@@ -49,46 +50,10 @@ pub async fn upgrade(
     headers: HeaderMap,
     socket: WebSocketUpgrade,
 ) -> Response {
-    let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok());
-    let ours = origin_of(&state.settings.public_url);
-    if origin.and_then(origin_of).is_none() || origin.and_then(origin_of) != ours {
-        return AppError::Forbidden {
-            message: "This connection came from another site, so it was refused.".into(),
-        }
-        .into_response();
-    }
-    let user_id = match sessions::current_user(&session, &state.pool).await {
-        Ok(Some(user)) => user.id,
-        Ok(None) => return AppError::Unauthenticated.into_response(),
-        Err(error) => return error.into_response(),
+    let open = match admit(&state, &session, &headers).await {
+        Ok(open) => open,
+        Err(refused) => return refused,
     };
-    let Some(held) = sessions::held(&session).await else {
-        return AppError::Unauthenticated.into_response();
-    };
-    let bounds = state.settings.bounds;
-    let connection = Uuid::new_v4();
-    match live_connections::open(
-        &state.pool,
-        connection,
-        user_id,
-        bounds.live_sockets_per_user,
-    )
-    .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
-            crate::web::instruments::limit_hit("sockets_per_user");
-            return AppError::LimitReached {
-                message: format!(
-                    "{} pages of yours already get live updates, the most one account may \
-                     have; close some of them to get live updates here.",
-                    bounds.live_sockets_per_user
-                ),
-            }
-            .into_response();
-        }
-        Err(error) => return error.into_response(),
-    }
     // Subscribed before the upgrade answers, so nothing committed afterwards is missed.
     let subscriptions = Subscriptions {
         changes: state.realtime.subscribe(),
@@ -96,11 +61,6 @@ pub async fn upgrade(
         backtests: state.realtime.subscribe(),
         sign_outs: state.realtime.subscribe(),
         sessions_ended: state.realtime.subscribe(),
-    };
-    let open = Open {
-        connection,
-        user_id,
-        session: held,
     };
     socket
         .max_message_size(MAX_MESSAGE_BYTES)
@@ -114,10 +74,64 @@ pub async fn upgrade(
 }
 
 /// Who a socket serves.
-struct Open {
-    connection: Uuid,
-    user_id: UserId,
-    session: HeldSession,
+pub(super) struct Open {
+    pub connection: Uuid,
+    pub user_id: UserId,
+    pub session: HeldSession,
+}
+
+/// The checks every live socket passes before its upgrade: the page's Origin is ours, the
+/// session is signed in, and the user holds fewer live sockets (on every server) than the
+/// bound allows; the socket is then counted as open (`live_connections::close` forgets it).
+pub(super) async fn admit(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+) -> Result<Open, Response> {
+    let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok());
+    let ours = origin_of(&state.settings.public_url);
+    if origin.and_then(origin_of).is_none() || origin.and_then(origin_of) != ours {
+        return Err(AppError::Forbidden {
+            message: "This connection came from another site, so it was refused.".into(),
+        }
+        .into_response());
+    }
+    let user_id = match sessions::current_user(session, &state.pool).await {
+        Ok(Some(user)) => user.id,
+        Ok(None) => return Err(AppError::Unauthenticated.into_response()),
+        Err(error) => return Err(error.into_response()),
+    };
+    let Some(held) = sessions::held(session).await else {
+        return Err(AppError::Unauthenticated.into_response());
+    };
+    let bounds = state.settings.bounds;
+    let connection = Uuid::new_v4();
+    match live_connections::open(
+        &state.pool,
+        connection,
+        user_id,
+        bounds.live_sockets_per_user,
+    )
+    .await
+    {
+        Ok(true) => Ok(Open {
+            connection,
+            user_id,
+            session: held,
+        }),
+        Ok(false) => {
+            crate::web::instruments::limit_hit("sockets_per_user");
+            Err(AppError::LimitReached {
+                message: format!(
+                    "{} pages of yours already get live updates, the most one account may \
+                     have; close some of them to get live updates here.",
+                    bounds.live_sockets_per_user
+                ),
+            }
+            .into_response())
+        }
+        Err(error) => Err(error.into_response()),
+    }
 }
 
 struct Subscriptions {
@@ -135,7 +149,7 @@ async fn send(socket: &mut WebSocket, message: &LiveMessage) -> bool {
 }
 
 /// Records what this connection shows and tells every server that the counts changed.
-async fn watch(state: &AppState, connection: Uuid, user_id: UserId, strategy: Option<Uuid>) {
+async fn watch(state: &AppState, connection: Uuid, user_id: UserId, strategy: Option<StrategyId>) {
     match presence::watch(&state.pool, connection, user_id, strategy).await {
         Ok(before) => {
             for strategy_id in [before, strategy].into_iter().flatten() {
@@ -153,14 +167,14 @@ async fn watch(state: &AppState, connection: Uuid, user_id: UserId, strategy: Op
 }
 
 /// Messages a page may send: `rate` a second on average, in bursts of up to four times that.
-struct MessageBudget {
+pub(super) struct MessageBudget {
     tokens: f64,
     rate: f64,
     last: Instant,
 }
 
 impl MessageBudget {
-    fn new(rate: u32) -> Self {
+    pub(super) fn new(rate: u32) -> Self {
         let rate = f64::from(rate);
         MessageBudget {
             tokens: 4.0 * rate,
@@ -170,7 +184,7 @@ impl MessageBudget {
     }
 
     /// Takes one message from the budget; false when it is spent.
-    fn take(&mut self) -> bool {
+    pub(super) fn take(&mut self) -> bool {
         let now = Instant::now();
         let refill = now.duration_since(self.last).as_secs_f64() * self.rate;
         self.tokens = (self.tokens + refill).min(4.0 * self.rate);
@@ -185,7 +199,7 @@ impl MessageBudget {
 }
 
 /// Closes the socket with a code and a reason the page can read.
-async fn close_with(socket: &mut WebSocket, code: u16, reason: &str) {
+pub(super) async fn close_with(socket: &mut WebSocket, code: u16, reason: &str) {
     let frame = CloseFrame {
         code,
         reason: reason.into(),
@@ -194,7 +208,10 @@ async fn close_with(socket: &mut WebSocket, code: u16, reason: &str) {
 }
 
 /// Until when the socket's session lives, or `None` once it has ended (or cannot be asked).
-async fn session_deadline(state: &AppState, open: &Open) -> Option<tokio::time::Instant> {
+pub(super) async fn session_deadline(
+    state: &AppState,
+    open: &Open,
+) -> Option<tokio::time::Instant> {
     match sessions::alive_until(&state.pool, &open.session).await {
         Ok(Some(until)) => {
             let left = (until - chrono::Utc::now()).to_std().unwrap_or_default();
@@ -221,7 +238,7 @@ async fn relay(mut socket: WebSocket, state: &AppState, open: &Open, subscriptio
     let bounds = state.settings.bounds;
     let _open = crate::web::instruments::OpenWebsocket::opened();
     let connection = open.connection;
-    let mut watching: Option<Uuid> = None;
+    let mut watching: Option<StrategyId> = None;
     let mut budget = MessageBudget::new(bounds.live_messages_per_second);
     let mut pings = tokio::time::interval(bounds.live_ping_every);
     pings.tick().await;

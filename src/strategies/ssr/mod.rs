@@ -9,6 +9,7 @@ pub mod flows;
 pub mod form_posts;
 pub mod live;
 pub mod live_connections;
+pub mod live_doc;
 pub mod presence;
 pub mod quotas;
 pub mod repository;
@@ -32,6 +33,8 @@ pub const REALTIME_CHANNELS: &[&str] = &[
     events::StrategyChanged::CHANNEL,
     events::PresenceChanged::CHANNEL,
     events::BacktestChanged::CHANNEL,
+    live_doc::events::LiveDocAdvanced::CHANNEL,
+    live_doc::events::CursorMoved::CHANNEL,
 ];
 
 /// Every strategy page needs a signed-in user.
@@ -49,6 +52,7 @@ pub fn routes() -> Router<AppState> {
             get(crate::strategies::backtests::ssr::flows::trades_download),
         )
         .route(LIVE_PATH, get(live::upgrade))
+        .route(live_doc::LIVE_DOC_ROUTE, get(live_doc::socket::upgrade))
 }
 
 /// How often strategies' periodic work runs (tests shorten it).
@@ -78,6 +82,15 @@ pub fn spawn_background(state: &AppState, intervals: WorkerIntervals) {
         move || {
             let pool = pool.clone();
             async move { drafts::delete_expired(&pool).await }
+        },
+    );
+    let pool = state.pool.clone();
+    crate::background::every(
+        std::time::Duration::from_secs(60 * 60),
+        "pruned live document updates past their retention",
+        move || {
+            let pool = pool.clone();
+            async move { live_doc::authority::prune(&pool).await }
         },
     );
     let pool = state.pool.clone();

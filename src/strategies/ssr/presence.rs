@@ -2,6 +2,7 @@
 //! every server; a connection's row goes when it closes, and rows a dead server left behind
 //! stop counting after 90 seconds.
 
+use crate::strategies::StrategyId;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -15,8 +16,8 @@ pub async fn watch(
     pool: &PgPool,
     connection: Uuid,
     user_id: UserId,
-    strategy: Option<Uuid>,
-) -> Result<Option<Uuid>, AppError> {
+    strategy: Option<StrategyId>,
+) -> Result<Option<StrategyId>, AppError> {
     let before = sqlx::query_scalar!(
         "DELETE FROM strategy_presence WHERE connection_id = $1 RETURNING strategy_id",
         connection
@@ -29,12 +30,12 @@ pub async fn watch(
              SELECT $1, $2, id, now() AT TIME ZONE 'utc' FROM strategies WHERE id = $3 AND user_id = $2",
             connection,
             user_id.0,
-            strategy
+            strategy.0
         )
         .execute(pool)
         .await?;
     }
-    Ok(before)
+    Ok(before.map(StrategyId))
 }
 
 /// Keeps a live connection's row counting.
@@ -51,12 +52,16 @@ pub async fn still_here(pool: &PgPool, connection: Uuid) -> Result<(), AppError>
 
 /// How many of the user's connections show `strategy` now.
 #[tracing::instrument(skip_all)]
-pub async fn open_count(pool: &PgPool, user_id: UserId, strategy: Uuid) -> Result<i64, AppError> {
+pub async fn open_count(
+    pool: &PgPool,
+    user_id: UserId,
+    strategy: StrategyId,
+) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM strategy_presence
            WHERE strategy_id = $1 AND user_id = $2
              AND seen_at > (now() AT TIME ZONE 'utc') - interval '90 seconds'"#,
-        strategy,
+        strategy.0,
         user_id.0
     )
     .fetch_one(pool)

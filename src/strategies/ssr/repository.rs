@@ -2,9 +2,9 @@
 //! in SQL, so another user's strategy is simply not found; all are `query!`, checked at
 //! compile time against `.sqlx/`.
 
+use crate::strategies::StrategyId;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use sqlx::{PgConnection, PgPool};
-use uuid::Uuid;
 
 use crate::accounts::UserId;
 use crate::{
@@ -106,7 +106,7 @@ pub async fn list(
         .into_iter()
         .map(|row| {
             Ok(StrategyListItem {
-                id: row.id,
+                id: StrategyId(row.id),
                 name: row.name,
                 status: parse_status(&row.status)?,
                 version: row.version,
@@ -135,7 +135,7 @@ pub async fn name_is_taken(
     pool: &PgPool,
     user_id: UserId,
     name: &str,
-    except: Option<Uuid>,
+    except: Option<StrategyId>,
 ) -> Result<bool, AppError> {
     Ok(sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM strategies
@@ -143,7 +143,7 @@ pub async fn name_is_taken(
            AS "taken!""#,
         user_id.0,
         name,
-        except
+        except.map(|id| id.0)
     )
     .fetch_one(pool)
     .await?)
@@ -161,13 +161,13 @@ pub struct StoredStrategy {
 pub async fn find(
     connection: &mut PgConnection,
     user_id: UserId,
-    id: Uuid,
+    id: StrategyId,
 ) -> Result<StoredStrategy, AppError> {
     let row = sqlx::query!(
         r#"SELECT id, name, status, format, content, version, lock_version, description,
                   inserted_at AS "inserted_at: NaiveDateTime", updated_at AS "updated_at: NaiveDateTime"
            FROM strategies WHERE id = $1 AND user_id = $2"#,
-        id,
+        id.0,
         user_id.0
     )
     .fetch_optional(&mut *connection)
@@ -175,7 +175,7 @@ pub async fn find(
     .ok_or(AppError::NotFound)?;
     Ok(StoredStrategy {
         document: StrategyDocument {
-            id: row.id,
+            id: StrategyId(row.id),
             name: row.name,
             status: parse_status(&row.status)?,
             format: parse_format(&row.format)?,
@@ -195,11 +195,11 @@ pub async fn find(
 pub async fn lock(
     connection: &mut PgConnection,
     user_id: UserId,
-    id: Uuid,
+    id: StrategyId,
 ) -> Result<(), AppError> {
     sqlx::query_scalar!(
         "SELECT id FROM strategies WHERE id = $1 AND user_id = $2 FOR UPDATE",
-        id,
+        id.0,
         user_id.0
     )
     .fetch_optional(&mut *connection)
@@ -215,7 +215,7 @@ pub async fn insert(
     connection: &mut PgConnection,
     user_id: UserId,
     fields: &MirroredFields,
-) -> Result<Uuid, AppError> {
+) -> Result<StrategyId, AppError> {
     sqlx::query_scalar!(
         "INSERT INTO strategies (user_id, name, description, format, content, trading_pair, timeframe,
                                  status, version, lock_version, inserted_at, updated_at)
@@ -231,6 +231,7 @@ pub async fn insert(
     )
     .fetch_one(&mut *connection)
     .await
+    .map(StrategyId)
     .map_err(|error| name_taken_or(error, &fields.name))
 }
 
@@ -248,7 +249,7 @@ pub struct Updated {
 pub async fn update_document(
     connection: &mut PgConnection,
     user_id: UserId,
-    id: Uuid,
+    id: StrategyId,
     lock_version: i32,
     fields: &MirroredFields,
 ) -> Result<Option<Updated>, AppError> {
@@ -258,7 +259,7 @@ pub async fn update_document(
                   lock_version = lock_version + 1, updated_at = now() AT TIME ZONE 'utc'
            WHERE id = $1 AND user_id = $2 AND lock_version = $3 AND status IN ('draft', 'inactive')
            RETURNING version, lock_version, status, updated_at AS "updated_at: NaiveDateTime""#,
-        id,
+        id.0,
         user_id.0,
         lock_version,
         fields.name,
@@ -285,20 +286,20 @@ pub async fn update_document(
 #[tracing::instrument(skip_all)]
 pub async fn insert_version(
     connection: &mut PgConnection,
-    strategy_id: Uuid,
+    strategy_id: StrategyId,
     number: i32,
     format: Format,
     content: &str,
-    author_id: Uuid,
+    author_id: UserId,
 ) -> Result<(), AppError> {
     sqlx::query!(
         "INSERT INTO strategy_versions (strategy_id, number, format, content, author_id, inserted_at)
          VALUES ($1, $2, $3, $4, $5, now() AT TIME ZONE 'utc')",
-        strategy_id,
+        strategy_id.0,
         number,
         format.name(),
         content,
-        author_id
+        author_id.0
     )
     .execute(&mut *connection)
     .await?;
@@ -309,14 +310,14 @@ pub async fn insert_version(
 pub async fn set_status(
     connection: &mut PgConnection,
     user_id: UserId,
-    id: Uuid,
+    id: StrategyId,
     status: StrategyStatus,
 ) -> Result<i32, AppError> {
     Ok(sqlx::query_scalar!(
         "UPDATE strategies SET status = $3, lock_version = lock_version + 1,
                 updated_at = now() AT TIME ZONE 'utc'
          WHERE id = $1 AND user_id = $2 RETURNING lock_version",
-        id,
+        id.0,
         user_id.0,
         status.as_str()
     )
@@ -329,11 +330,11 @@ pub async fn set_status(
 pub async fn delete(
     connection: &mut PgConnection,
     user_id: UserId,
-    id: Uuid,
+    id: StrategyId,
 ) -> Result<bool, AppError> {
     Ok(sqlx::query!(
         "DELETE FROM strategies WHERE id = $1 AND user_id = $2 AND status IN ('draft', 'archived')",
-        id,
+        id.0,
         user_id.0
     )
     .execute(&mut *connection)
@@ -370,7 +371,7 @@ pub async fn names_starting_with(
 pub async fn versions(
     pool: &PgPool,
     user_id: UserId,
-    strategy_id: Uuid,
+    strategy_id: StrategyId,
 ) -> Result<Vec<VersionInfo>, AppError> {
     let rows = sqlx::query!(
         r#"SELECT v.number, v.format, u.email::text AS author, v.inserted_at AS "inserted_at: NaiveDateTime"
@@ -379,7 +380,7 @@ pub async fn versions(
            LEFT JOIN users u ON u.id = v.author_id
            WHERE v.strategy_id = $1 AND s.user_id = $2
            ORDER BY v.number DESC"#,
-        strategy_id,
+        strategy_id.0,
         user_id.0
     )
     .fetch_all(pool)
@@ -400,7 +401,7 @@ pub async fn versions(
 pub async fn version(
     pool: &PgPool,
     user_id: UserId,
-    strategy_id: Uuid,
+    strategy_id: StrategyId,
     number: i32,
 ) -> Result<(VersionInfo, String), AppError> {
     let row = sqlx::query!(
@@ -410,7 +411,7 @@ pub async fn version(
            JOIN strategies s ON s.id = v.strategy_id
            LEFT JOIN users u ON u.id = v.author_id
            WHERE v.strategy_id = $1 AND s.user_id = $2 AND v.number = $3"#,
-        strategy_id,
+        strategy_id.0,
         user_id.0,
         number
     )

@@ -6,7 +6,7 @@
 //! in bytes: the conversions live here.
 
 #[cfg(feature = "hydrate")]
-pub use bridge::{Callbacks, CodeEditor};
+pub use bridge::{Callbacks, CodeEditor, LiveEvent, LiveOptions};
 
 /// The UTF-16 offset of byte `byte` of `text` (clamped to the text).
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -67,6 +67,10 @@ mod bridge {
         fn go_to(this: &Handle, position: u32);
         #[wasm_bindgen(method)]
         fn destroy(this: &Handle);
+        #[wasm_bindgen(method, js_name = flushLive)]
+        fn flush_live(this: &Handle, timeout_ms: u32) -> js_sys::Promise;
+        #[wasm_bindgen(method, js_name = switchFormat)]
+        fn switch_format(this: &Handle, format: &str, text: &str);
     }
 
     fn set(object: &Object, key: &str, value: &JsValue) {
@@ -79,12 +83,78 @@ mod bridge {
         _closures: Vec<Box<dyn std::any::Any>>,
     }
 
+    /// Where the editor joins its strategy's live document: the socket's path and the version
+    /// of the text it starts from.
+    pub struct LiveOptions {
+        pub url: String,
+        pub version: u64,
+    }
+
+    /// What the live document tells the page (`editor/collab.mjs`, `onLive`). Its peers are
+    /// not among them: the live channel's presence already counts every open editor.
+    pub enum LiveEvent {
+        /// "connecting", "live", "reconnecting" or "offline".
+        Status(String),
+        /// Other editors' changes reached this one.
+        Remote,
+        Format(Format),
+        Saved {
+            version: i32,
+        },
+        Mode {
+            read_only: Option<String>,
+        },
+        Refused {
+            message: String,
+        },
+        Closed {
+            message: String,
+        },
+        /// Changes made offline met newer ones the server had: the editor now shows the
+        /// server's text, and `mine` is what this tab had.
+        Diverged {
+            mine: String,
+        },
+    }
+
+    fn field(event: &JsValue, key: &str) -> JsValue {
+        Reflect::get(event, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    }
+
+    impl LiveEvent {
+        fn read(event: &JsValue) -> Option<LiveEvent> {
+            let text = |key: &str| field(event, key).as_string();
+            Some(match text("kind")?.as_str() {
+                "status" => LiveEvent::Status(text("status")?),
+                "remote" | "doc" => LiveEvent::Remote,
+                "format" => LiveEvent::Format(Format::from_name(&text("format")?)?),
+                "saved" => LiveEvent::Saved {
+                    version: field(event, "version").as_f64()? as i32,
+                },
+                "mode" => LiveEvent::Mode {
+                    read_only: text("readOnly"),
+                },
+                "refused" => LiveEvent::Refused {
+                    message: text("message").unwrap_or_default(),
+                },
+                "closed" => LiveEvent::Closed {
+                    message: text("message").unwrap_or_default(),
+                },
+                "diverged" => LiveEvent::Diverged {
+                    mine: text("mine").unwrap_or_default(),
+                },
+                _ => return None,
+            })
+        }
+    }
+
     pub struct Callbacks {
         pub on_change: Box<dyn FnMut(String)>,
         pub on_save: Box<dyn FnMut()>,
         pub on_test: Box<dyn FnMut()>,
         /// The strategy as last validated, for completing the document's own names.
         pub strategy: Box<dyn Fn() -> Option<Strategy>>,
+        pub on_live: Box<dyn FnMut(LiveEvent)>,
     }
 
     impl CodeEditor {
@@ -97,6 +167,7 @@ mod bridge {
             format: Format,
             nonce: Option<String>,
             read_only: bool,
+            live: Option<LiveOptions>,
             callbacks: Callbacks,
         ) -> impl std::future::Future<Output = Option<Self>> {
             let options = Object::new();
@@ -109,13 +180,25 @@ mod bridge {
             );
             set(&options, "label", &JsValue::from_str("Strategy document"));
             set(&options, "readOnly", &JsValue::from_bool(read_only));
+            if let Some(live) = live {
+                let joined = Object::new();
+                set(&joined, "url", &JsValue::from_str(&live.url));
+                set(&joined, "version", &JsValue::from(live.version as f64));
+                set(&options, "live", &joined);
+            }
 
             let Callbacks {
                 on_change,
                 on_save,
                 on_test,
                 strategy,
+                mut on_live,
             } = callbacks;
+            let on_live = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+                if let Some(event) = LiveEvent::read(&event) {
+                    on_live(event);
+                }
+            });
             let on_change = Closure::<dyn FnMut(String)>::new(on_change);
             let on_save = Closure::<dyn FnMut()>::new(on_save);
             let on_test = Closure::<dyn FnMut()>::new(on_test);
@@ -165,6 +248,7 @@ mod bridge {
             set(&functions, "onTest", on_test.as_ref());
             set(&functions, "complete", complete.as_ref());
             set(&functions, "hover", hover.as_ref());
+            set(&functions, "onLive", on_live.as_ref());
             let created =
                 wasm_bindgen_futures::JsFuture::from(create_editor(parent, &options, &functions));
             let closures: Vec<Box<dyn std::any::Any>> = vec![
@@ -173,6 +257,7 @@ mod bridge {
                 Box::new(on_test),
                 Box::new(complete),
                 Box::new(hover),
+                Box::new(on_live),
             ];
             async move {
                 let handle = created.await.ok()?;
@@ -194,6 +279,22 @@ mod bridge {
 
         pub fn set_format(&self, format: Format) {
             self.handle.set_format(format.name());
+        }
+
+        /// Rewrites the text into the other notation as one undoable step that switches every
+        /// live editor of the document too.
+        pub fn switch_format(&self, format: Format, text: &str) {
+            self.handle.switch_format(format.name(), text);
+        }
+
+        /// Waits (at most `timeout_ms`) until the live document has every change typed here,
+        /// and answers its version then; `None` when it cannot (offline, refused, too slow).
+        pub fn flush_live(
+            &self,
+            timeout_ms: u32,
+        ) -> impl std::future::Future<Output = Option<u64>> {
+            let flushed = wasm_bindgen_futures::JsFuture::from(self.handle.flush_live(timeout_ms));
+            async move { flushed.await.ok()?.as_f64().map(|version| version as u64) }
         }
 
         /// Underlines each diagnostic at its span in `text` (the text they were found in).

@@ -2,10 +2,9 @@
 //! canonical form, sizing, risk, warm-up), its status with the allowed transitions as
 //! buttons, its versions, and its backtests (the start form and the runs, refreshed live).
 
+use crate::strategies::StrategyId;
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
-
-use uuid::Uuid;
 
 use crate::web::islands::{enter_island, page_title};
 
@@ -43,7 +42,7 @@ pub fn StrategyPage() -> impl IntoView {
 
 /// The page's content, redrawn live when the strategy or its backtests change.
 #[island(lazy)]
-fn StrategyDetails(id: Option<Uuid>) -> impl IntoView {
+fn StrategyDetails(id: Option<StrategyId>) -> impl IntoView {
     enter_island();
     let overview = strategy_resource(id, load_overview);
     let backtests = strategy_resource(id, load_backtests);

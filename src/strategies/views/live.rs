@@ -2,8 +2,8 @@
 //! the user's strategies to the page, and reconnects by itself with back-off after a drop
 //! (the page then asks for the current state, so nothing missed stays missed).
 
+use crate::strategies::StrategyId;
 use leptos::prelude::Signal;
-use uuid::Uuid;
 
 use crate::strategies::{backtests::RunChange, StrategyChange};
 
@@ -39,7 +39,7 @@ pub fn listen_for_changes_and_backtests(
 pub fn listen_with_presence(
     on_change: impl Fn(StrategyChange) + 'static,
     on_reconnect: impl Fn() + 'static,
-    watching: Signal<Option<Uuid>>,
+    watching: Signal<Option<StrategyId>>,
     on_presence: impl Fn(i64) + 'static,
 ) {
     #[cfg(feature = "hydrate")]
@@ -65,11 +65,10 @@ mod browser {
     };
 
     use leptos::{prelude::*, wasm_bindgen::prelude::*};
-    use uuid::Uuid;
     use web_sys::{MessageEvent, WebSocket};
 
     use crate::strategies::{
-        backtests::RunChange, LiveMessage, StrategyChange, WatchRequest, LIVE_PATH,
+        backtests::RunChange, LiveMessage, StrategyChange, StrategyId, WatchRequest, LIVE_PATH,
     };
 
     #[derive(Clone)]
@@ -78,13 +77,13 @@ mod browser {
         pub on_backtest: Rc<dyn Fn(RunChange)>,
         pub on_reconnect: Rc<dyn Fn()>,
         pub on_presence: Rc<dyn Fn(i64)>,
-        pub watching: Signal<Option<Uuid>>,
+        pub watching: Signal<Option<StrategyId>>,
     }
 
     /// The socket open now, if any (replaced on every reconnect).
     type Current = Rc<std::cell::RefCell<Option<WebSocket>>>;
 
-    fn tell_watch(socket: &WebSocket, watch: Option<Uuid>) {
+    fn tell_watch(socket: &WebSocket, watch: Option<StrategyId>) {
         if socket.ready_state() == WebSocket::OPEN {
             let text = serde_json::to_string(&WatchRequest { watch }).unwrap_or_default();
             let _ = socket.send_with_str(&text);

@@ -19,9 +19,9 @@ pub use list::StrategiesPage;
 pub use usage::StorageUsagePanel;
 pub use versions::{VersionPage, VersionsPage};
 
+use crate::strategies::StrategyId;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use uuid::Uuid;
 
 use super::StrategyStatus;
 use crate::{error::AppError, web::islands::route_param};
@@ -78,15 +78,18 @@ pub fn ErrorMessage(error: AppError) -> impl IntoView {
 }
 
 /// The `:id` of the current route, if it is a strategy id.
-pub fn strategy_id_param() -> Option<Uuid> {
+pub fn strategy_id_param() -> Option<StrategyId> {
     route_param("id")
 }
 
 /// A resource loaded for the strategy `id` (the route's); an unreadable id is simply not found.
-pub fn strategy_resource<T, F, Fut>(id: Option<Uuid>, fetch: F) -> Resource<Result<T, AppError>>
+pub fn strategy_resource<T, F, Fut>(
+    id: Option<StrategyId>,
+    fetch: F,
+) -> Resource<Result<T, AppError>>
 where
     T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
-    F: Fn(Uuid) -> Fut + Copy + Send + Sync + 'static,
+    F: Fn(StrategyId) -> Fut + Copy + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
 {
     Resource::new(

@@ -10,6 +10,7 @@ mod isolation;
 mod lifecycle;
 mod list;
 mod live;
+mod live_doc;
 mod saving;
 mod versions;
 

@@ -2,6 +2,7 @@
 //! offers, the runs so far), starting and cancelling a run, a run's results, and the trades
 //! as a CSV download. Runs themselves happen in `worker`.
 
+use crate::strategies::StrategyId;
 use axum::{
     extract::{Path, State},
     response::{IntoResponse, Response},
@@ -72,7 +73,7 @@ async fn stored_range(
 pub async fn panel(
     state: &AppState,
     user_id: UserId,
-    strategy_id: Uuid,
+    strategy_id: StrategyId,
 ) -> Result<BacktestPanel, AppError> {
     let mut connection = state.pool.acquire().await?;
     let document = repository::find(&mut connection, user_id, strategy_id)
@@ -111,7 +112,7 @@ pub async fn panel(
 pub async fn start(
     state: &AppState,
     user_id: UserId,
-    strategy_id: Uuid,
+    strategy_id: StrategyId,
     form: RunForm,
 ) -> Result<Uuid, AppError> {
     // A run costs the server minutes of CPU: only an account that confirmed its email starts
@@ -186,7 +187,7 @@ pub async fn start(
 pub async fn cancel(
     state: &AppState,
     user_id: UserId,
-    strategy_id: Uuid,
+    strategy_id: StrategyId,
     run_id: Uuid,
 ) -> Result<(), AppError> {
     let mut transaction = state.pool.begin().await?;
@@ -228,7 +229,7 @@ fn stored_json<T: serde::de::DeserializeOwned>(
 pub async fn results(
     state: &AppState,
     user_id: UserId,
-    strategy_id: Uuid,
+    strategy_id: StrategyId,
     run_id: Uuid,
     page: u32,
 ) -> Result<RunResults, AppError> {
@@ -273,7 +274,7 @@ pub async fn results(
 pub async fn trades_download(
     State(state): State<AppState>,
     session: Session,
-    Path((strategy_id, run_id)): Path<(Uuid, Uuid)>,
+    Path((strategy_id, run_id)): Path<(StrategyId, Uuid)>,
 ) -> Response {
     let user = match crate::accounts::ssr::sessions::current_user(&session, &state.pool).await {
         Ok(Some(user)) => user.id,

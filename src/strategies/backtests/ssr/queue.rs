@@ -7,6 +7,7 @@
 //! runs never make everyone else wait. A user has at most `BACKTESTS_PER_USER` waiting or
 //! running, and sees only their own place in line.
 
+use crate::strategies::StrategyId;
 use chrono::{DateTime, NaiveTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -33,7 +34,7 @@ pub const LISTED_RUNS: i64 = 20;
 pub struct ClaimedRun {
     pub id: Uuid,
     pub user_id: UserId,
-    pub strategy_id: Uuid,
+    pub strategy_id: StrategyId,
     pub version: i32,
     pub settings: RunSettings,
     /// The text of exactly that version, and its notation.
@@ -54,7 +55,7 @@ fn day_bounds(choice: &RunChoice) -> (DateTime<Utc>, DateTime<Utc>) {
 pub async fn announce(
     connection: &mut PgConnection,
     user_id: UserId,
-    strategy_id: Uuid,
+    strategy_id: StrategyId,
     run_id: Uuid,
     status: RunStatus,
 ) -> Result<(), AppError> {
@@ -78,7 +79,7 @@ pub const MAX_STORED_TRADES: usize = 10_000;
 pub async fn enqueue(
     connection: &mut PgConnection,
     user_id: UserId,
-    strategy_id: Uuid,
+    strategy_id: StrategyId,
     version: i32,
     series: (&str, &str),
     choice: &RunChoice,
@@ -114,7 +115,7 @@ pub async fn enqueue(
          FROM strategies s WHERE s.id = $2 AND s.user_id = $1
          RETURNING id",
         user_id.0,
-        strategy_id,
+        strategy_id.0,
         version,
         series.0,
         series.1,
@@ -181,7 +182,7 @@ pub async fn claim_next(
     announce(
         &mut transaction,
         UserId(row.user_id),
-        row.strategy_id,
+        StrategyId(row.strategy_id),
         row.id,
         RunStatus::Running,
     )
@@ -190,7 +191,7 @@ pub async fn claim_next(
     Ok(Some(ClaimedRun {
         id: row.id,
         user_id: UserId(row.user_id),
-        strategy_id: row.strategy_id,
+        strategy_id: StrategyId(row.strategy_id),
         version: row.version,
         settings: RunSettings {
             pair: row.pair,
@@ -317,7 +318,7 @@ pub async fn give_up_exhausted(pool: &PgPool) -> Result<u64, AppError> {
         announce(
             &mut transaction,
             UserId(run.user_id),
-            run.strategy_id,
+            StrategyId(run.strategy_id),
             run.id,
             RunStatus::Failed,
         )
@@ -332,7 +333,7 @@ pub async fn give_up_exhausted(pool: &PgPool) -> Result<u64, AppError> {
 pub async fn cancel(
     connection: &mut PgConnection,
     user_id: UserId,
-    strategy_id: Uuid,
+    strategy_id: StrategyId,
     run_id: Uuid,
 ) -> Result<bool, AppError> {
     let cancelled = sqlx::query!(
@@ -341,7 +342,7 @@ pub async fn cancel(
          WHERE id = $1 AND user_id = $2 AND strategy_id = $3 AND status IN ('queued', 'running')",
         run_id,
         user_id.0,
-        strategy_id
+        strategy_id.0
     )
     .execute(&mut *connection)
     .await?
@@ -365,7 +366,7 @@ pub async fn cancel(
 pub async fn has_finished_run(
     connection: &mut PgConnection,
     user_id: UserId,
-    strategy_id: Uuid,
+    strategy_id: StrategyId,
     version: i32,
 ) -> Result<bool, AppError> {
     Ok(sqlx::query_scalar!(
@@ -373,7 +374,7 @@ pub async fn has_finished_run(
              WHERE user_id = $1 AND strategy_id = $2 AND version = $3 AND status = 'finished')
            AS "finished!""#,
         user_id.0,
-        strategy_id,
+        strategy_id.0,
         version
     )
     .fetch_one(connection)
@@ -406,7 +407,7 @@ impl RunRow {
     fn into_summary(self) -> Result<RunSummary, AppError> {
         Ok(RunSummary {
             id: self.id,
-            strategy_id: self.strategy_id,
+            strategy_id: StrategyId(self.strategy_id),
             version: self.version,
             status: RunStatus::parse(&self.status).ok_or_else(|| {
                 AppError::internal(format!("unknown backtest status {:?} stored", self.status))
@@ -437,7 +438,7 @@ impl RunRow {
 async fn runs(
     pool: &PgPool,
     user_id: UserId,
-    strategy_id: Uuid,
+    strategy_id: StrategyId,
     run: Option<Uuid>,
 ) -> Result<Vec<RunSummary>, AppError> {
     sqlx::query_as!(
@@ -458,7 +459,7 @@ async fn runs(
            WHERE r.strategy_id = $1 AND r.user_id = $2 AND ($3::uuid IS NULL OR r.id = $3)
            ORDER BY r.queued_at DESC, r.id
            LIMIT $4"#,
-        strategy_id,
+        strategy_id.0,
         user_id.0,
         run,
         LISTED_RUNS
@@ -473,7 +474,7 @@ async fn runs(
 pub async fn list(
     pool: &PgPool,
     user_id: UserId,
-    strategy_id: Uuid,
+    strategy_id: StrategyId,
 ) -> Result<Vec<RunSummary>, AppError> {
     runs(pool, user_id, strategy_id, None).await
 }
@@ -508,7 +509,7 @@ impl TradePage {
 pub async fn find(
     pool: &PgPool,
     user_id: UserId,
-    strategy_id: Uuid,
+    strategy_id: StrategyId,
     run_id: Uuid,
     trades: TradePage,
 ) -> Result<StoredRun, AppError> {

@@ -36,7 +36,11 @@ pub(super) fn Editor(start: EditorStart, template_text: String, format: Format) 
         working_copy,
         autosave_interval_ms,
         syntax_report,
+        live,
     } = start;
+    // A saved strategy opens on its shared live text (what every open editor of it shows);
+    // a plain form post that came back opens on the text it sent, outside the live document.
+    let live = live.filter(|_| returned.is_none());
     // Text an earlier autosave kept and nobody saved: offered to restore or discard.
     let offered = RwSignal::new(working_copy);
     let returned_format = returned.as_ref().map(|returned| returned.format);
@@ -45,10 +49,13 @@ pub(super) fn Editor(start: EditorStart, template_text: String, format: Format) 
         .as_ref()
         .map(|d| d.content.clone())
         .unwrap_or(template_text);
+    let initial_format = live.as_ref().map_or(initial_format, |live| live.format);
     let initial_text = returned
         .as_ref()
         .map(|r| r.content.clone())
+        .or_else(|| live.as_ref().map(|live| live.text.clone()))
         .unwrap_or_else(|| saved_text.clone());
+    let live_from = live.as_ref().map(|live| live.version);
     let status = document
         .as_ref()
         .map_or(StrategyStatus::Draft, |d| d.status);
@@ -83,6 +90,9 @@ pub(super) fn Editor(start: EditorStart, template_text: String, format: Format) 
     let report: RwSignal<Option<SyntaxReport>> = RwSignal::new(syntax_report);
     let status_line = RwSignal::new(match (&document, &returned) {
         (_, Some(_)) => "Not saved: your text is below.".to_string(),
+        (Some(document), None) if live.as_ref().is_some_and(|live| live.unsaved) => {
+            format!("Unsaved changes since version {}.", document.version)
+        }
         (Some(document), None) => format!("Version {} is saved.", document.version),
         (None, None) => "Not saved yet.".to_string(),
     });
@@ -100,6 +110,10 @@ pub(super) fn Editor(start: EditorStart, template_text: String, format: Format) 
     listen_with_presence(
         move |change: StrategyChange| {
             if Some(change.strategy_id) != id.get_untracked() {
+                return;
+            }
+            // A live editor already shows a save made anywhere: its text is the shared one.
+            if live_from.is_some() && change.kind == ChangeKind::Saved {
                 return;
             }
             if busy.get_untracked() {
@@ -184,6 +198,7 @@ pub(super) fn Editor(start: EditorStart, template_text: String, format: Format) 
         enhanced,
         read_only.is_some(),
         autosave_interval_ms,
+        live_from,
     );
 
     let apply = Callback::new(move |edit: crate::language::Edit| browser.apply(edit));

@@ -14,8 +14,8 @@ pub use in_browser::BrowserEditor;
 #[cfg(not(feature = "hydrate"))]
 pub use on_server::BrowserEditor;
 
+use crate::strategies::StrategyId;
 use leptos::prelude::*;
-use uuid::Uuid;
 
 use crate::{
     language::{syntax_test::SyntaxReport, Format, Validation},
@@ -27,7 +27,7 @@ use crate::{
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 #[derive(Clone, Copy)]
 pub struct EditorSignals {
-    pub id: RwSignal<Option<Uuid>>,
+    pub id: RwSignal<Option<StrategyId>>,
     pub version: RwSignal<Option<i32>>,
     pub lock_version: RwSignal<Option<i32>>,
     pub text: RwSignal<String>,

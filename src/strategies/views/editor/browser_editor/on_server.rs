@@ -21,6 +21,7 @@ impl BrowserEditor {
         _enhanced: RwSignal<bool>,
         _read_only: bool,
         _autosave_interval_ms: u64,
+        _live_from: Option<u64>,
     ) -> Self {
         BrowserEditor
     }

@@ -6,11 +6,12 @@ mod autosave;
 mod merging;
 mod saving;
 
+use crate::strategies::StrategyId;
 use leptos::{prelude::*, task::spawn_local};
 use uuid::Uuid;
 
 use super::EditorSignals;
-use crate::strategies::views::code_editor::{Callbacks, CodeEditor};
+use crate::strategies::views::code_editor::{Callbacks, CodeEditor, LiveEvent, LiveOptions};
 use crate::web::islands::hydrated_later;
 use crate::{
     error::AppError,
@@ -62,6 +63,11 @@ pub struct BrowserEditor {
     /// The document name the server last answered "taken or not" for.
     server_checked_name: StoredValue<Option<String>>,
     autosave: StoredValue<Autosave, LocalStorage>,
+    /// The editor types into its strategy's live document (a saved strategy): every accepted
+    /// change is stored by the server, so there is no per-tab autosave.
+    live: StoredValue<bool>,
+    /// Bumped by every remote change; the server's check runs only after a pause in them.
+    remote_generation: StoredValue<u64>,
 }
 
 /// The autosave's state: this tab's id, its numbering, and what the server holds.
@@ -87,6 +93,7 @@ impl BrowserEditor {
         enhanced: RwSignal<bool>,
         read_only: bool,
         autosave_interval_ms: u64,
+        live_from: Option<u64>,
     ) -> BrowserEditor {
         let browser = BrowserEditor {
             editor: StoredValue::new_local(None),
@@ -101,6 +108,8 @@ impl BrowserEditor {
                 dirty_since: None,
                 interval_ms: autosave_interval_ms,
             }),
+            live: StoredValue::new(live_from.is_some()),
+            remote_generation: StoredValue::new(0),
         };
         // The page is ready for the trader once the code editor is (CodeMirror arrives beside
         // the WASM, from `/editor/loader.js`); until then the text area works as it is.
@@ -109,13 +118,21 @@ impl BrowserEditor {
             let Some(element) = host.get() else { return };
             let Some(ready) = ready.take() else { return };
             let nonce = use_context::<leptos::nonce::Nonce>().map(|n| n.to_string());
+            let live = live_from
+                .zip(signals.id.get_untracked())
+                .map(|(version, id)| LiveOptions {
+                    url: format!("/strategies/live/{id}"),
+                    version,
+                });
             let arriving = CodeEditor::new(
                 &element,
                 &signals.text.get_untracked(),
                 signals.format.get_untracked(),
                 nonce,
                 read_only,
+                live,
                 Callbacks {
+                    on_live: Box::new(move |event| browser.heard_live(event)),
                     on_change: Box::new(move |content: String| browser.changed(content)),
                     on_save: Box::new(move || browser.save(false)),
                     on_test: Box::new(move || browser.test_syntax()),
@@ -149,8 +166,12 @@ impl BrowserEditor {
                 if let Some(typed) = typed {
                     browser.changed(typed);
                 }
-                browser.warn_before_leaving();
-                browser.resume_when_back_online();
+                // A live editor's changes are stored by the server as they are typed, and its
+                // socket reconnects by itself; text an earlier tab kept is offered either way.
+                if !browser.live.get_value() {
+                    browser.warn_before_leaving();
+                    browser.resume_when_back_online();
+                }
                 browser.offer_browser_copy();
             });
         });
@@ -189,6 +210,8 @@ fn clock() -> String {
 
 /// How long a pause in typing is before the working copy is stored.
 const PAUSE: std::time::Duration = std::time::Duration::from_millis(1000);
+/// How long other editors' typing pauses before this editor asks the server to check.
+const REMOTE_CHECK_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
 /// How soon an autosave that could not reach the server is tried again.
 const RETRY: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -196,7 +219,7 @@ fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-fn local_key(id: Option<Uuid>) -> String {
+fn local_key(id: Option<StrategyId>) -> String {
     format!(
         "trading-strategy:working-copy:{}",
         id.map_or_else(|| "new".to_string(), |id| id.to_string())
@@ -207,14 +230,114 @@ impl BrowserEditor {
     fn changed(self, content: String) {
         let signals = self.signals;
         signals.text.set(content.clone());
-        let dirty = signals.saved.with_untracked(|saved| *saved != content);
-        signals.status_line.set(if dirty {
-            "Unsaved changes.".into()
-        } else {
-            saved_line(signals.version.get_untracked())
-        });
+        self.show_unsaved(&content);
         self.check(content);
-        self.schedule_autosave(PAUSE);
+        if !self.live.get_value() {
+            self.schedule_autosave(PAUSE);
+        }
+    }
+
+    fn show_unsaved(self, content: &str) {
+        let signals = self.signals;
+        let dirty = signals.saved.with_untracked(|saved| saved != content);
+        let version = signals.version.get_untracked();
+        signals
+            .status_line
+            .set(match (dirty, self.live.get_value(), version) {
+                // The shared text is stored already; it is only not a version yet.
+                (true, true, Some(version)) => format!(
+                    "Unsaved changes since version {version} (last edit {}).",
+                    clock()
+                ),
+                (true, _, _) => "Unsaved changes.".into(),
+                (false, _, _) => saved_line(version),
+            });
+    }
+
+    /// What the live document told this editor.
+    fn heard_live(self, event: LiveEvent) {
+        let signals = self.signals;
+        match event {
+            LiveEvent::Status(status) => {
+                let line = match status.as_str() {
+                    "reconnecting" | "connecting" => Some("Reconnecting… your changes are kept in this tab."),
+                    "offline" => Some("Offline: your changes are kept in this tab and sent when the connection is back."),
+                    _ => None,
+                };
+                match line {
+                    Some(line) => signals.status_line.set(line.into()),
+                    None => self.show_unsaved(&self.current_text()),
+                }
+            }
+            LiveEvent::Remote => {
+                let content = self.current_text();
+                signals.text.set(content.clone());
+                self.show_unsaved(&content);
+                // Several editors typing would each ask the server for every keystroke of
+                // the others: the check of remote changes waits for a pause in them.
+                let generation = self.remote_generation.get_value() + 1;
+                self.remote_generation.set_value(generation);
+                set_timeout(
+                    move || {
+                        if self.remote_generation.get_value() == generation {
+                            self.check(self.current_text());
+                        }
+                    },
+                    REMOTE_CHECK_PAUSE,
+                );
+            }
+            LiveEvent::Format(format) => signals.format.set(format),
+            LiveEvent::Saved { version } => {
+                signals.version.set(Some(version));
+                let content = self.current_text();
+                signals.saved.set(content);
+                signals
+                    .status_line
+                    .set(format!("Saved as version {version} ({}).", clock()));
+                // The lock version moved on; the next plain save must name it.
+                if let Some(id) = signals.id.get_untracked() {
+                    spawn_local(async move {
+                        if let Ok(crate::strategies::EditorStart {
+                            document: Some(current),
+                            ..
+                        }) = crate::strategies::open_editor(Some(id)).await
+                        {
+                            signals.lock_version.set(Some(current.lock_version));
+                        }
+                    });
+                }
+            }
+            LiveEvent::Mode { read_only } => signals.alert.set(read_only),
+            LiveEvent::Refused { message } => signals
+                .alert
+                .set(Some(format!("Your last change was not kept: {message}"))),
+            LiveEvent::Closed { message } => signals.alert.set(Some(format!(
+                "{message} This editor is read-only now; reload the page to continue."
+            ))),
+            LiveEvent::Diverged { mine } => {
+                // The offline text is offered back (Restore brings it in as one shared change).
+                let shared = self.current_text();
+                let tab_id = self.autosave.with_value(|autosave| autosave.tab_id);
+                spawn_local(async move {
+                    let changes = diff_rows_on_demand(shared, mine.clone()).await;
+                    signals.offered.set(Some(crate::strategies::WorkingCopy {
+                        tab_id,
+                        format: signals.format.get_untracked(),
+                        content: mine,
+                        base_lock_version: signals.lock_version.get_untracked(),
+                        saved_at: chrono::Utc::now(),
+                        changes,
+                        in_this_browser: true,
+                    }));
+                });
+                signals.alert.set(Some(
+                    "While this tab was offline the shared text changed too much to add your \
+                     changes by themselves: it shows the shared text now, and your text is kept \
+                     below to restore or compare."
+                        .into(),
+                ));
+            }
+        }
     }
 
     /// Sends the text to the server's validator; only the newest reply is shown.

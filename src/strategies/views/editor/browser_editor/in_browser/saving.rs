@@ -6,7 +6,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     error::AppError,
     language::{validate, write_document, Format},
-    strategies::{save_strategy, StrategyChange},
+    strategies::{save_live, save_strategy, StrategyChange},
 };
 
 use super::{clock, saved_line, syntax_test_on_demand, BrowserEditor};
@@ -24,17 +24,32 @@ impl BrowserEditor {
         signals.busy.set(true);
         signals.alert.set(None);
         signals.status_line.set("Saving…".into());
+        let live = self.live.get_value();
+        let flushed = self
+            .editor
+            .with_value(|editor| editor.as_ref().map(|editor| editor.flush_live(2_000)));
         spawn_local(async move {
-            let tab_id = self.autosave.with_value(|autosave| autosave.tab_id);
-            let outcome = save_strategy(
-                signals.id.get_untracked(),
-                content.clone(),
-                signals.format.get_untracked(),
-                signals.lock_version.get_untracked(),
-                draft,
-                Some(tab_id),
-            )
-            .await;
+            let outcome = match (live, signals.id.get_untracked(), flushed) {
+                // The shared text at the exact version this editor has everything of.
+                (true, Some(id), Some(flushed)) => match flushed.await {
+                    Some(at) => save_live(id, at, draft).await,
+                    None => Err(AppError::Transport {
+                        message: "your last changes have not reached the server yet".into(),
+                    }),
+                },
+                _ => {
+                    let tab_id = self.autosave.with_value(|autosave| autosave.tab_id);
+                    save_strategy(
+                        signals.id.get_untracked(),
+                        content.clone(),
+                        signals.format.get_untracked(),
+                        signals.lock_version.get_untracked(),
+                        draft,
+                        Some(tab_id),
+                    )
+                    .await
+                }
+            };
             signals.busy.set(false);
             match outcome {
                 Ok(saved) => {
@@ -152,8 +167,7 @@ impl BrowserEditor {
             signals.format.set(format);
             self.editor.with_value(|editor| {
                 if let Some(editor) = editor {
-                    editor.set_format(format);
-                    editor.replace_text(&text);
+                    editor.switch_format(format, &text);
                 }
             });
             signals.alert.set(None);
@@ -211,10 +225,10 @@ impl BrowserEditor {
             }
         };
         signals.format.set(wanted);
+        // One undoable step that carries the notation, so every live editor switches too.
         self.editor.with_value(|editor| {
             if let Some(editor) = editor {
-                editor.set_format(wanted);
-                editor.replace_text(&converted);
+                editor.switch_format(wanted, &converted);
             }
         });
         signals.alert.set(None);

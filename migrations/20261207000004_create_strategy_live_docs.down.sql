@@ -1,0 +1,2 @@
+DROP TABLE strategy_live_updates;
+DROP TABLE strategy_live_docs;
