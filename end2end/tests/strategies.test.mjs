@@ -761,14 +761,16 @@ test('text typed offline in a tab that then closed is offered from the browser\'
   await again.screenshot({ path: '/tmp/h10-browser-copy.png', fullPage: true });
   await offer.getByRole('button', { name: 'Restore them' }).click();
   await again.locator('.cm-line', { hasText: 'period: 33' }).waitFor();
-  // Restored, it reaches the server as this tab's working copy, and the browser forgets it.
-  await again.getByRole('status').filter({ hasText: /^Saved \d\d:\d\d:\d\d\.$/ }).waitFor({ timeout: 5000 });
+  // Restored into the strategy's shared live text, which the server stores as it is typed;
+  // once it has it, the browser forgets its copy.
+  await again.getByRole('status').filter({ hasText: /^Unsaved changes since version 1 \(last edit \d\d:\d\d:\d\d\)\.$/ }).waitFor({ timeout: 5000 });
+  await again.waitForFunction((id) => localStorage.getItem(`trading-strategy:working-copy:${id}`) === null, id, { timeout: 5000 });
   const start = await again.evaluate(async (id) => {
     const body = new URLSearchParams({ id });
     return (await fetch('/api/strategies/open', { method: 'POST', body, headers: { accept: 'application/json' } })).json();
   }, id);
-  assert.ok(start.working_copy?.content.includes('period: 33'), JSON.stringify(start.working_copy));
-  assert.equal(await again.evaluate((id) => localStorage.getItem(`trading-strategy:working-copy:${id}`), id), null);
+  assert.ok(start.live?.text.includes('period: 33'), JSON.stringify(start.live));
+  assert.ok(start.live.unsaved);
   assert.deepEqual(problems.filter((p) => !p.includes('ERR_INTERNET_DISCONNECTED') && !p.includes('Failed to fetch')), []);
   await context.close();
 });

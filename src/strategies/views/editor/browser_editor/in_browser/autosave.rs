@@ -170,15 +170,28 @@ impl BrowserEditor {
         let signals = self.signals;
         signals.offered.set(None);
         signals.format.set(copy.format);
+        // One undoable step with its notation, shared with every live editor.
         self.editor.with_value(|editor| {
             if let Some(editor) = editor {
-                editor.set_format(copy.format);
-                editor.replace_text(&copy.content);
+                editor.switch_format(copy.format, &copy.content);
             }
         });
         signals.validation.set(validate(&copy.content, copy.format));
         signals.checked_text.set(copy.content.clone());
         self.changed(copy.content);
+        // A live document stores it as soon as the server has it: then the browser forgets.
+        if self.live.get_value() && copy.in_this_browser {
+            let flushed = self
+                .editor
+                .with_value(|editor| editor.as_ref().map(|editor| editor.flush_live(10_000)));
+            if let Some(flushed) = flushed {
+                spawn_local(async move {
+                    if flushed.await.is_some() {
+                        self.forget_browser_copy();
+                    }
+                });
+            }
+        }
         // A copy only this browser kept reaches the server with this tab's next autosave.
         if !copy.in_this_browser {
             let tab = copy.tab_id;
