@@ -774,3 +774,32 @@ test('text typed offline in a tab that then closed is offered from the browser\'
   assert.deepEqual(problems.filter((p) => !p.includes('ERR_INTERNET_DISCONNECTED') && !p.includes('Failed to fetch')), []);
   await context.close();
 });
+
+test('two tabs of a saved strategy type into one shared document, and a tab that was offline catches up', async () => {
+  const first = await signedUp();
+  const id = await newSavedStrategy(first.page, 'One shared document');
+  const path = `/strategies/${id}/edit`;
+  await openEditor(first.page, path);
+  const second = await openPage(browser, { storageState: await first.context.storageState() });
+  await openEditor(second.page, path);
+
+  await retypeLines(first.page, { 'period: 20': 'period: 24' });
+  await second.page.locator('.cm-line', { hasText: 'period: 24' }).waitFor({ timeout: 5000 });
+  // The other tab's cursor is drawn, with its label.
+  await second.page.locator('.cm-line', { hasText: 'period: 24' }).click();
+  await first.page.getByText(/^You · /).first().waitFor({ timeout: 5000 });
+
+  // Offline, the second tab keeps typing; back online, both texts hold both changes.
+  await second.context.setOffline(true);
+  await retypeLines(second.page, { 'period: 50': 'period: 51' });
+  await retypeLines(first.page, { 'timeframe: "1h"': 'timeframe: "4h"' });
+  await second.context.setOffline(false);
+  for (const page of [first.page, second.page]) {
+    await page.locator('.cm-line', { hasText: 'period: 51' }).waitFor({ timeout: 10000 });
+    await page.locator('.cm-line', { hasText: 'timeframe: "4h"' }).waitFor({ timeout: 10000 });
+  }
+  await first.page.getByRole('status').filter({ hasText: /^Unsaved changes since version 1/ }).waitFor();
+  assert.deepEqual(first.problems, []);
+  await first.context.close();
+  await second.context.close();
+});
