@@ -1,6 +1,6 @@
 //! Trading Strategy Platform: the Leptos app, shared by the server (`ssr`) and the browser
 //! (`hydrate`). The layers, bottom to top (each imports only those below it; see
-//! docs/ARCHITECTURE.md): the kernel (`error`, `config`, `secrets`, `state`, `stored_text`,
+//! docs/ARCHITECTURE.md): the kernel (`error`, `ids`, `config`, `secrets`, `state`, `stored_text`,
 //! `request_id`, `background`, `realtime`, `web`, `work_pool`), the features (`accounts`,
 //! `strategies`, `market_data`), `site`, `app` (the routes), and `server` (start-up, HTTP stack,
 //! command line). Beneath them all, two crates of the workspace: the strategy language
@@ -14,6 +14,7 @@
 pub mod accounts;
 pub mod app;
 pub mod error;
+pub mod ids;
 pub mod market_data;
 pub mod realtime;
 pub mod site;

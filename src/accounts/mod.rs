@@ -11,7 +11,6 @@ pub use api::*;
 pub mod ssr;
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 /// Where a signed-in user lands by default.
 pub const HOME_OF_SIGNED_IN: &str = "/strategies";
@@ -23,26 +22,11 @@ pub struct Account {
     pub confirmed: bool,
 }
 
-/// An account's id: what every query of a trader's data is scoped by. Made from the signed-in
-/// session or a stored row, never from a client's input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-#[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(transparent))]
-pub struct UserId(pub Uuid);
-
-impl std::str::FromStr for UserId {
-    type Err = uuid::Error;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        text.parse().map(UserId)
-    }
-}
-
-impl std::fmt::Display for UserId {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(formatter)
-    }
-}
+crate::ids::uuid_id!(
+    /// An account's id: what every query of a trader's data is scoped by. Made from the signed-in
+    /// session or a stored row, never from a client's input.
+    UserId
+);
 
 /// What an account whose email is not confirmed is told when it asks for what costs the
 /// server (uploading market data, running backtests): `to` says what ("upload market data").

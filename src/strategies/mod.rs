@@ -22,26 +22,11 @@ use uuid::Uuid;
 
 use crate::language::{syntax_test::SyntaxReport, Change, Diagnostic, Format};
 
-/// A strategy's id. It comes from a route or a form as text, so a client may name any id:
-/// every query that takes one is also scoped by the signed-in account's access to it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-#[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(transparent))]
-pub struct StrategyId(pub Uuid);
-
-impl std::str::FromStr for StrategyId {
-    type Err = uuid::Error;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        text.parse().map(StrategyId)
-    }
-}
-
-impl std::fmt::Display for StrategyId {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(formatter)
-    }
-}
+crate::ids::uuid_id!(
+    /// A strategy's id. It comes from a route or a form as text, so a client may name any id:
+    /// every query that takes one is also scoped by the signed-in account's access to it.
+    StrategyId
+);
 
 /// Strategies a list page shows at most.
 pub const PAGE_SIZE: u32 = 50;

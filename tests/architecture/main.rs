@@ -27,6 +27,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "the kernel",
         &[
             "error.rs",
+            "ids.rs",
             "config",
             "secrets.rs",
             "state.rs",

@@ -19,6 +19,19 @@ async fn editor(app: &TestApp, email: &str, id: &str) -> LiveSocket {
         .expect("the socket opens")
 }
 
+/// Editors "a" and "b" of strategy `id`, both joined at version 0 and told of each other.
+async fn two_editors(app: &TestApp, email: &str, id: &str) -> (LiveSocket, LiveSocket) {
+    let mut a = editor(app, email, id).await;
+    send(&mut a, json!({"t": "hello", "client": "a", "v": 0})).await;
+    next(&mut a, "peers").await;
+    let mut b = editor(app, email, id).await;
+    send(&mut b, json!({"t": "hello", "client": "b", "v": 0})).await;
+    next(&mut b, "peers").await;
+    // A hears of b (its hello asks the others to say where they are).
+    next(&mut a, "peers").await;
+    (a, b)
+}
+
 async fn send(socket: &mut LiveSocket, frame: Value) {
     socket
         .send(Message::Text(frame.to_string().into()))
@@ -140,12 +153,7 @@ async fn a_push_on_an_old_version_is_told_behind_and_converges_after_catching_up
     let app = spawn_app().await;
     let (_, email, id) = saved_strategy(&app).await;
     let len = document("Live one").len();
-    let mut a = editor(&app, &email, &id).await;
-    let mut b = editor(&app, &email, &id).await;
-    send(&mut a, json!({"t": "hello", "client": "a", "v": 0})).await;
-    send(&mut b, json!({"t": "hello", "client": "b", "v": 0})).await;
-    next(&mut a, "peers").await;
-    next(&mut b, "peers").await;
+    let (mut a, mut b) = two_editors(&app, &email, &id).await;
 
     send(
         &mut a,
@@ -157,10 +165,12 @@ async fn a_push_on_an_old_version_is_told_behind_and_converges_after_catching_up
         json!({"t": "push", "v": 0, "u": [{"c": insert(len, len, "B")}]}),
     )
     .await;
-    let behind = next(&mut b, "behind").await;
+    // B is told its push came late, and hears A's update (either first), rebases its insert
+    // by one and pushes again.
+    let [behind, heard] = &next_each(&mut b, &["behind", "updates"]).await[..] else {
+        unreachable!()
+    };
     assert_eq!(behind["v"], 1);
-    // B hears A's update (the same order as A), rebases its insert by one and pushes again.
-    let heard = next(&mut b, "updates").await;
     assert_eq!(heard["from"], 0);
     assert_eq!(heard["u"][0]["client"], "a");
     send(
@@ -233,11 +243,7 @@ async fn a_200_kb_paste_arrives_whole_at_the_other_editor() {
     let app = spawn_app().await;
     let (_, email, id) = saved_strategy(&app).await;
     let len = document("Live one").len();
-    let mut a = editor(&app, &email, &id).await;
-    let mut b = editor(&app, &email, &id).await;
-    send(&mut a, json!({"t": "hello", "client": "a", "v": 0})).await;
-    send(&mut b, json!({"t": "hello", "client": "b", "v": 0})).await;
-    next(&mut b, "peers").await;
+    let (mut a, mut b) = two_editors(&app, &email, &id).await;
     let paste = format!("# {}\n", "é".repeat(100 * 1024));
     send(
         &mut a,
