@@ -36,6 +36,11 @@ pub fn recorder() -> PrometheusHandle {
                     names::LATENCY_BUCKETS,
                 )
                 .expect("the latency buckets are not empty")
+                .set_buckets_for_metric(
+                    Matcher::Full(names::LIVE_PUSH_DURATION.to_string()),
+                    names::LATENCY_BUCKETS,
+                )
+                .expect("the latency buckets are not empty")
                 .build_recorder();
             let handle = recorder.handle();
             if metrics::set_global_recorder(recorder).is_err() {
@@ -81,6 +86,15 @@ fn describe() {
         "Live messages (changes, presence counts) sent to open pages."
     );
     describe_gauge!(names::OPEN_WEBSOCKETS, "Websockets open on this process.");
+    describe_counter!(
+        names::LIVE_PUSHES,
+        "Typed changes pushed into live documents, by outcome (accepted, behind, refused)."
+    );
+    describe_histogram!(
+        names::LIVE_PUSH_DURATION,
+        Unit::Seconds,
+        "Time of a live push's transaction."
+    );
     describe_gauge!(
         names::BACKTESTS_QUEUED,
         "Backtests waiting to run, across every server."

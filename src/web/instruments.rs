@@ -22,6 +22,10 @@ pub const AUTOSAVES: &str = "trading_strategy_autosaves_total";
 pub const SAVES: &str = "trading_strategy_saves_total";
 /// Saves refused because the strategy changed elsewhere first (409).
 pub const CONFLICTS: &str = "trading_strategy_conflicts_total";
+/// Pushes of typed changes into a live document, by outcome (`accepted`, `behind`, `refused`).
+pub const LIVE_PUSHES: &str = "trading_strategy_live_doc_pushes_total";
+/// Time of a live push's transaction (lock, check, apply, append, announce), in seconds.
+pub const LIVE_PUSH_DURATION: &str = "trading_strategy_live_doc_push_duration_seconds";
 /// Live messages (a change or a presence count) sent down a websocket.
 pub const NOTICES_SENT: &str = "trading_strategy_notices_sent_total";
 /// Websockets open on this process now.
@@ -95,6 +99,12 @@ pub fn version_saved() {
 
 pub fn conflict_refused() {
     metrics::counter!(CONFLICTS).increment(1);
+}
+
+/// One push into a live document answered `outcome` after `elapsed`.
+pub fn live_push(outcome: &'static str, elapsed: Duration) {
+    metrics::counter!(LIVE_PUSHES, "outcome" => outcome).increment(1);
+    metrics::histogram!(LIVE_PUSH_DURATION).record(elapsed.as_secs_f64());
 }
 
 pub fn notice_sent() {

@@ -384,3 +384,40 @@ async fn a_reconnecting_editor_gets_what_it_missed_and_a_stranger_gets_nothing()
         .err();
     assert_eq!(refused, Some(404));
 }
+
+#[tokio::test]
+async fn archiving_turns_the_editors_read_only_and_deleting_closes_them() {
+    let app = spawn_app().await;
+    let (trader, email, id) = saved_strategy(&app).await;
+    let len = document("Live one").len();
+    let mut socket = editor(&app, &email, &id).await;
+    send(&mut socket, json!({"t": "hello", "client": "a", "v": 0})).await;
+    next(&mut socket, "peers").await;
+
+    let archived = trader
+        .browser
+        .call(
+            "/api/strategies/status",
+            &[("id", id.as_str()), ("transition", "archive")],
+        )
+        .await;
+    assert_eq!(archived.status(), 200, "{:?}", archived.text().await);
+    let mode = next(&mut socket, "mode").await;
+    assert!(mode["read_only"].as_str().unwrap().contains("archived"));
+    send(
+        &mut socket,
+        json!({"t": "push", "v": 0, "u": [{"c": insert(len, 0, "x")}]}),
+    )
+    .await;
+    let refused = next(&mut socket, "refused").await;
+    assert_eq!(refused["code"], "read_only");
+    assert_eq!(stored_text(&app, &id).await, (0, document("Live one")));
+
+    let deleted = trader
+        .browser
+        .call("/api/strategies/delete", &[("id", id.as_str())])
+        .await;
+    assert_eq!(deleted.status(), 200, "{:?}", deleted.text().await);
+    let closed = next(&mut socket, "closed").await;
+    assert_eq!(closed["code"], "deleted");
+}

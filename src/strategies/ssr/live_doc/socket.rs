@@ -293,8 +293,16 @@ impl Editor<'_> {
             }
             ClientFrame::Push { v, u } => {
                 let client = self.client.clone().unwrap_or_default();
+                let started = Instant::now();
                 let pushed =
                     authority::push(&self.state.pool, open.user_id, self.id, &client, v, &u).await;
+                let outcome = match &pushed {
+                    Ok(Pushed::Accepted { .. }) => "accepted",
+                    Ok(Pushed::Behind { .. }) => "behind",
+                    Ok(_) => "refused",
+                    Err(_) => "failed",
+                };
+                crate::web::instruments::live_push(outcome, started.elapsed());
                 match pushed {
                     // The confirmation comes back as the updates themselves.
                     Ok(Pushed::Accepted { .. }) => Ok(()),
