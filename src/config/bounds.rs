@@ -29,6 +29,10 @@ pub struct Bounds {
     /// Messages a page may send on its live connection per second, on average
     /// (`LIVE_MESSAGES_PER_SECOND`, 5), with bursts of up to four times that.
     pub live_messages_per_second: u32,
+    /// Frames an editor may send on its live document's socket per second, on average
+    /// (`LIVE_EDIT_MESSAGES_PER_SECOND`, 40: a fast typist's pushes and cursor moves), with
+    /// bursts of up to four times that.
+    pub live_edit_messages_per_second: u32,
     /// How often a live connection is pinged; one that has not answered for two pings is
     /// closed (`LIVE_PING_SECS`, 15).
     pub live_ping_every: Duration,
@@ -77,6 +81,12 @@ impl Bounds {
             backtests_per_user: parse_number(read, "BACKTESTS_PER_USER", 5, 1..=1_000)?,
             live_sockets_per_user: parse_number(read, "LIVE_SOCKETS_PER_USER", 20, 1..=1_000)?,
             live_messages_per_second: parse_number(read, "LIVE_MESSAGES_PER_SECOND", 5, 1..=1_000)?,
+            live_edit_messages_per_second: parse_number(
+                read,
+                "LIVE_EDIT_MESSAGES_PER_SECOND",
+                40,
+                1..=1_000,
+            )?,
             live_ping_every: Duration::from_secs(parse_number(
                 read,
                 "LIVE_PING_SECS",

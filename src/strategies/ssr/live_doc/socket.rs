@@ -166,7 +166,7 @@ impl Editor<'_> {
         } = subscriptions;
         let bounds = self.state.settings.bounds;
         let _open = crate::web::instruments::OpenWebsocket::opened();
-        let mut budget = MessageBudget::new(bounds.live_messages_per_second);
+        let mut budget = MessageBudget::new(bounds.live_edit_messages_per_second);
         let mut pings = tokio::time::interval(bounds.live_ping_every.min(Duration::from_secs(10)));
         pings.tick().await;
         let mut last_heard = Instant::now();
@@ -185,7 +185,7 @@ impl Editor<'_> {
                             crate::web::instruments::limit_hit("socket_rate");
                             Err(self.close("too_many", &format!(
                                 "Too many messages: at most {} a second.",
-                                bounds.live_messages_per_second
+                                bounds.live_edit_messages_per_second
                             )).await)
                         }
                         Some(Ok(Message::Text(text))) => self.heard(open, &text).await,
