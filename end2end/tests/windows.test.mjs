@@ -319,3 +319,36 @@ test('two tabs of a saved strategy type into one shared document, and a tab that
   await first.context.close();
   await second.context.close();
 });
+
+test('a composition (IME) in one tab is not disturbed by typing in the other, and lands where it was made', async () => {
+  const first = await signedUp();
+  const id = await newSavedStrategy(first.page, 'Composed while shared');
+  const path = `/strategies/${id}/edit`;
+  await openEditor(first.page, path);
+  const second = await signedUp();
+  await openEditor(second.page, path);
+
+  // The first tab composes at the end of the description (inside its closing quote)...
+  await first.page.locator('.cm-line', { hasText: /^description:/ }).click();
+  await first.page.keyboard.press('End');
+  await first.page.keyboard.press('ArrowLeft');
+  const ime = await first.page.context().newCDPSession(first.page);
+  await ime.send('Input.imeSetComposition', { text: 'ni', selectionStart: 2, selectionEnd: 2 });
+  // ...while the second types on a line above it.
+  await retypeLines(second.page, { 'name: "Composed while shared"': 'name: "Composed while shared, twice"' });
+  await ime.send('Input.imeSetComposition', { text: 'nih', selectionStart: 3, selectionEnd: 3 });
+  await ime.send('Input.insertText', { text: '你好' });
+
+  for (const page of [first.page, second.page]) {
+    await page.locator('.cm-line', { hasText: /^description:.*你好"$/ }).waitFor({ timeout: 5000 });
+    await page.locator('.cm-line', { hasText: 'name: "Composed while shared, twice"' }).waitFor({ timeout: 5000 });
+  }
+  const texts = await Promise.all([first.page, second.page].map((page) => page.locator('.cm-content').innerText()));
+  assert.equal(texts[0], texts[1]);
+  assert.equal(texts[0].split('你好').length - 1, 1, texts[0]);
+  assert.ok(!/nih?[^a-z]/.test(texts[0].split('description:')[1].split('\n')[0]), texts[0]);
+  assert.deepEqual(first.problems, []);
+  assert.deepEqual(second.problems, []);
+  await first.context.close();
+  await second.context.close();
+});

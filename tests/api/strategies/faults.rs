@@ -266,3 +266,151 @@ async fn an_acknowledged_autosave_survives_the_server_being_killed_right_after()
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// The `Cookie` header of a log-in of `email` on `base` (a socket is opened with it).
+async fn session_cookie(base: &str, email: &str) -> String {
+    let signing_in = Browser {
+        client: client(false),
+        base: base.to_string(),
+    };
+    let response = signing_in
+        .log_in(email, "correct horse battery staple", false)
+        .await;
+    assert_eq!(response.status(), 200);
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok()?.split(';').next())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The frames a live socket sends until it is quiet for 300 ms (or closes).
+async fn frames_until_quiet(socket: &mut crate::harness::LiveSocket) -> Vec<Value> {
+    use futures_util::StreamExt;
+    let mut frames = Vec::new();
+    while let Ok(Some(Ok(message))) =
+        tokio::time::timeout(Duration::from_millis(300), socket.next()).await
+    {
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
+            frames.push(serde_json::from_str(&text).unwrap());
+        }
+    }
+    frames
+}
+
+#[tokio::test]
+async fn a_push_the_server_died_around_is_applied_once_or_not_at_all_and_then_once() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+
+    let (database, pool) = TestDatabase::migrated().await;
+    let port = free_port();
+    let secret = "k".repeat(64);
+    let serve = || {
+        let mut command = serve_command(&database, port);
+        command
+            .env("SECRET_KEY_BASE", &secret)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        command
+    };
+    let mut server = start(serve(), port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let browser = Browser {
+        client: client(true),
+        base: base.clone(),
+    };
+    let email = unique_email();
+    browser
+        .register(&email, "correct horse battery staple")
+        .await;
+    let cookie = session_cookie(&base, &email).await;
+    let trader = Trader {
+        browser: Browser {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .default_headers(
+                    [(reqwest::header::COOKIE, cookie.parse().unwrap())]
+                        .into_iter()
+                        .collect(),
+                )
+                .build()
+                .unwrap(),
+            base: base.clone(),
+        },
+    };
+    let id = trader.create("Killed while typing together").await;
+    let open = || async {
+        let mut request = format!("ws://127.0.0.1:{port}/strategies/live/{id}")
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("origin", base.parse().unwrap());
+        request
+            .headers_mut()
+            .insert("cookie", cookie.parse().unwrap());
+        tokio_tungstenite::connect_async(request).await.unwrap().0
+    };
+
+    let mut have = 0u64;
+    let mut length = document("Killed while typing together").len();
+    let trials = kill_trials().min(10);
+    for trial in 1..=trials {
+        let token = format!("<{trial}>");
+        let push = serde_json::json!({"t": "push", "v": have, "u": [{"c": [[0, token], length]}]});
+        let mut socket = open().await;
+        socket
+            .send(Message::text(
+                serde_json::json!({"t": "hello", "client": "fault", "v": have}).to_string(),
+            ))
+            .await
+            .unwrap();
+        socket.send(Message::text(push.to_string())).await.unwrap();
+        // Killed a little later each trial: before the push is read, inside its transaction,
+        // or after its acknowledgement went out.
+        tokio::time::sleep(Duration::from_millis(trial as u64 % 4)).await;
+        server.kill().unwrap();
+        server.wait().unwrap();
+        server = start(serve(), port).await;
+
+        // Back, the editor says where it was: a committed push comes back as its own update
+        // (its confirmation); one that was not is pushed again.
+        let mut socket = open().await;
+        socket
+            .send(Message::text(
+                serde_json::json!({"t": "hello", "client": "fault", "v": have}).to_string(),
+            ))
+            .await
+            .unwrap();
+        let confirmed = frames_until_quiet(&mut socket).await.iter().any(|frame| {
+            frame["t"] == "updates" && frame["u"][0]["client"] == "fault" && frame["from"] == have
+        });
+        if !confirmed {
+            socket.send(Message::text(push.to_string())).await.unwrap();
+            let frames = frames_until_quiet(&mut socket).await;
+            assert!(
+                frames.iter().any(|frame| frame["t"] == "updates"),
+                "trial {trial}: the re-push was not confirmed: {frames:?}"
+            );
+        }
+        have += 1;
+        length += token.len();
+        let text: String =
+            sqlx::query_scalar("SELECT text FROM strategy_live_docs WHERE strategy_id = $1::uuid")
+                .bind(&id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            text.matches(&token).count(),
+            1,
+            "trial {trial} (confirmed before the kill: {confirmed}): {text}"
+        );
+        assert_eq!(text.len(), length, "trial {trial}");
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

@@ -160,6 +160,12 @@ async fn a_push_on_an_old_version_is_told_behind_and_converges_after_catching_up
         json!({"t": "push", "v": 0, "u": [{"c": insert(len, 0, "A")}]}),
     )
     .await;
+    // A's push is committed (its confirmation is back) before B pushes on version 0.
+    let first = next(&mut a, "updates").await;
+    assert_eq!(
+        (first["from"].clone(), first["u"][0]["client"].clone()),
+        (json!(0), json!("a"))
+    );
     send(
         &mut b,
         json!({"t": "push", "v": 0, "u": [{"c": insert(len, len, "B")}]}),
@@ -178,11 +184,6 @@ async fn a_push_on_an_old_version_is_told_behind_and_converges_after_catching_up
         json!({"t": "push", "v": 1, "u": [{"c": insert(len + 1, len + 1, "B")}]}),
     )
     .await;
-    let first = next(&mut a, "updates").await;
-    assert_eq!(
-        (first["from"].clone(), first["u"][0]["client"].clone()),
-        (json!(0), json!("a"))
-    );
     for socket in [&mut a, &mut b] {
         let second = next(socket, "updates").await;
         assert_eq!(second["from"], 1);
