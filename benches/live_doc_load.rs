@@ -99,12 +99,14 @@ async fn run(args: &Args) -> Result<(Vec<load::Scenario>, Option<u64>)> {
         .max_connections(2)
         .connect(&args.database_url)
         .await?;
-    insert_strategies(&pool, &email, args.documents as i64).await?;
+    // A quarter of the inserted strategies are archived (read-only): only editable ones are typed in.
+    insert_strategies(&pool, &email, 2 * args.documents as i64).await?;
     let documents: Vec<Uuid> = sqlx::query_scalar(
         "SELECT s.id FROM strategies s JOIN users u ON u.id = s.user_id
-         WHERE u.email = $1 ORDER BY s.name",
+         WHERE u.email = $1 AND s.status <> 'archived' ORDER BY s.name LIMIT $2",
     )
     .bind(&email)
+    .bind(args.documents as i64)
     .fetch_all(&pool)
     .await?;
     let cookie = jar
