@@ -330,7 +330,7 @@ async fn type_into(
                     Some("updates") => {
                         let from = frame["from"].as_u64().unwrap_or_default();
                         for (offset, update) in frame["u"].as_array().into_iter().flatten().enumerate() {
-                            if from + offset as u64 + 1 <= version {
+                            if (from + offset as u64) < version {
                                 continue;
                             }
                             version += 1;

@@ -355,10 +355,11 @@ async fn a_push_the_server_died_around_is_applied_once_or_not_at_all_and_then_on
         tokio_tungstenite::connect_async(request).await.unwrap().0
     };
 
-    let mut have = 0u64;
     let mut length = document("Killed while typing together").len();
     let trials = kill_trials().min(10);
     for trial in 1..=trials {
+        // One push per trial, each on the version the previous one made.
+        let have = trial as u64 - 1;
         let token = format!("<{trial}>");
         let push = serde_json::json!({"t": "push", "v": have, "u": [{"c": [[0, token], length]}]});
         let mut socket = open().await;
@@ -396,7 +397,6 @@ async fn a_push_the_server_died_around_is_applied_once_or_not_at_all_and_then_on
                 "trial {trial}: the re-push was not confirmed: {frames:?}"
             );
         }
-        have += 1;
         length += token.len();
         let text: String =
             sqlx::query_scalar("SELECT text FROM strategy_live_docs WHERE strategy_id = $1::uuid")
