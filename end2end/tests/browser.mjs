@@ -1,6 +1,9 @@
 // Shared set-up for the browser tests: Debian's Chromium driven by playwright-core, against
 // the server that scripts/test-all started at BASE_URL.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 export const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:3100';
@@ -115,5 +118,19 @@ export async function signedInState(browser, { prefix = 'trader', password = 'co
   await page.waitForURL('**/strategies**');
   const state = await context.storageState();
   await context.close();
+  return state;
+}
+
+// The signed-in cookies of one account that several test files share: registrations from one
+// address are rate limited (an app rule), so the files that need no account of their own sign
+// up once per run. The first file registers and leaves the cookies in a file named after the
+// run's database (scripts/test-all sets E2E_DATABASE_URL); the next ones read them.
+export async function sharedSignedInState(browser, options = {}) {
+  const run = process.env.E2E_DATABASE_URL || BASE_URL;
+  const key = createHash('sha256').update(`${run} ${JSON.stringify(options)}`).digest('hex').slice(0, 16);
+  const file = path.join(os.tmpdir(), `trading-strategy-e2e-${key}.json`);
+  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8'));
+  const state = await signedInState(browser, options);
+  fs.writeFileSync(file, JSON.stringify(state));
   return state;
 }

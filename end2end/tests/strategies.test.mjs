@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import AxeBuilder from '@axe-core/playwright';
-import { launchBrowser, openPage, signedInState as signUp, waitForHydration } from './browser.mjs';
+import { launchBrowser, openPage, sharedSignedInState, waitForHydration } from './browser.mjs';
 import { openEditor, retypeLines } from './editor.mjs';
 
 let browser;
@@ -16,7 +16,7 @@ let signedInState;
 
 before(async () => {
   browser = await launchBrowser();
-  signedInState = await signUp(browser);
+  signedInState = await sharedSignedInState(browser);
 });
 after(async () => {
   await browser?.close();

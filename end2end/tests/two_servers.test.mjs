@@ -9,11 +9,14 @@ import { BASE_URL, launchBrowser, openPage, signedInState, waitForHydration } fr
 
 const SECOND_BASE_URL = process.env.SECOND_BASE_URL;
 let browser;
+// One account for both tests (sign-ups from one address are rate limited).
+let storageState;
 
 before(async () => {
   assert.ok(SECOND_BASE_URL, 'SECOND_BASE_URL names the second server copy (scripts/test-all starts it)');
   assert.notEqual(new URL(SECOND_BASE_URL).port, new URL(BASE_URL).port);
   browser = await launchBrowser();
+  storageState = await signedInState(browser, { prefix: 'two-servers' });
 });
 after(async () => {
   await browser?.close();
@@ -33,7 +36,6 @@ async function retypeLine(page, on, text) {
 }
 
 test('an editor on one server copy is told of a save made through the other, and presence counts tabs on both', async () => {
-  const storageState = await signedInState(browser, { prefix: 'two-servers' });
   const onA = await openPage(browser, { storageState });
   const onB = await openPage(browser, { storageState, baseURL: SECOND_BASE_URL });
 
@@ -67,7 +69,6 @@ test('an editor on one server copy is told of a save made through the other, and
 });
 
 test('two editors of one strategy on different server copies type into one document and see each other\'s save', async () => {
-  const storageState = await signedInState(browser, { prefix: 'co-editing' });
   const onA = await openPage(browser, { storageState });
   const onB = await openPage(browser, { storageState, baseURL: SECOND_BASE_URL });
 
@@ -100,9 +101,16 @@ test('two editors of one strategy on different server copies type into one docum
     await onB.page.keyboard.type(` b${i}`);
   }
   const text = (page) => page.locator('.cm-content').innerText();
-  await onA.page.waitForFunction(() => document.querySelector('.cm-content').innerText.includes(' b4'), null, { timeout: 5000 });
-  await onB.page.waitForFunction(() => document.querySelector('.cm-content').innerText.includes(' a4'), null, { timeout: 5000 });
+  // Both texts hold every token once the editors are quiet (both texts are shown if not).
+  const converged = async () => {
+    const [a, b] = [await text(onA.page), await text(onB.page)];
+    return a === b && a.includes(' a4') && a.includes(' b4');
+  };
+  for (let waited = 0; !(await converged()) && waited < 10000; waited += 100) {
+    await onA.page.waitForTimeout(100);
+  }
   const [a, b] = [await text(onA.page), await text(onB.page)];
+  assert.ok(a.includes(' a4') && a.includes(' b4'), `A:\n${a}\nB:\n${b}`);
   assert.equal(a, b);
   for (let i = 0; i < 5; i++) {
     assert.equal(a.split(` a${i}`).length - 1, 1, `a${i} once in\n${a}`);

@@ -4,16 +4,17 @@
 // tabs of a saved strategy type into one shared document.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, openPage, signedInState as signUp, waitForHydration } from './browser.mjs';
+import { launchBrowser, openPage, sharedSignedInState, waitForHydration } from './browser.mjs';
 import { newSavedStrategy, openEditor, retypeLines, saveElsewhere, versionText } from './editor.mjs';
 
 let browser;
-// One account for every test here (sign-ups and log-ins from one address are rate limited).
+// One account for every test here and in strategies.test.mjs (sign-ups from one address are
+// rate limited).
 let signedInState;
 
 before(async () => {
   browser = await launchBrowser();
-  signedInState = await signUp(browser, { prefix: 'windows' });
+  signedInState = await sharedSignedInState(browser);
 });
 after(async () => {
   await browser?.close();

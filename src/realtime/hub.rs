@@ -80,8 +80,16 @@ pub struct Subscription<E> {
 impl<E: RealtimeEvent> Subscription<E> {
     /// The next event, or `None` once the hub is gone. Unreadable payloads are skipped.
     pub async fn recv(&mut self) -> Option<E> {
+        self.recv_where(|_| true).await
+    }
+
+    /// The next event whose payload `wanted` accepts, or `None` once the hub is gone. Payloads
+    /// it refuses are never read: a subscriber that wants one key of a busy channel (an editor,
+    /// its strategy's live document) skips the others without parsing each one.
+    pub async fn recv_where(&mut self, wanted: impl Fn(&str) -> bool) -> Option<E> {
         loop {
             match self.receiver.recv().await {
+                Ok(payload) if !wanted(&payload) => {}
                 Ok(payload) => match E::from_payload(&payload) {
                     Some(event) => return Some(event),
                     None => tracing::warn!(channel = E::CHANNEL, "an unreadable realtime payload"),

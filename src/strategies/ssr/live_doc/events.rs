@@ -12,6 +12,13 @@ use crate::strategies::StrategyId;
 /// advance carries its updates only below this.
 const INLINE_LIMIT_BYTES: usize = 7_000;
 
+/// The start of every payload of this module's events about strategy `id`: its `s` field comes
+/// first, so an editor's socket tells its own document's notices from the others' without
+/// reading them.
+pub fn payload_prefix(id: StrategyId) -> String {
+    format!("{{\"s\":\"{id}\"")
+}
+
 /// Versions `from + 1 ..= to` of a live document are committed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LiveDocAdvanced {
@@ -52,4 +59,35 @@ pub struct CursorMoved {
 
 impl JsonEvent for CursorMoved {
     const CHANNEL: &'static str = "strategy_cursor";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_payload_about_a_strategy_starts_with_its_prefix() {
+        let id = StrategyId(uuid::Uuid::new_v4());
+        let advanced = LiveDocAdvanced {
+            strategy_id: id,
+            from: 1,
+            to: 2,
+            updates: None,
+        };
+        let cursor = CursorMoved {
+            strategy_id: id,
+            client: "a".into(),
+            label: "You · Firefox".into(),
+            hue: 3,
+            v: 2,
+            r: Vec::new(),
+            hello: false,
+            gone: true,
+        };
+        for payload in [advanced.to_payload(), cursor.to_payload()] {
+            assert!(payload.starts_with(&payload_prefix(id)), "{payload}");
+        }
+        let other = StrategyId(uuid::Uuid::new_v4());
+        assert!(!advanced.to_payload().starts_with(&payload_prefix(other)));
+    }
 }

@@ -170,6 +170,8 @@ impl Editor<'_> {
         let mut pings = tokio::time::interval(bounds.live_ping_every.min(Duration::from_secs(10)));
         pings.tick().await;
         let mut last_heard = Instant::now();
+        // Every copy hears every document's notices: only this document's are read.
+        let ours = super::events::payload_prefix(self.id);
         let Some(mut session_ends) = session_deadline(self.state, open).await else {
             self.close("signed_out", "Your session has ended; log in again.")
                 .await;
@@ -197,12 +199,12 @@ impl Editor<'_> {
                         Some(Ok(_)) => Ok(()),
                     }
                 },
-                advanced = advances.recv() => match advanced {
+                advanced = advances.recv_where(|payload| payload.starts_with(&ours)) => match advanced {
                     Some(advanced) if advanced.strategy_id == self.id => self.advanced(advanced).await,
                     Some(_) => Ok(()),
                     None => Err(Stop),
                 },
-                cursor = cursors.recv() => match cursor {
+                cursor = cursors.recv_where(|payload| payload.starts_with(&ours)) => match cursor {
                     Some(cursor) if cursor.strategy_id == self.id => self.cursor(cursor).await,
                     Some(_) => Ok(()),
                     None => Err(Stop),
