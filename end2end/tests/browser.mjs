@@ -124,9 +124,10 @@ export async function signedInState(browser, { prefix = 'trader', password = 'co
 // The signed-in cookies of one account that several test files share: registrations from one
 // address are rate limited (an app rule), so the files that need no account of their own sign
 // up once per run. The first file registers and leaves the cookies in a file named after the
-// run's database (scripts/test-all sets E2E_DATABASE_URL); the next ones read them.
+// run's server and database (scripts/test-all sets E2E_DATABASE_URL); the next ones read them.
 export async function sharedSignedInState(browser, options = {}) {
-  const run = process.env.E2E_DATABASE_URL || BASE_URL;
+  // The server and its database name the run (scale-out reaches other servers on another port).
+  const run = `${BASE_URL} ${process.env.E2E_DATABASE_URL ?? ''}`;
   const key = createHash('sha256').update(`${run} ${JSON.stringify(options)}`).digest('hex').slice(0, 16);
   const file = path.join(os.tmpdir(), `trading-strategy-e2e-${key}.json`);
   if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8'));
