@@ -518,35 +518,7 @@ impl TestApp {
     /// A new session of `email` (already registered): its `Cookie` header, and a browser that
     /// sends it, for tests that open sockets on a session and then end it.
     pub async fn session(&self, email: &str) -> (String, Browser) {
-        let signing_in = Browser {
-            client: client(false),
-            base: self.origin(),
-        };
-        let response = signing_in.log_in(email, PASSWORD, false).await;
-        assert_eq!(response.status(), 200, "{:?}", response.text().await);
-        let cookie = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|value| value.to_str().ok()?.split(';').next())
-            .collect::<Vec<_>>()
-            .join("; ");
-        let with_cookie = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .default_headers(
-                [(reqwest::header::COOKIE, cookie.parse().unwrap())]
-                    .into_iter()
-                    .collect(),
-            )
-            .build()
-            .unwrap();
-        (
-            cookie,
-            Browser {
-                client: with_cookie,
-                base: self.origin(),
-            },
-        )
+        session_at(&self.origin(), email).await
     }
 
     /// The live socket of the session `cookie`, or the status its upgrade was refused with.
@@ -556,24 +528,63 @@ impl TestApp {
 
     /// A socket at `path` opened as a page of this site opens it, on the session `cookie`.
     pub async fn socket_at(&self, path: &str, cookie: &str) -> Result<LiveSocket, u16> {
-        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let mut request = self
-            .url(path)
-            .replacen("http", "ws", 1)
-            .into_client_request()
-            .unwrap();
-        request
-            .headers_mut()
-            .insert("origin", self.origin().parse().unwrap());
-        request
-            .headers_mut()
-            .insert("cookie", cookie.parse().unwrap());
-        match tokio_tungstenite::connect_async(request).await {
-            Ok((socket, _)) => Ok(socket),
-            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
-                Err(response.status().as_u16())
-            }
-            Err(error) => panic!("the upgrade failed: {error}"),
+        socket_to(&self.origin(), path, cookie).await
+    }
+}
+
+/// A new session of `email` (already registered) on the server at `base`: its `Cookie` header,
+/// and a browser that sends it.
+pub async fn session_at(base: &str, email: &str) -> (String, Browser) {
+    let signing_in = Browser {
+        client: client(false),
+        base: base.to_string(),
+    };
+    let response = signing_in.log_in(email, PASSWORD, false).await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok()?.split(';').next())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let with_cookie = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(
+            [(reqwest::header::COOKIE, cookie.parse().unwrap())]
+                .into_iter()
+                .collect(),
+        )
+        .build()
+        .unwrap();
+    (
+        cookie,
+        Browser {
+            client: with_cookie,
+            base: base.to_string(),
+        },
+    )
+}
+
+/// A socket at `path` of the server at `base`, opened as a page of that site opens it, on the
+/// session `cookie`; or the status its upgrade was refused with.
+pub async fn socket_to(base: &str, path: &str, cookie: &str) -> Result<LiveSocket, u16> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("{base}{path}")
+        .replacen("http", "ws", 1)
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("origin", base.parse().unwrap());
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => Ok(socket),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Err(response.status().as_u16())
         }
+        Err(error) => panic!("the upgrade failed: {error}"),
     }
 }

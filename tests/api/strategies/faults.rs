@@ -11,7 +11,9 @@ use trading_strategy::strategies::ssr::events::StrategyChanged;
 use super::{document, Trader};
 use crate::{
     binary::{free_port, serve_command, start},
-    harness::{client, server_url, spawn_app, unique_email, Browser, TestDatabase},
+    harness::{
+        client, server_url, session_at, socket_to, spawn_app, unique_email, Browser, TestDatabase,
+    },
 };
 
 #[tokio::test]
@@ -185,6 +187,17 @@ async fn after_postgres_ends_every_connection_of_the_app_requests_succeed_and_li
 
 /// How many times the binary is killed right after an acknowledged autosave (the issue's
 /// figure, 100, from `AUTOSAVE_KILL_TRIALS=100`).
+/// The real binary serving `database` on `port`, quiet, with one secret across restarts so
+/// that a session cookie stays good.
+fn restartable(database: &TestDatabase, port: u16) -> std::process::Command {
+    let mut command = serve_command(database, port);
+    command
+        .env("SECRET_KEY_BASE", "k".repeat(64))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    command
+}
+
 fn kill_trials() -> usize {
     std::env::var("AUTOSAVE_KILL_TRIALS")
         .ok()
@@ -196,16 +209,7 @@ fn kill_trials() -> usize {
 async fn an_acknowledged_autosave_survives_the_server_being_killed_right_after() {
     let (database, _pool) = TestDatabase::migrated().await;
     let port = free_port();
-    // One secret across restarts, so that the session cookie stays good.
-    let secret = "k".repeat(64);
-    let serve = || {
-        let mut command = serve_command(&database, port);
-        command
-            .env("SECRET_KEY_BASE", &secret)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
-        command
-    };
+    let serve = || restartable(&database, port);
     let mut server = start(serve(), port).await;
     let browser = Browser {
         client: client(true),
@@ -267,25 +271,6 @@ async fn an_acknowledged_autosave_survives_the_server_being_killed_right_after()
     server.wait().unwrap();
 }
 
-/// The `Cookie` header of a log-in of `email` on `base` (a socket is opened with it).
-async fn session_cookie(base: &str, email: &str) -> String {
-    let signing_in = Browser {
-        client: client(false),
-        base: base.to_string(),
-    };
-    let response = signing_in
-        .log_in(email, "correct horse battery staple", false)
-        .await;
-    assert_eq!(response.status(), 200);
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|value| value.to_str().ok()?.split(';').next())
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// The frames a live socket sends until it is quiet for 300 ms (or closes).
 async fn frames_until_quiet(socket: &mut crate::harness::LiveSocket) -> Vec<Value> {
     use futures_util::StreamExt;
@@ -303,19 +288,11 @@ async fn frames_until_quiet(socket: &mut crate::harness::LiveSocket) -> Vec<Valu
 #[tokio::test]
 async fn a_push_the_server_died_around_is_applied_once_or_not_at_all_and_then_once() {
     use futures_util::SinkExt;
-    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+    use tokio_tungstenite::tungstenite::Message;
 
     let (database, pool) = TestDatabase::migrated().await;
     let port = free_port();
-    let secret = "k".repeat(64);
-    let serve = || {
-        let mut command = serve_command(&database, port);
-        command
-            .env("SECRET_KEY_BASE", &secret)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
-        command
-    };
+    let serve = || restartable(&database, port);
     let mut server = start(serve(), port).await;
     let base = format!("http://127.0.0.1:{port}");
     let browser = Browser {
@@ -326,34 +303,11 @@ async fn a_push_the_server_died_around_is_applied_once_or_not_at_all_and_then_on
     browser
         .register(&email, "correct horse battery staple")
         .await;
-    let cookie = session_cookie(&base, &email).await;
-    let trader = Trader {
-        browser: Browser {
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .default_headers(
-                    [(reqwest::header::COOKIE, cookie.parse().unwrap())]
-                        .into_iter()
-                        .collect(),
-                )
-                .build()
-                .unwrap(),
-            base: base.clone(),
-        },
-    };
+    let (cookie, browser) = session_at(&base, &email).await;
+    let trader = Trader { browser };
     let id = trader.create("Killed while typing together").await;
-    let open = || async {
-        let mut request = format!("ws://127.0.0.1:{port}/strategies/live/{id}")
-            .into_client_request()
-            .unwrap();
-        request
-            .headers_mut()
-            .insert("origin", base.parse().unwrap());
-        request
-            .headers_mut()
-            .insert("cookie", cookie.parse().unwrap());
-        tokio_tungstenite::connect_async(request).await.unwrap().0
-    };
+    let path = format!("/strategies/live/{id}");
+    let open = || async { socket_to(&base, &path, &cookie).await.unwrap() };
 
     let mut length = document("Killed while typing together").len();
     let trials = kill_trials().min(10);
