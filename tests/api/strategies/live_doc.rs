@@ -422,3 +422,95 @@ async fn archiving_turns_the_editors_read_only_and_deleting_closes_them() {
     let closed = next(&mut socket, "closed").await;
     assert_eq!(closed["code"], "deleted");
 }
+
+#[tokio::test]
+async fn editors_taking_turns_with_a_save_between_build_the_text_each_heard() {
+    let app = spawn_app().await;
+    let (trader, email, id) = saved_strategy(&app).await;
+    // Both start from the whole document, so each socket knows the text it pushes on.
+    let mut a = editor(&app, &email, &id).await;
+    send(&mut a, json!({"t": "hello", "client": "a"})).await;
+    assert_eq!(next(&mut a, "doc").await["v"], 0);
+    let mut b = editor(&app, &email, &id).await;
+    send(&mut b, json!({"t": "hello", "client": "b"})).await;
+    assert_eq!(next(&mut b, "doc").await["v"], 0);
+    let mut expected = document("Live one");
+    let mut version = 0;
+    for turn in 0..6 {
+        if turn == 3 {
+            // A save from outside replaces the text with a server-made update.
+            expected = expected.replace("period: 14", "period: 21");
+            let response = trader.save(Some(&id), &expected, Some(1), false).await;
+            assert_eq!(response.status(), 200, "{:?}", response.text().await);
+            version += 1;
+            for socket in [&mut a, &mut b] {
+                let heard = next(socket, "updates").await;
+                assert_eq!(heard["u"][0]["client"], "server");
+            }
+        }
+        let (pusher, other) = if turn % 2 == 0 {
+            (&mut a, &mut b)
+        } else {
+            (&mut b, &mut a)
+        };
+        let typed = format!("# turn {turn}\n");
+        send(
+            pusher,
+            json!({"t": "push", "v": version, "u": [{"c": insert(expected.len(), 0, &typed)}]}),
+        )
+        .await;
+        for socket in [pusher, other] {
+            let heard = next(socket, "updates").await;
+            assert_eq!(heard["from"], version);
+        }
+        expected.insert_str(0, &typed);
+        version += 1;
+        assert_eq!(stored_text(&app, &id).await, (version, expected.clone()));
+    }
+}
+
+#[tokio::test]
+async fn a_push_of_too_many_changes_is_refused_and_a_flood_or_a_huge_frame_closes_the_socket() {
+    let app = spawn_app().await;
+    let (_, email, id) = saved_strategy(&app).await;
+    let len = document("Live one").len();
+    let mut socket = editor(&app, &email, &id).await;
+    send(&mut socket, json!({"t": "hello", "client": "a", "v": 0})).await;
+    let many: Vec<Value> = (0..101)
+        .map(|i| json!({"c": insert(len + i, 0, "x")}))
+        .collect();
+    send(&mut socket, json!({"t": "push", "v": 0, "u": many})).await;
+    let refused = next(&mut socket, "refused").await;
+    assert_eq!(refused["code"], "bad_changes");
+    assert_eq!(
+        refused["message"],
+        "At most 100 changes can be sent at once; this sent 101."
+    );
+    assert_eq!(stored_text(&app, &id).await.0, 0);
+
+    // More messages than the bound allows (40 a second, four seconds' worth at once): told so,
+    // then closed.
+    for _ in 0..250 {
+        send(&mut socket, json!({"t": "ping"})).await;
+    }
+    let closed = next(&mut socket, "closed").await;
+    assert_eq!(closed["code"], "too_many");
+    assert_eq!(closed["message"], "Too many messages: at most 40 a second.");
+
+    // A frame over 2 MiB is not read: the connection ends.
+    let mut huge = editor(&app, &email, &id).await;
+    send(&mut huge, json!({"t": "hello", "client": "h", "v": 0})).await;
+    next(&mut huge, "peers").await;
+    let _ = huge
+        .send(Message::Text("x".repeat(3 * 1024 * 1024).into()))
+        .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match tokio::time::timeout_at(deadline, huge.next()).await {
+            Ok(None | Some(Err(_) | Ok(Message::Close(_)))) => break,
+            Ok(Some(Ok(_))) => {}
+            Err(_) => panic!("the connection stays open after a 3 MiB frame"),
+        }
+    }
+    assert_eq!(stored_text(&app, &id).await.0, 0);
+}

@@ -1,7 +1,8 @@
-//! The live document's authority: Postgres. A push is one transaction (lock the document's row,
-//! check the version it was made on, apply, keep the limits, append the update rows, announce a
-//! pointer), so any server copy can take any push and an acknowledgement is a commit. Nothing
-//! here holds state between calls; every socket reads what it needs from the rows.
+//! The live document's authority: Postgres. A push commits only on the version it was made on,
+//! in one statement (write the text, append the update rows, announce them), so any server copy
+//! can take any push, the document's row is locked only for that statement, and an
+//! acknowledgement is a commit. Nothing here holds state between calls; a socket may pass the
+//! text it already knows so that a push reads nothing first.
 
 use live_document::{
     frames::{PushedUpdate, ServedUpdate},
@@ -15,7 +16,7 @@ use crate::accounts::UserId;
 use crate::{
     error::AppError,
     language::Format,
-    realtime,
+    realtime::{self, RealtimeEvent},
     strategies::{StrategyId, StrategyStatus},
 };
 
@@ -43,8 +44,8 @@ pub struct Joined {
 /// What became of a push.
 #[derive(Debug)]
 pub enum Pushed {
-    /// Versions `from + 1 ..= to` are committed and announced.
-    Accepted { from: u64, to: u64 },
+    /// Versions `from + 1 ..= to` are committed and announced; the document is now `now`.
+    Accepted { from: u64, to: u64, now: DocAt },
     /// It was made on an old version; the document is at `at`.
     Behind { at: u64 },
     /// It can never be accepted as it is.
@@ -158,7 +159,54 @@ pub async fn current_version(pool: &PgPool, id: StrategyId) -> Result<Option<u64
     .map(version_of))
 }
 
-/// Applies `updates`, made by editor `client` on version `base`, all or nothing.
+/// A live document's text and notation at a version, as a socket that relays every update of
+/// it knows them: with it, a push needs no read before its one statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocAt {
+    pub version: u64,
+    pub text: String,
+    pub notation: Notation,
+}
+
+impl DocAt {
+    /// Follows `updates`, which take the document from version `from` on: `false` (and `self`
+    /// unchanged) when they do not start at this version or one of them cannot be applied.
+    pub fn follow(&mut self, from: u64, updates: &[ServedUpdate]) -> bool {
+        if from != self.version {
+            return false;
+        }
+        let mut text: Option<String> = None;
+        let mut notation = self.notation;
+        for update in updates {
+            let current = text.as_deref().unwrap_or(&self.text);
+            match ChangeSet::from_json(&update.c).and_then(|changes| changes.apply(current)) {
+                Ok(next) => text = Some(next),
+                Err(_) => return false,
+            }
+            notation = update.f.unwrap_or(notation);
+        }
+        *self = DocAt {
+            version: from + updates.len() as u64,
+            text: text.unwrap_or_else(|| std::mem::take(&mut self.text)),
+            notation,
+        };
+        true
+    }
+}
+
+/// The statuses whose documents may change, for the push's one statement.
+fn editable_statuses() -> Vec<String> {
+    StrategyStatus::ALL
+        .into_iter()
+        .filter(|status| status.edit_refusal().is_none())
+        .map(|status| status.as_str().to_string())
+        .collect()
+}
+
+/// Applies `updates`, made by editor `client` on version `base`, all or nothing. `known` is the
+/// document as the caller last heard of it: at `base`, the push is one statement (a conditional
+/// write that appends, rewrites the text and announces), which holds the row's lock only for
+/// itself; otherwise the text is read first. Either way the write commits only on `base`.
 #[tracing::instrument(skip_all)]
 pub async fn push(
     pool: &PgPool,
@@ -167,29 +215,41 @@ pub async fn push(
     client: &str,
     base: u64,
     updates: &[PushedUpdate],
+    known: Option<&DocAt>,
 ) -> Result<Pushed, AppError> {
-    let mut transaction = pool.begin().await?;
-    let doc = sqlx::query!(
-        "SELECT d.version, d.format, d.text, d.snapshot_version, s.status
-         FROM strategy_live_docs d JOIN strategies s ON s.id = d.strategy_id
-         WHERE d.strategy_id = $1 AND s.user_id = $2
-         FOR UPDATE OF d",
-        id.0,
-        user.0
-    )
-    .fetch_optional(&mut *transaction)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    let at = version_of(doc.version);
-    if let Some(reason) = StrategyStatus::parse(&doc.status).and_then(StrategyStatus::edit_refusal)
-    {
-        return Ok(Pushed::ReadOnly { reason, at });
-    }
-    if base != at {
-        return Ok(Pushed::Behind { at });
-    }
-    let mut text = doc.text;
-    let mut notation = notation_of(&doc.format);
+    let read;
+    let start = match known {
+        Some(known) if known.version == base => known,
+        _ => {
+            let doc = sqlx::query!(
+                "SELECT d.version, d.format, d.text, s.status
+                 FROM strategy_live_docs d JOIN strategies s ON s.id = d.strategy_id
+                 WHERE d.strategy_id = $1 AND s.user_id = $2",
+                id.0,
+                user.0
+            )
+            .fetch_optional(pool)
+            .await?
+            .ok_or(AppError::NotFound)?;
+            let at = version_of(doc.version);
+            if let Some(reason) =
+                StrategyStatus::parse(&doc.status).and_then(StrategyStatus::edit_refusal)
+            {
+                return Ok(Pushed::ReadOnly { reason, at });
+            }
+            if base != at {
+                return Ok(Pushed::Behind { at });
+            }
+            read = DocAt {
+                version: at,
+                text: doc.text,
+                notation: notation_of(&doc.format),
+            };
+            &read
+        }
+    };
+    let mut text = start.text.clone();
+    let mut notation = start.notation;
     for update in updates {
         let applied = update
             .changes()
@@ -197,45 +257,80 @@ pub async fn push(
             .and_then(|next| live_document::check_text(&next, DOCUMENT_LIMIT_BYTES).map(|()| next));
         match applied {
             Ok(next) => text = next,
-            Err(error) => return Ok(Pushed::Refused { error, at }),
+            Err(error) => return Ok(Pushed::Refused { error, at: base }),
         }
         notation = update.f.unwrap_or(notation);
     }
-    let to = at + updates.len() as u64;
+    let to = base + updates.len() as u64;
     let changes: Vec<Value> = updates.iter().map(|update| update.c.clone()).collect();
     let formats: Vec<Option<String>> = updates
         .iter()
         .map(|update| update.f.map(|f| f.as_str().to_string()))
         .collect();
-    let versions: Vec<i64> = (at + 1..=to).map(version_value).collect();
-    append(
-        &mut transaction,
-        id,
-        client,
-        Some(user),
-        &versions,
-        &changes,
-        &formats,
-    )
-    .await?;
-    let snapshot_due = version_value(to) - doc.snapshot_version >= SNAPSHOT_EVERY;
-    sqlx::query!(
-        "UPDATE strategy_live_docs
-         SET version = $2, text = $3, format = $4, updated_at = now() AT TIME ZONE 'utc',
-             snapshot = CASE WHEN $5 THEN $3 ELSE snapshot END,
-             snapshot_version = CASE WHEN $5 THEN $2 ELSE snapshot_version END
-         WHERE strategy_id = $1",
+    let versions: Vec<i64> = (base + 1..=to).map(version_value).collect();
+    let advanced = advance_notice(id, base, to, client, updates);
+    let accepted = sqlx::query_scalar!(
+        r#"WITH advanced AS (
+             UPDATE strategy_live_docs d
+             SET version = $4, text = $5, format = $6, updated_at = now() AT TIME ZONE 'utc',
+                 snapshot = CASE WHEN $4 - d.snapshot_version >= $7 THEN $5 ELSE d.snapshot END,
+                 snapshot_version = CASE WHEN $4 - d.snapshot_version >= $7 THEN $4 ELSE d.snapshot_version END
+             FROM strategies s
+             WHERE d.strategy_id = $1 AND d.version = $3 AND s.id = d.strategy_id
+               AND s.user_id = $2 AND s.status = ANY($8::text[])
+             RETURNING d.strategy_id
+           ), appended AS (
+             INSERT INTO strategy_live_updates (strategy_id, version, client_id, user_id, changes, format)
+             SELECT a.strategy_id, u.version, $9, $2, u.changes, u.format
+             FROM advanced a, unnest($10::int8[], $11::jsonb[], $12::varchar[]) AS u(version, changes, format)
+           )
+           SELECT pg_notify($13, $14)::text AS "announced" FROM advanced"#,
         id.0,
+        user.0,
+        version_value(base),
         version_value(to),
         text,
         notation.as_str(),
-        snapshot_due
+        SNAPSHOT_EVERY,
+        &editable_statuses(),
+        client,
+        &versions,
+        &changes,
+        &formats as &[Option<String>],
+        LiveDocAdvanced::CHANNEL,
+        advanced.to_payload()
     )
-    .execute(&mut *transaction)
+    .fetch_optional(pool)
     .await?;
-    announce(&mut transaction, id, at, to, client, updates).await?;
-    transaction.commit().await?;
-    Ok(Pushed::Accepted { from: at, to })
+    if accepted.is_some() {
+        return Ok(Pushed::Accepted {
+            from: base,
+            to,
+            now: DocAt {
+                version: to,
+                text,
+                notation,
+            },
+        });
+    }
+    // Refused by the statement: why, as the document is now.
+    let doc = sqlx::query!(
+        "SELECT d.version, s.status
+         FROM strategy_live_docs d JOIN strategies s ON s.id = d.strategy_id
+         WHERE d.strategy_id = $1 AND s.user_id = $2",
+        id.0,
+        user.0
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let at = version_of(doc.version);
+    Ok(
+        match StrategyStatus::parse(&doc.status).and_then(StrategyStatus::edit_refusal) {
+            Some(reason) => Pushed::ReadOnly { reason, at },
+            None => Pushed::Behind { at },
+        },
+    )
 }
 
 async fn append(
@@ -263,16 +358,15 @@ async fn append(
     Ok(())
 }
 
-/// Tells every server copy that versions `from + 1 ..= to` exist, with the updates themselves
-/// when they fit well inside a `NOTIFY` (else the copies read the rows).
-async fn announce(
-    connection: &mut PgConnection,
+/// The notice that versions `from + 1 ..= to` exist, with the updates themselves when they fit
+/// well inside a `NOTIFY` (else the copies read the rows).
+fn advance_notice(
     id: StrategyId,
     from: u64,
     to: u64,
     client: &str,
     updates: &[PushedUpdate],
-) -> Result<(), AppError> {
+) -> LiveDocAdvanced {
     let mut event = LiveDocAdvanced {
         strategy_id: id,
         from,
@@ -291,8 +385,7 @@ async fn announce(
     if !event.fits_a_notice() {
         event.updates = None;
     }
-    realtime::publish(connection, &event).await?;
-    Ok(())
+    event
 }
 
 /// Inside a save's transaction: makes the live document's text `text` (in `format`) with one
@@ -337,15 +430,8 @@ pub async fn follow_save(
             &[update.f.map(|f| f.as_str().to_string())],
         )
         .await?;
-        announce(
-            connection,
-            id,
-            at,
-            at + 1,
-            "server",
-            std::slice::from_ref(&update),
-        )
-        .await?;
+        let notice = advance_notice(id, at, at + 1, "server", std::slice::from_ref(&update));
+        realtime::publish(&mut *connection, &notice).await?;
         at += 1;
     }
     sqlx::query!(
@@ -455,4 +541,50 @@ pub async fn prune(pool: &PgPool) -> Result<u64, AppError> {
     .await?
     .rows_affected();
     Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn update(changes: Value) -> ServedUpdate {
+        ServedUpdate {
+            c: changes,
+            client: "a".into(),
+            f: None,
+        }
+    }
+
+    fn doc(version: u64, text: &str) -> DocAt {
+        DocAt {
+            version,
+            text: text.into(),
+            notation: Notation::Yaml,
+        }
+    }
+
+    #[test]
+    fn a_known_document_follows_updates_from_its_own_version_and_no_other() {
+        let mut known = doc(3, "name: a");
+        // "name: a" + "b" at the end, then a TOML switch that keeps the text.
+        let appended = update(json!([7, [0, "b"]]));
+        let mut switched = update(json!([8]));
+        switched.f = Some(Notation::Toml);
+        assert!(!known.follow(2, std::slice::from_ref(&appended)));
+        assert_eq!(known, doc(3, "name: a"));
+        assert!(known.follow(3, &[appended, switched]));
+        assert_eq!(known.version, 5);
+        assert_eq!(known.text, "name: ab");
+        assert_eq!(known.notation, Notation::Toml);
+    }
+
+    #[test]
+    fn an_update_that_does_not_fit_the_known_text_leaves_it_as_it_was() {
+        let mut known = doc(1, "ab");
+        let fits = update(json!([2, [0, "c"]]));
+        let too_long = update(json!([9, [0, "x"]]));
+        assert!(!known.follow(1, &[fits, too_long]));
+        assert_eq!(known, doc(1, "ab"));
+    }
 }

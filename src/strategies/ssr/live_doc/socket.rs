@@ -21,12 +21,12 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use live_document::{
-    frames::{Peer, Refusal, SavedVersion, SelectionRange},
+    frames::{Peer, Refusal, SavedVersion, SelectionRange, ServedUpdate},
     ClientFrame, ServerFrame,
 };
 use tower_sessions::Session;
 
-use super::authority::{self, Pushed, MAX_UPDATES_PER_PUSH};
+use super::authority::{self, DocAt, Pushed, MAX_UPDATES_PER_PUSH};
 use super::events::{CursorMoved, LiveDocAdvanced};
 use crate::accounts::UserId;
 use crate::{
@@ -93,6 +93,7 @@ pub async fn upgrade(
                 have: 0,
                 peers: HashMap::new(),
                 last_selection: Vec::new(),
+                known: None,
             };
             editor.relay(&open, subscriptions).await;
             editor.leave().await;
@@ -124,6 +125,10 @@ struct Editor<'a> {
     /// Other editors of the document and when they were last heard of.
     peers: HashMap<String, (Peer, Instant)>,
     last_selection: Vec<SelectionRange>,
+    /// The document as this socket last knew it whole (from the document it sent, its own
+    /// accepted pushes and the updates it relayed), so that its next push reads nothing first;
+    /// `None` once an update could not be followed (a notice without its updates).
+    known: Option<DocAt>,
 }
 
 /// Why the relay stops.
@@ -296,8 +301,16 @@ impl Editor<'_> {
             ClientFrame::Push { v, u } => {
                 let client = self.client.clone().unwrap_or_default();
                 let started = Instant::now();
-                let pushed =
-                    authority::push(&self.state.pool, open.user_id, self.id, &client, v, &u).await;
+                let pushed = authority::push(
+                    &self.state.pool,
+                    open.user_id,
+                    self.id,
+                    &client,
+                    v,
+                    &u,
+                    self.known.as_ref(),
+                )
+                .await;
                 let outcome = match &pushed {
                     Ok(Pushed::Accepted { .. }) => "accepted",
                     Ok(Pushed::Behind { .. }) => "behind",
@@ -307,7 +320,10 @@ impl Editor<'_> {
                 crate::web::instruments::live_push(outcome, started.elapsed());
                 match pushed {
                     // The confirmation comes back as the updates themselves.
-                    Ok(Pushed::Accepted { .. }) => Ok(()),
+                    Ok(Pushed::Accepted { now, .. }) => {
+                        self.known = Some(now);
+                        Ok(())
+                    }
                     Ok(Pushed::Behind { at }) => self.send(&ServerFrame::Behind { v: at }).await,
                     Ok(Pushed::Refused { error, at }) => {
                         self.send(&ServerFrame::refused(&error, at)).await
@@ -367,6 +383,11 @@ impl Editor<'_> {
         match authority::join(&self.state.pool, self.user, self.id).await {
             Ok(joined) => {
                 self.have = joined.version;
+                self.known = Some(DocAt {
+                    version: joined.version,
+                    text: joined.text.clone(),
+                    notation: joined.notation,
+                });
                 self.send(&ServerFrame::Doc {
                     v: joined.version,
                     text: joined.text,
@@ -403,6 +424,7 @@ impl Editor<'_> {
                 Ok(Some(updates)) if updates.is_empty() => return Ok(()),
                 Ok(Some(updates)) => {
                     let more = updates.len() as i64 == authority::CATCH_UP_BATCH;
+                    self.follow(from, &updates);
                     self.have = from + updates.len() as u64;
                     crate::web::instruments::notice_sent();
                     self.send(&ServerFrame::Updates { from, u: updates })
@@ -431,6 +453,7 @@ impl Editor<'_> {
         }
         match advanced.updates {
             Some(updates) if advanced.from == self.have => {
+                self.follow(advanced.from, &updates);
                 self.have = advanced.to;
                 crate::web::instruments::notice_sent();
                 self.send(&ServerFrame::Updates {
@@ -441,6 +464,17 @@ impl Editor<'_> {
             }
             // Too large to travel in the notice, or a notice was missed: read the log.
             _ => self.catch_up().await,
+        }
+    }
+
+    /// Keeps `known` up with updates relayed from version `from` on (already past them after
+    /// this socket's own push).
+    fn follow(&mut self, from: u64, updates: &[ServedUpdate]) {
+        if let Some(known) = &mut self.known {
+            let past = known.version >= from + updates.len() as u64;
+            if !past && !known.follow(from, updates) {
+                self.known = None;
+            }
         }
     }
 
