@@ -19,7 +19,9 @@ export SQLX_OFFLINE=true
 export LEPTOS_OUTPUT_NAME=trading_strategy
 LEPTOS_RUSTFLAGS="--cfg erase_components"
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+# Each step says when it starts, in seconds since the command started (bash's SECONDS), so a
+# run's log shows where its time went.
+say() { printf '\033[1m==> %s\033[0m (%ss)\n' "$*" "$SECONDS"; }
 
 # Plain cargo with the flags cargo-leptos uses, so builds are shared.
 cargo_shared() { RUSTFLAGS="$LEPTOS_RUSTFLAGS" cargo "$@"; }
