@@ -7,16 +7,18 @@ pub fn closest<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -
     if typed.len() > 100 {
         return None;
     }
-    let typed_lower = typed.to_lowercase();
+    // Every name of the language is ASCII; the ASCII case mapping also keeps Unicode's case
+    // tables out of the editor's WASM.
+    let typed_lower = typed.to_ascii_lowercase();
     let mut best: Option<(&'a str, usize)> = None;
     for candidate in candidates {
         if candidate == typed || candidate.len() > 100 {
             continue;
         }
-        let distance = if candidate.to_lowercase() == typed_lower {
+        let distance = if candidate.to_ascii_lowercase() == typed_lower {
             0
         } else {
-            edit_distance(&typed_lower, &candidate.to_lowercase())
+            edit_distance(&typed_lower, &candidate.to_ascii_lowercase())
         };
         let longest = typed.chars().count().max(candidate.chars().count());
         let allowed = (longest / 3).max(1);

@@ -523,7 +523,7 @@ fn TradesTable(trades: Vec<Trade>, first: i64) -> impl IntoView {
                         };
                         view! {
                             <th scope="col" aria-sort=sorted>
-                                <button type="button" class="sort-button" title=format!("Sort by {}", column.label().to_lowercase())
+                                <button type="button" class="sort-button" title=format!("Sort by {}", column.label().to_ascii_lowercase())
                                     on:click=move |_| set_order.update(|(current, ascending)| {
                                         if *current == column {
                                             *ascending = !*ascending;

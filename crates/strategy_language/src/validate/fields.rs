@@ -78,7 +78,8 @@ impl Validator<'_, '_> {
         if let Some(entry) = field("trading_pair") {
             if let Some(pair) = self.text(entry, "trading_pair") {
                 if !is_trading_pair(&pair) {
-                    let upper = pair.trim().to_uppercase();
+                    // Pairs are ASCII capitals and digits (ASCII case mapping, as in suggestions).
+                    let upper = pair.trim().to_ascii_uppercase();
                     let (message, meant) = if is_trading_pair(&upper) {
                         (
                             format!("trading pairs are written in capitals: `{upper}`"),
@@ -111,7 +112,7 @@ impl Validator<'_, '_> {
                     Some(timeframe) => strategy.timeframe = Some(timeframe),
                     None => {
                         let names: Vec<&str> = Timeframe::ALL.iter().map(|t| t.name()).collect();
-                        let lower = written.to_lowercase();
+                        let lower = written.to_ascii_lowercase();
                         let fix = Timeframe::from_name(&lower)
                             .map(Timeframe::name)
                             .or_else(|| closest(&written, names.iter().copied()));

@@ -121,7 +121,7 @@ pub(super) fn ChangeNotice(
         ChangeKind::Deleted => format!("This strategy was deleted in another window at {at}."),
         ChangeKind::StatusChanged => format!(
             "Changed in another window at {at}: the strategy is now {}.",
-            change.status.label().to_lowercase()
+            change.status.label().to_ascii_lowercase()
         ),
         ChangeKind::Saved => format!(
             "Changed in another window at {at} (version {}).",
