@@ -221,29 +221,14 @@ pub async fn push(
     let start = match known {
         Some(known) if known.version == base => known,
         _ => {
-            let doc = sqlx::query!(
-                "SELECT d.version, d.format, d.text, s.status
-                 FROM strategy_live_docs d JOIN strategies s ON s.id = d.strategy_id
-                 WHERE d.strategy_id = $1 AND s.user_id = $2",
-                id.0,
-                user.0
-            )
-            .fetch_optional(pool)
-            .await?
-            .ok_or(AppError::NotFound)?;
-            let at = version_of(doc.version);
-            if let Some(reason) =
-                StrategyStatus::parse(&doc.status).and_then(StrategyStatus::edit_refusal)
-            {
-                return Ok(Pushed::ReadOnly { reason, at });
-            }
-            if base != at {
-                return Ok(Pushed::Behind { at });
+            let now = doc_now(pool, user, id, base).await?;
+            if let Some(refused) = now.refuses(base) {
+                return Ok(refused);
             }
             read = DocAt {
-                version: at,
-                text: doc.text,
-                notation: notation_of(&doc.format),
+                version: base,
+                text: now.text.unwrap_or_default(),
+                notation: now.notation,
             };
             &read
         }
@@ -314,23 +299,54 @@ pub async fn push(
         });
     }
     // Refused by the statement: why, as the document is now.
+    let now = doc_now(pool, user, id, base).await?;
+    Ok(now.refuses(base).unwrap_or(Pushed::Behind { at: now.version }))
+}
+
+/// `user`'s live document as a push on some version finds it.
+struct DocNow {
+    version: u64,
+    notation: Notation,
+    /// Why its strategy cannot be edited, if it cannot.
+    refusal: Option<&'static str>,
+    /// The text, read only when the document is at the push's version.
+    text: Option<String>,
+}
+
+impl DocNow {
+    /// What a push on `base` is answered, unless it may go ahead.
+    fn refuses(&self, base: u64) -> Option<Pushed> {
+        let at = self.version;
+        match self.refusal {
+            Some(reason) => Some(Pushed::ReadOnly { reason, at }),
+            None => (base != at).then_some(Pushed::Behind { at }),
+        }
+    }
+}
+
+async fn doc_now(
+    pool: &PgPool,
+    user: UserId,
+    id: StrategyId,
+    base: u64,
+) -> Result<DocNow, AppError> {
     let doc = sqlx::query!(
-        "SELECT d.version, s.status
-         FROM strategy_live_docs d JOIN strategies s ON s.id = d.strategy_id
-         WHERE d.strategy_id = $1 AND s.user_id = $2",
+        r#"SELECT d.version, d.format, s.status, CASE WHEN d.version = $3 THEN d.text END AS "text?"
+           FROM strategy_live_docs d JOIN strategies s ON s.id = d.strategy_id
+           WHERE d.strategy_id = $1 AND s.user_id = $2"#,
         id.0,
-        user.0
+        user.0,
+        version_value(base)
     )
     .fetch_optional(pool)
     .await?
     .ok_or(AppError::NotFound)?;
-    let at = version_of(doc.version);
-    Ok(
-        match StrategyStatus::parse(&doc.status).and_then(StrategyStatus::edit_refusal) {
-            Some(reason) => Pushed::ReadOnly { reason, at },
-            None => Pushed::Behind { at },
-        },
-    )
+    Ok(DocNow {
+        version: version_of(doc.version),
+        notation: notation_of(&doc.format),
+        refusal: StrategyStatus::parse(&doc.status).and_then(StrategyStatus::edit_refusal),
+        text: doc.text,
+    })
 }
 
 async fn append(

@@ -113,7 +113,7 @@ fn TemplatePicker(current: &'static str, format: Format) -> impl IntoView {
                     href=format!("/strategies/new?template={current}&format={}", notation.name())
                     aria-current=(notation == format).then_some("page")
                     rel="external"
-                >{notation.name().to_uppercase()}</a>
+                >{notation.name().to_ascii_uppercase()}</a>
             }).collect_view()}
         </nav>
     }
