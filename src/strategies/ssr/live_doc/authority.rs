@@ -300,7 +300,9 @@ pub async fn push(
     }
     // Refused by the statement: why, as the document is now.
     let now = doc_now(pool, user, id, base).await?;
-    Ok(now.refuses(base).unwrap_or(Pushed::Behind { at: now.version }))
+    Ok(now
+        .refuses(base)
+        .unwrap_or(Pushed::Behind { at: now.version }))
 }
 
 /// `user`'s live document as a push on some version finds it.
