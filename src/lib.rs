@@ -20,6 +20,7 @@ pub mod realtime;
 pub mod site;
 pub mod strategies;
 pub mod web;
+pub mod wire_time;
 
 pub use backtest_engine as backtests;
 pub use strategy_language as language;

@@ -59,6 +59,7 @@ pub struct ImportReport {
     /// Why nothing (or not everything) was imported: an unknown pair, no file, a file without
     /// a usable header, the account's candle quota.
     pub refusal: Option<String>,
+    #[serde(with = "crate::wire_time")]
     pub created_at: DateTime<Utc>,
     /// Still importing: the counts so far, and how much of the file was read.
     #[serde(default)]

@@ -285,6 +285,7 @@ pub struct StrategyListItem {
     pub version: i32,
     pub trading_pair: String,
     pub timeframe: String,
+    #[serde(with = "crate::wire_time")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -347,6 +348,7 @@ pub struct Saved {
     pub id: StrategyId,
     pub version: i32,
     pub lock_version: i32,
+    #[serde(with = "crate::wire_time")]
     pub saved_at: DateTime<Utc>,
 }
 
@@ -368,6 +370,7 @@ pub struct VersionInfo {
     pub format: Format,
     /// The author's email (masked for nobody: it is the user's own account).
     pub author: Option<String>,
+    #[serde(with = "crate::wire_time")]
     pub saved_at: DateTime<Utc>,
 }
 
@@ -380,7 +383,9 @@ pub struct StrategyOverview {
     pub report: SyntaxReport,
     pub transitions: Vec<Transition>,
     pub versions: Vec<VersionInfo>,
+    #[serde(with = "crate::wire_time")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::wire_time")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -432,6 +437,7 @@ pub struct StrategyChange {
     pub lock_version: i32,
     pub status: StrategyStatus,
     pub name: String,
+    #[serde(with = "crate::wire_time")]
     pub at: DateTime<Utc>,
 }
 
@@ -451,6 +457,7 @@ pub struct WorkingCopy {
     pub content: String,
     /// The lock version of the text it started from (none for a new strategy).
     pub base_lock_version: Option<i32>,
+    #[serde(with = "crate::wire_time")]
     pub saved_at: DateTime<Utc>,
     /// The working copy against the committed document, line by line.
     pub changes: Vec<DiffRow>,
@@ -463,6 +470,7 @@ pub struct WorkingCopy {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct AutosaveAck {
     pub stored: bool,
+    #[serde(with = "crate::wire_time")]
     pub saved_at: DateTime<Utc>,
 }
 

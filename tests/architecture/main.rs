@@ -28,6 +28,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &[
             "error.rs",
             "ids.rs",
+            "wire_time.rs",
             "config",
             "secrets.rs",
             "state.rs",

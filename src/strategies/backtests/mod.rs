@@ -211,8 +211,11 @@ pub struct RunSummary {
     pub version: i32,
     pub status: RunStatus,
     pub settings: RunSettings,
+    #[serde(with = "crate::wire_time")]
     pub queued_at: DateTime<Utc>,
+    #[serde(default, with = "crate::wire_time::optional")]
     pub started_at: Option<DateTime<Utc>>,
+    #[serde(default, with = "crate::wire_time::optional")]
     pub finished_at: Option<DateTime<Utc>>,
     /// For a waiting run: 1 when it is next, across every user's runs.
     pub place_in_line: Option<i64>,
