@@ -175,7 +175,8 @@ export class LiveSync {
     this.held = []; // frames held during an IME composition
     this.ring = []; // the last RING received updates, {v (version after it), changes}
     this.heldSel = new Map(); // peers' selection frames at versions we have not reached yet
-    this.peers = new Map();
+    this.peers = new Map(); // client → {client, label (as tabsNamed shows it), hue}
+    this.you = null; // the label the others see for this tab
     this.waiters = []; // flush() promises
     this.t = {}; // timers by name
     this.lastSel = -Infinity;
@@ -411,7 +412,8 @@ export class LiveSync {
 
   onPeers(f) {
     const list = Array.isArray(f.peers) ? f.peers.filter((p) => p && p.client != null && p.client !== this.clientID) : [];
-    this.peers = new Map(list.map((p) => [String(p.client), peerOf(p)]));
+    if (typeof f.you === "string") this.you = f.you;
+    this.peers = this.tabsNamed(list.map(peerOf));
     this.host.dispatch({ effects: dropPeerSelections.of({ keep: [...this.peers.keys()] }) });
     this.reportPeers();
   }
@@ -423,9 +425,29 @@ export class LiveSync {
     if (this.peers.delete(client)) this.reportPeers();
   }
 
+  // Tabs of one browser get the same label from the server ("You · Chrome"). Peers labelled as
+  // this tab is are its browser's other tabs: "You · tab N"; another label worn by several peers
+  // gets "(tab N)". N counts by client id, this tab included, so every tab numbers alike.
+  tabsNamed(peers) {
+    const byLabel = new Map();
+    for (const p of peers) byLabel.set(p.label, [...(byLabel.get(p.label) || []), p]);
+    const named = new Map();
+    for (const [label, group] of byLabel) {
+      const mine = label === this.you;
+      const clients = group.map((p) => p.client).concat(mine ? [this.clientID] : []).sort();
+      for (const p of group) {
+        const tab = clients.indexOf(p.client) + 1;
+        const shown = mine ? `You · tab ${tab}` : group.length > 1 ? `${label} (tab ${tab})` : label;
+        named.set(p.client, { ...p, label: shown });
+      }
+    }
+    return named;
+  }
+
   onSel(f) {
     if (f.client == null || f.client === this.clientID || !Array.isArray(f.r)) return;
     const peer = peerOf(f);
+    peer.label = this.peers.get(peer.client)?.label ?? peer.label;
     const v = toInt(f.v);
     const S = this.version();
     if (v == null) return;

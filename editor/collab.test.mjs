@@ -401,6 +401,35 @@ await test("notation: concurrent switches end on the server's last one", () => {
   eq(currentNotation(a.state), "yaml", "a later foreign switch wins");
 });
 
+await test("tabs of one browser are told apart: this browser's other tabs are 'You · tab N', other repeated labels get '(tab N)'", () => {
+  const ed = client({ doc: "0123456789", version: 0 });
+  const own = ed.sync.clientID;
+  // Clients sorted around this tab's id, so that the numbering is checked, not assumed.
+  const before = "0" + own;
+  const after = own + "z";
+  ed.sync.received({
+    t: "peers",
+    you: "You · Chrome",
+    peers: [
+      { client: after, label: "You · Chrome", hue: 1 },
+      { client: before, label: "You · Chrome", hue: 2 },
+      { client: "f", label: "You · Firefox", hue: 3 },
+      { client: "s2", label: "You · Safari", hue: 4 },
+      { client: "s1", label: "You · Safari", hue: 5 },
+    ],
+  });
+  const labels = Object.fromEntries(ed.events_("peers").pop().peers.map((p) => [p.client, p.label]));
+  eq(labels, {
+    [after]: "You · tab 3",
+    [before]: "You · tab 1",
+    f: "You · Firefox",
+    s2: "You · Safari (tab 2)",
+    s1: "You · Safari (tab 1)",
+  }, "labels");
+  ed.sync.received({ t: "sel", client: after, label: "You · Chrome", hue: 1, v: 0, r: [[2, 2]] });
+  eq(ed.state.field(peerSelections)[0].label, "You · tab 3", "the cursor wears the same label");
+});
+
 await test("peer selections: mapped from older versions, held when newer, dropped after 30 s", () => {
   const ed = client({ doc: "0123456789", version: 0 });
   ed.sync.received({ t: "peers", peers: [{ client: "p", label: "You · tab 2", hue: 30 }] });

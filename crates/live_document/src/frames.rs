@@ -182,9 +182,12 @@ pub enum ServerFrame {
         message: String,
         v: u64,
     },
-    /// Every other editor of the document.
+    /// Every other editor of the document, and the label the others see for this one (so that
+    /// it can tell its own browser's other tabs from the rest).
     Peers {
         peers: Vec<Peer>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        you: Option<String>,
     },
     /// Another editor's selection at version `v`.
     Sel {

@@ -345,6 +345,8 @@ async fn a_cursor_reaches_the_other_editor_but_not_its_own() {
     send(&mut b, json!({"t": "hello", "client": "b", "v": 0})).await;
     let peers = next(&mut a, "peers").await;
     assert_eq!(peers["peers"][0]["client"], "b");
+    // Both tabs are one browser's: each is told the label the others see for it, and it is b's.
+    assert_eq!(peers["you"], peers["peers"][0]["label"]);
     send(&mut b, json!({"t": "sel", "v": 0, "r": [[3, 7]]})).await;
     let sel = next(&mut a, "sel").await;
     assert_eq!(sel["client"], "b");

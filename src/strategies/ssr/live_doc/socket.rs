@@ -371,7 +371,11 @@ impl Editor<'_> {
             None => self.whole_document().await?,
         }
         let peers = self.peer_list();
-        self.send(&ServerFrame::Peers { peers }).await?;
+        self.send(&ServerFrame::Peers {
+            peers,
+            you: Some(self.label.clone()),
+        })
+        .await?;
         if first {
             self.announce_cursor(self.have, Vec::new(), true, false)
                 .await;
@@ -503,7 +507,11 @@ impl Editor<'_> {
             .is_none();
         if new {
             let peers = self.peer_list();
-            self.send(&ServerFrame::Peers { peers }).await?;
+            self.send(&ServerFrame::Peers {
+                peers,
+                you: Some(self.label.clone()),
+            })
+            .await?;
         }
         if cursor.hello {
             // A newcomer: say where this editor is, so it sees every peer at once.
