@@ -37,7 +37,7 @@ pub mod optional {
 }
 
 /// Reads `YYYY-MM-DDTHH:MM:SS`, an optional fraction of 1 to 9 digits, and `Z` or `±HH:MM`.
-pub fn read(text: &str) -> Result<DateTime<Utc>, String> {
+fn read(text: &str) -> Result<DateTime<Utc>, String> {
     read_parts(text.as_bytes()).ok_or_else(|| format!("`{text}` is not an RFC 3339 time"))
 }
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::changes::ChangeSet;
 use crate::error::ChangeError;
+use crate::frames::ServedUpdate;
 use crate::limits::check_text;
 
 /// The notation a strategy document is written in.
@@ -68,6 +69,34 @@ impl Document {
         }
         self.version += updates.len() as u64;
         Ok(())
+    }
+
+    /// Follows updates the authority committed from version `from` on (their changes, and the
+    /// notation the last switch chose), as a server copy that relays them keeps its own copy of
+    /// the document: `false`, and the document as it was, when they start at another version
+    /// or one of them does not apply.
+    pub fn follow(&mut self, from: u64, updates: &[ServedUpdate]) -> bool {
+        if from != self.version {
+            return false;
+        }
+        let Ok(changes) = updates
+            .iter()
+            .map(ServedUpdate::changes)
+            .collect::<Result<Vec<_>, _>>()
+        else {
+            return false;
+        };
+        // Committed updates kept the limits when they were pushed; a server-made one (a save
+        // from outside) is as long as the saved text.
+        if self.apply_updates(&changes, usize::MAX).is_err() {
+            return false;
+        }
+        self.notation = updates
+            .iter()
+            .rev()
+            .find_map(|update| update.f)
+            .unwrap_or(self.notation);
+        true
     }
 }
 
@@ -142,6 +171,38 @@ mod tests {
         let mut doc = document("a");
         assert_eq!(doc.apply_updates(&[], 1024), Ok(()));
         assert_eq!(doc, document("a"));
+    }
+
+    fn served(changes: serde_json::Value) -> ServedUpdate {
+        ServedUpdate {
+            c: changes,
+            client: "a".into(),
+            f: None,
+        }
+    }
+
+    #[test]
+    fn a_relayed_copy_follows_updates_from_its_own_version_and_no_other() {
+        let mut doc = document("name: a");
+        // "name: a" + "b" at the end, then a TOML switch that keeps the text.
+        let appended = served(json!([7, [0, "b"]]));
+        let mut switched = served(json!([8]));
+        switched.f = Some(Notation::Toml);
+        assert!(!doc.follow(40, std::slice::from_ref(&appended)));
+        assert_eq!(doc, document("name: a"));
+        assert!(doc.follow(41, &[appended, switched]));
+        assert_eq!(doc.version, 43);
+        assert_eq!(doc.text, "name: ab");
+        assert_eq!(doc.notation, Notation::Toml);
+    }
+
+    #[test]
+    fn an_update_that_does_not_fit_the_followed_text_leaves_it_as_it_was() {
+        let mut doc = document("ab");
+        let fits = served(json!([2, [0, "c"]]));
+        let too_long = served(json!([9, [0, "x"]]));
+        assert!(!doc.follow(41, &[fits, too_long]));
+        assert_eq!(doc, document("ab"));
     }
 
     #[test]

@@ -240,6 +240,13 @@ pub struct ServedUpdate {
     pub f: Option<Notation>,
 }
 
+impl ServedUpdate {
+    /// The change this update carries.
+    pub fn changes(&self) -> Result<ChangeSet, ChangeError> {
+        ChangeSet::from_json(&self.c)
+    }
+}
+
 /// Another editor of the document, as the receiver shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -67,10 +67,7 @@ impl Trader {
     /// A valid strategy on the sample data's daily BTC/USD bars (2021 to 2024).
     async fn create_daily(&self, name: &str) -> String {
         let text = crate::strategies::document(name).replace("\"1h\"", "\"1d\"");
-        let response = self.save(None, &text, None, false).await;
-        assert_eq!(response.status(), 200, "{:?}", response.text().await);
-        let saved: Value = response.json().await.unwrap();
-        saved["id"].as_str().unwrap().to_string()
+        self.create_from(&text).await
     }
 
     /// Starts a run over every stored day and answers its id.
@@ -115,12 +112,7 @@ async fn heavy_app(extra: &[(&str, &str)], bars: i64, windows: bool) -> (TestApp
     let app = spawn_app_with(extra).await;
     minute_bars(&app.pool, bars).await;
     let trader = Trader::new(&app).await;
-    let response = trader
-        .save(None, &heavy_strategy("Heavy", windows), None, false)
-        .await;
-    assert_eq!(response.status(), 200, "{:?}", response.text().await);
-    let saved: Value = response.json().await.unwrap();
-    let id = saved["id"].as_str().unwrap().to_string();
+    let id = trader.create_from(&heavy_strategy("Heavy", windows)).await;
     (app, trader, id)
 }
 
@@ -209,12 +201,7 @@ async fn a_long_run_keeps_ten_thousand_trades_by_pages_and_thinned_charts_and_it
     // A heavier strategy (ten wide windows more) over both years, run whole to learn how long
     // that takes; then its twin, cancelled as soon as it runs, lets the next run start at once:
     // its engine stopped, and with it this server's one place.
-    let response = trader
-        .save(None, &heavy_strategy("Heavier", true), None, false)
-        .await;
-    assert_eq!(response.status(), 200, "{:?}", response.text().await);
-    let heavier: Value = response.json().await.unwrap();
-    let heavier = heavier["id"].as_str().unwrap().to_string();
+    let heavier = trader.create_from(&heavy_strategy("Heavier", true)).await;
     let whole = trader
         .run_started(&heavier, "2024-01-01", "2025-12-31")
         .await;

@@ -19,6 +19,20 @@ async fn editor(app: &TestApp, email: &str, id: &str) -> LiveSocket {
         .expect("the socket opens")
 }
 
+/// An editor `client` of strategy `id` that asked for the whole document, and the `doc` frame
+/// it got.
+async fn editor_with_doc(
+    app: &TestApp,
+    email: &str,
+    id: &str,
+    client: &str,
+) -> (LiveSocket, Value) {
+    let mut socket = editor(app, email, id).await;
+    send(&mut socket, json!({"t": "hello", "client": client})).await;
+    let doc = next(&mut socket, "doc").await;
+    (socket, doc)
+}
+
 /// Editors "a" and "b" of strategy `id`, both joined at version 0 and told of each other.
 async fn two_editors(app: &TestApp, email: &str, id: &str) -> (LiveSocket, LiveSocket) {
     let mut a = editor(app, email, id).await;
@@ -126,9 +140,7 @@ async fn stored_text(app: &TestApp, id: &str) -> (i64, String) {
 async fn an_editor_joins_the_shared_text_and_its_push_comes_back_as_its_confirmation() {
     let app = spawn_app().await;
     let (_, email, id) = saved_strategy(&app).await;
-    let mut socket = editor(&app, &email, &id).await;
-    send(&mut socket, json!({"t": "hello", "client": "tab-a"})).await;
-    let doc = next(&mut socket, "doc").await;
+    let (mut socket, doc) = editor_with_doc(&app, &email, &id, "tab-a").await;
     assert_eq!(doc["v"], 0);
     assert_eq!(doc["text"], document("Live one"));
     assert_eq!(doc["format"], "yaml");
@@ -430,12 +442,10 @@ async fn editors_taking_turns_with_a_save_between_build_the_text_each_heard() {
     let app = spawn_app().await;
     let (trader, email, id) = saved_strategy(&app).await;
     // Both start from the whole document, so each socket knows the text it pushes on.
-    let mut a = editor(&app, &email, &id).await;
-    send(&mut a, json!({"t": "hello", "client": "a"})).await;
-    assert_eq!(next(&mut a, "doc").await["v"], 0);
-    let mut b = editor(&app, &email, &id).await;
-    send(&mut b, json!({"t": "hello", "client": "b"})).await;
-    assert_eq!(next(&mut b, "doc").await["v"], 0);
+    let (mut a, doc) = editor_with_doc(&app, &email, &id, "a").await;
+    assert_eq!(doc["v"], 0);
+    let (mut b, doc) = editor_with_doc(&app, &email, &id, "b").await;
+    assert_eq!(doc["v"], 0);
     let mut expected = document("Live one");
     let mut version = 0;
     for turn in 0..6 {

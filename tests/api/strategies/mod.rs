@@ -92,7 +92,12 @@ impl Trader {
 
     /// Creates a valid strategy and returns its id.
     pub async fn create(&self, name: &str) -> String {
-        let response = self.save(None, &document(name), None, false).await;
+        self.create_from(&document(name)).await
+    }
+
+    /// Saves `content` as a new strategy, which must be accepted, and returns its id.
+    pub async fn create_from(&self, content: &str) -> String {
+        let response = self.save(None, content, None, false).await;
         assert_eq!(response.status(), 200, "{:?}", response.text().await);
         let saved: Value = response.json().await.unwrap();
         saved["id"].as_str().unwrap().to_string()

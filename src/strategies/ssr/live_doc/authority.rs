@@ -6,7 +6,7 @@
 
 use live_document::{
     frames::{PushedUpdate, ServedUpdate},
-    normalize_seed, ChangeError, ChangeSet, Notation, DOCUMENT_LIMIT_BYTES,
+    normalize_seed, ChangeError, ChangeSet, Document, Notation, DOCUMENT_LIMIT_BYTES,
 };
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
@@ -45,7 +45,7 @@ pub struct Joined {
 #[derive(Debug)]
 pub enum Pushed {
     /// Versions `from + 1 ..= to` are committed and announced; the document is now `now`.
-    Accepted { from: u64, to: u64, now: DocAt },
+    Accepted { from: u64, to: u64, now: Document },
     /// It was made on an old version; the document is at `at`.
     Behind { at: u64 },
     /// It can never be accepted as it is.
@@ -159,41 +159,6 @@ pub async fn current_version(pool: &PgPool, id: StrategyId) -> Result<Option<u64
     .map(version_of))
 }
 
-/// A live document's text and notation at a version, as a socket that relays every update of
-/// it knows them: with it, a push needs no read before its one statement.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DocAt {
-    pub version: u64,
-    pub text: String,
-    pub notation: Notation,
-}
-
-impl DocAt {
-    /// Follows `updates`, which take the document from version `from` on: `false` (and `self`
-    /// unchanged) when they do not start at this version or one of them cannot be applied.
-    pub fn follow(&mut self, from: u64, updates: &[ServedUpdate]) -> bool {
-        if from != self.version {
-            return false;
-        }
-        let mut text: Option<String> = None;
-        let mut notation = self.notation;
-        for update in updates {
-            let current = text.as_deref().unwrap_or(&self.text);
-            match ChangeSet::from_json(&update.c).and_then(|changes| changes.apply(current)) {
-                Ok(next) => text = Some(next),
-                Err(_) => return false,
-            }
-            notation = update.f.unwrap_or(notation);
-        }
-        *self = DocAt {
-            version: from + updates.len() as u64,
-            text: text.unwrap_or_else(|| std::mem::take(&mut self.text)),
-            notation,
-        };
-        true
-    }
-}
-
 /// The statuses whose documents may change, for the push's one statement.
 fn editable_statuses() -> Vec<String> {
     StrategyStatus::ALL
@@ -215,37 +180,35 @@ pub async fn push(
     client: &str,
     base: u64,
     updates: &[PushedUpdate],
-    known: Option<&DocAt>,
+    known: Option<&Document>,
 ) -> Result<Pushed, AppError> {
-    let read;
-    let start = match known {
-        Some(known) if known.version == base => known,
+    let mut doc = match known {
+        Some(known) if known.version == base => known.clone(),
         _ => {
             let now = doc_now(pool, user, id, base).await?;
             if let Some(refused) = now.refuses(base) {
                 return Ok(refused);
             }
-            read = DocAt {
+            Document {
                 version: base,
                 text: now.text.unwrap_or_default(),
                 notation: now.notation,
-            };
-            &read
+            }
         }
     };
-    let mut text = start.text.clone();
-    let mut notation = start.notation;
-    for update in updates {
-        let applied = update
-            .changes()
-            .and_then(|changes| changes.apply(&text))
-            .and_then(|next| live_document::check_text(&next, DOCUMENT_LIMIT_BYTES).map(|()| next));
-        match applied {
-            Ok(next) => text = next,
-            Err(error) => return Ok(Pushed::Refused { error, at: base }),
-        }
-        notation = update.f.unwrap_or(notation);
+    let applied = updates
+        .iter()
+        .map(PushedUpdate::changes)
+        .collect::<Result<Vec<_>, _>>()
+        .and_then(|changes| doc.apply_updates(&changes, DOCUMENT_LIMIT_BYTES));
+    if let Err(error) = applied {
+        return Ok(Pushed::Refused { error, at: base });
     }
+    doc.notation = updates
+        .iter()
+        .rev()
+        .find_map(|update| update.f)
+        .unwrap_or(doc.notation);
     let to = base + updates.len() as u64;
     let changes: Vec<Value> = updates.iter().map(|update| update.c.clone()).collect();
     let formats: Vec<Option<String>> = updates
@@ -274,8 +237,8 @@ pub async fn push(
         user.0,
         version_value(base),
         version_value(to),
-        text,
-        notation.as_str(),
+        doc.text,
+        doc.notation.as_str(),
         SNAPSHOT_EVERY,
         &editable_statuses(),
         client,
@@ -291,11 +254,7 @@ pub async fn push(
         return Ok(Pushed::Accepted {
             from: base,
             to,
-            now: DocAt {
-                version: to,
-                text,
-                notation,
-            },
+            now: doc,
         });
     }
     // Refused by the statement: why, as the document is now.
@@ -559,50 +518,4 @@ pub async fn prune(pool: &PgPool) -> Result<u64, AppError> {
     .await?
     .rows_affected();
     Ok(deleted)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn update(changes: Value) -> ServedUpdate {
-        ServedUpdate {
-            c: changes,
-            client: "a".into(),
-            f: None,
-        }
-    }
-
-    fn doc(version: u64, text: &str) -> DocAt {
-        DocAt {
-            version,
-            text: text.into(),
-            notation: Notation::Yaml,
-        }
-    }
-
-    #[test]
-    fn a_known_document_follows_updates_from_its_own_version_and_no_other() {
-        let mut known = doc(3, "name: a");
-        // "name: a" + "b" at the end, then a TOML switch that keeps the text.
-        let appended = update(json!([7, [0, "b"]]));
-        let mut switched = update(json!([8]));
-        switched.f = Some(Notation::Toml);
-        assert!(!known.follow(2, std::slice::from_ref(&appended)));
-        assert_eq!(known, doc(3, "name: a"));
-        assert!(known.follow(3, &[appended, switched]));
-        assert_eq!(known.version, 5);
-        assert_eq!(known.text, "name: ab");
-        assert_eq!(known.notation, Notation::Toml);
-    }
-
-    #[test]
-    fn an_update_that_does_not_fit_the_known_text_leaves_it_as_it_was() {
-        let mut known = doc(1, "ab");
-        let fits = update(json!([2, [0, "c"]]));
-        let too_long = update(json!([9, [0, "x"]]));
-        assert!(!known.follow(1, &[fits, too_long]));
-        assert_eq!(known, doc(1, "ab"));
-    }
 }

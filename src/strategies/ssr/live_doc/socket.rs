@@ -22,11 +22,11 @@ use axum::{
 };
 use live_document::{
     frames::{Peer, Refusal, SavedVersion, SelectionRange, ServedUpdate},
-    ClientFrame, ServerFrame,
+    ClientFrame, Document, ServerFrame,
 };
 use tower_sessions::Session;
 
-use super::authority::{self, DocAt, Pushed, MAX_UPDATES_PER_PUSH};
+use super::authority::{self, Pushed, MAX_UPDATES_PER_PUSH};
 use super::events::{CursorMoved, LiveDocAdvanced};
 use crate::accounts::UserId;
 use crate::{
@@ -128,7 +128,7 @@ struct Editor<'a> {
     /// The document as this socket last knew it whole (from the document it sent, its own
     /// accepted pushes and the updates it relayed), so that its next push reads nothing first;
     /// `None` once an update could not be followed (a notice without its updates).
-    known: Option<DocAt>,
+    known: Option<Document>,
 }
 
 /// Why the relay stops.
@@ -387,7 +387,7 @@ impl Editor<'_> {
         match authority::join(&self.state.pool, self.user, self.id).await {
             Ok(joined) => {
                 self.have = joined.version;
-                self.known = Some(DocAt {
+                self.known = Some(Document {
                     version: joined.version,
                     text: joined.text.clone(),
                     notation: joined.notation,
