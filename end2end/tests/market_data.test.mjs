@@ -174,6 +174,16 @@ test('without JavaScript the upload is a plain form that imports and reports', a
   await page.getByRole('button', { name: 'Import' }).click();
   await page.waitForURL(/\/market-data\?import=/);
   assert.equal(await page.getByRole('status', { name: 'Import report' }).getByTestId('duplicates').innerText(), '4');
+  // A file that takes a few seconds to import: the page shows the import going on and reloads
+  // itself until the report is there (nothing else follows the job without JavaScript).
+  let big = 'time,open,high,low,close,volume\n';
+  for (let i = 0; i < 150000; i++) big += `${1704067200 + 60 * i},1,2,0.5,1.5,10\n`;
+  await page.getByLabel('Pair').fill(uniquePair());
+  await page.getByLabel('CSV file').setInputFiles({ name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from(big) });
+  await page.getByRole('button', { name: 'Import' }).click();
+  await page.waitForURL(/\/market-data\?import=/);
+  const bigReport = page.getByRole('status', { name: 'Import report' });
+  assert.equal(await bigReport.getByTestId('imported').innerText({ timeout: 60000 }), '150000');
   await context.close();
 });
 

@@ -152,7 +152,12 @@ fn ImportProgress(id: Uuid, title: String, percent: i64, imported: i64) -> impl 
                 let (percent, imported) = progress.get();
                 format!("{percent}% of the file read, {imported} rows stored so far. You can leave this page: the import goes on.")
             }}</p>
-            <noscript><p>"Reload this page to see how far it got."</p></noscript>
+            // Without JavaScript nothing follows the job: the page reloads itself until the
+            // report is there (with JavaScript the island above follows it instead).
+            <noscript>
+                <meta http-equiv="refresh" content="2" />
+                <p>"This page reloads itself every 2 seconds until the import is done."</p>
+            </noscript>
         </section>
     }
 }
